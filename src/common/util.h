@@ -1,0 +1,64 @@
+/*
+ * util.h - allocation that cannot fail (control-plane memory only), clocks,
+ * randomness and hex. Anything sized by a client must use fallible,
+ * capped allocation instead (buf.h).
+ */
+#ifndef ARKOR_COMMON_UTIL_H
+#define ARKOR_COMMON_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+#define ARK_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ARK_MIN(a, b)		((a) < (b) ? (a) : (b))
+#define ARK_MAX(a, b)		((a) > (b) ? (a) : (b))
+
+/* Magic-number checks for long-lived structs crossing callbacks. */
+#define ARK_CHECK(p, m) do {						\
+	if ((p) == NULL || (p)->magic != (m))				\
+		ark_fatalx("%s:%d: bad object %p", __FILE__, __LINE__,	\
+		    (const void *)(p));					\
+} while (0)
+
+/* Unit tests see ARK_STATIC functions. */
+#ifdef UNIT_TESTING
+#define ARK_STATIC
+#else
+#define ARK_STATIC static
+#endif
+
+/* Abort with a log line when out of memory. Caller owns the result. */
+void	*ark_xmalloc(size_t n);
+void	*ark_xcalloc(size_t nmemb, size_t size);
+void	*ark_xrealloc(void *p, size_t n);
+char	*ark_xstrdup(const char *s);
+char	*ark_xstrndup(const char *s, size_t n);
+char	*ark_xasprintf(const char *fmt, ...) ARK_PRINTF(1, 2);
+
+/* Wall clock in milliseconds / seconds since the Unix epoch. */
+int64_t	 ark_now_ms(void);
+int64_t	 ark_now_s(void);
+/* Monotonic clock in nanoseconds, for durations and deadlines. */
+uint64_t ark_mono_ns(void);
+/* Formats `epoch_s` as RFC 7231 IMF-fixdate into buf (>= 30 bytes). */
+void	 ark_http_date(int64_t epoch_s, char *buf, size_t len);
+
+/* Fills buf with cryptographically secure random bytes (getrandom). */
+enum ark_err ark_random_bytes(void *buf, size_t len);
+uint64_t ark_random_u64(void);
+uint32_t ark_random_u32(void);
+
+/* Writes 2*len lowercase hex digits and a NUL into out (>= 2*len+1). */
+void	 ark_hex_encode(const void *in, size_t len, char *out);
+/* Decodes exactly 2*outlen hex digits from in; ARK_EINVAL otherwise. */
+enum ark_err ark_hex_decode(const char *in, size_t inlen, void *out,
+	    size_t outlen);
+
+/* Parses a size such as "8M", "4GiB", "512k", "1024" (binary units) into
+ * *out; ARK_EINVAL on junk or overflow. */
+enum ark_err ark_parse_size(const char *s, uint64_t *out);
+
+#endif /* ARKOR_COMMON_UTIL_H */
