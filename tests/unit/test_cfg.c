@@ -294,17 +294,19 @@ test_file(void **state)
 	    "; also a comment\n"
 	    "\n"
 	    "listen = 10.0.0.1:7500\n"
-	    "   threads = 12   \n"
+	    "   threads = 10   \n"
 	    "data_dir=/var/lib/arkor ; inline comment\n"
 	    "verbose = yes\n"
-	    "sync = always\n"
+	    "sync: always\n"
 	    "timeout = 500ms\n"
 	    "fragment-size = 4MiB\n"
 	    "[arkor-other]\n"
 	    "threads = 99\n"
 	    "no-such-key-for-us = 1\n"
 	    "[arkor-test]\n"
-	    "fsync = off\n");
+	    "fsync = off\n"
+	    "threads = 11\n"
+	    "threads = 12\n");
 	assert_int_equal(PARSE(c, "--config", path), ARK_OK);
 	assert_string_equal(ark_cfg_file(c), path);
 	assert_string_equal(b_listen, "10.0.0.1:7500");
