@@ -10,6 +10,8 @@
 # whose page lacks one flag.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+LC_ALL=C		# sort and comm must agree on the order
+export LC_ALL
 FIX="$top_srcdir/tests/integration/fixtures"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/arkor-manflags.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
