@@ -10,10 +10,12 @@
  *
  * Ownership and threads: the program owns the struct ark_cfg (ark_cfg_free)
  * and the table (borrowed; it must outlive the cfg, normally static). All
- * calls on one cfg must be serialised by the caller, normally: parse in
- * main() before threads start, reload from the signal thread while workers
- * only read bound variables of reloadable options. Strings returned or
- * bound stay valid until ark_cfg_free(), even across reloads.
+ * calls on one cfg must be serialised by the caller: parse in main() before
+ * threads start; reload from one thread (the signal thread). Reload writes
+ * bound variables with plain stores, so a reloadable value that other
+ * threads read needs the program's own hand-off (e.g. the loop thread
+ * copies it when told about the reload). Strings returned or bound stay
+ * valid until ark_cfg_free(), even across reloads.
  */
 #ifndef ARKOR_COMMON_CFG_H
 #define ARKOR_COMMON_CFG_H
