@@ -434,6 +434,11 @@ cb_url(http_parser *p, const char *at, size_t len)
 	struct conn		*c = p->data;
 	struct ark_http_req	*r = c->req;
 
+	if (r == NULL) {		/* cannot happen: be safe */
+		c->err_status = 400;
+		return -1;
+	}
+
 	r->have_url = true;
 	if (r->sblen + len > c->srv->o.max_url) {
 		c->err_status = 414;
@@ -450,6 +455,11 @@ cb_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct conn		*c = p->data;
 	struct ark_http_req	*r = c->req;
+
+	if (r == NULL) {		/* cannot happen: be safe */
+		c->err_status = 400;
+		return -1;
+	}
 
 	if (r->nhdrs == 0 || r->in_value) {
 		if (r->nhdrs >= c->srv->o.max_headers) {
@@ -480,6 +490,11 @@ cb_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct conn		*c = p->data;
 	struct ark_http_req	*r = c->req;
+
+	if (r == NULL) {		/* cannot happen: be safe */
+		c->err_status = 400;
+		return -1;
+	}
 
 	if (r->nhdrs == 0)
 		return -1;
@@ -550,6 +565,11 @@ cb_headers_complete(http_parser *p)
 	const char		*te = NULL, *cl = NULL, *expect = NULL;
 	unsigned		 i, nte = 0;
 
+	if (r == NULL) {		/* cannot happen: be safe */
+		c->err_status = 400;
+		return -1;
+	}
+
 	req_sb_sep(r);
 	r->method = http_method_str((enum http_method)p->method);
 	r->version = p->http_major * 10 + p->http_minor;
@@ -565,6 +585,13 @@ cb_headers_complete(http_parser *p)
 		const char *n = r->sb + r->hdrs[i].name;
 		const char *v = req_str(r, r->hdrs[i].value);
 
+		/* RFC 7230 3.2.4: no whitespace before the colon; the
+		 * parser tolerates it, and a framing header seen one way
+		 * by us and another by the parser is a smuggling vector */
+		if (strpbrk(n, " \t") != NULL) {
+			c->err_status = 400;
+			return -1;
+		}
 		if (strcasecmp(n, "transfer-encoding") == 0) {
 			te = v;
 			nte++;
@@ -589,10 +616,16 @@ cb_headers_complete(http_parser *p)
 		c->err_status = 501;
 		return -1;
 	}
-	r->chunked = te != NULL;
+	/* framing comes from the parser, which reads the body; our view
+	 * of the headers must agree with it */
+	r->chunked = (p->flags & F_CHUNKED) != 0;
+	if (r->chunked != (te != NULL) ||
+	    (cl != NULL) != (p->content_length != ULLONG_MAX)) {
+		c->err_status = 400;
+		return -1;
+	}
 	if (cl != NULL) {
-		if (p->content_length == ULLONG_MAX ||
-		    p->content_length > INT64_MAX) {
+		if (p->content_length > INT64_MAX) {
 			c->err_status = 400;
 			return -1;
 		}
@@ -624,6 +657,11 @@ cb_body(http_parser *p, const char *at, size_t len)
 {
 	struct conn		*c = p->data;
 	struct ark_http_req	*r = c->req;
+
+	if (r == NULL) {		/* cannot happen: be safe */
+		c->err_status = 400;
+		return -1;
+	}
 
 	if (r->body_bytes + len > r->max_body) {
 		c->err_status = 413;
