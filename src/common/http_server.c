@@ -150,6 +150,7 @@ struct ark_http_req {
 	struct hdr		*hdrs;
 	unsigned		 nhdrs, hcap;
 	bool			 in_value;
+	bool			 in_trailers;
 	bool			 have_url;
 	const char		*method;
 	char			*path;		/* owned copies */
@@ -461,6 +462,8 @@ cb_header_field(http_parser *p, const char *at, size_t len)
 		return -1;
 	}
 
+	if (r->in_trailers)		/* chunked trailers: counted, dropped */
+		return hdr_budget(c, len + 2);
 	if (r->nhdrs == 0 || r->in_value) {
 		if (r->nhdrs >= c->srv->o.max_headers) {
 			c->err_status = 431;
@@ -496,6 +499,8 @@ cb_header_value(http_parser *p, const char *at, size_t len)
 		return -1;
 	}
 
+	if (r->in_trailers)
+		return hdr_budget(c, len + 2);
 	if (r->nhdrs == 0)
 		return -1;
 	if (!r->in_value) {
@@ -571,6 +576,8 @@ cb_headers_complete(http_parser *p)
 	}
 
 	req_sb_sep(r);
+	/* handler-visible strings point into r->sb: it never grows again */
+	r->in_trailers = true;
 	r->method = http_method_str((enum http_method)p->method);
 	r->version = p->http_major * 10 + p->http_minor;
 	if (p->http_major != 1 || p->http_minor > 1) {
@@ -835,10 +842,10 @@ req_body_check(struct ark_http_req *r, size_t len, bool *drop)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	*drop = false;
+	if (r->c->req != r || r->c->state == CS_DEAD)
+		return ARK_ECONN;		/* inside its finish callback */
 	if (!r->started || r->ended)
 		return ARK_EPROTO;
-	if (r->c == NULL || r->c->state == CS_DEAD)
-		return ARK_ECONN;
 	if (r->resp_clen >= 0 &&
 	    r->resp_body + len > (uint64_t)r->resp_clen) {
 		ark_log_warnx("response body exceeds Content-Length %" PRId64,
@@ -1064,6 +1071,8 @@ ark_http_reply_start(struct ark_http_req *r, int status, int64_t clen)
 
 	ARK_CHECK(r, REQ_MAGIC);
 	c = r->c;
+	if (c->req != r || c->state == CS_DEAD)
+		return ARK_ECONN;
 	if (r->started)
 		return ARK_EPROTO;
 	if (status < 200 || status > 999)
@@ -1245,6 +1254,8 @@ ark_http_reply_end(struct ark_http_req *r)
 
 	ARK_CHECK(r, REQ_MAGIC);
 	c = r->c;
+	if (c->req != r || c->state == CS_DEAD)
+		return ARK_ECONN;
 	if (!r->started || r->ended)
 		return ARK_EPROTO;
 	r->ended = true;

@@ -12,6 +12,11 @@ ECHOD="$top_builddir/tests/integration/http-echod"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
 
+# A sanitizer build is also recognised by its runtime library.
+if [ -z "${ARKOR_SANITIZED:-}" ] && ldd "$ECHOD" 2>/dev/null | grep -q libasan
+then
+	ARKOR_SANITIZED=1
+fi
 if [ "${ARKOR_SANITIZED:-0}" = 1 ]; then
 	BIG=$((512 * 1024 * 1024))
 else

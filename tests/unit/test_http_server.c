@@ -833,6 +833,47 @@ test_async_and_limit(void **state)
 	cli_close(&c);
 }
 
+static void
+test_stop_inflight(void **state)
+{
+	struct ark_http_server_opts	 o;
+	struct ark_http_server		*s2;
+	struct timespec			 ts = { 0, 20 * 1000 * 1000 }, t0, t1;
+	uint16_t			 saved = port;
+	struct cli			 a, b;
+	struct resp			 r;
+
+	memset(&o, 0, sizeof(o));
+	o.threads = 1;
+	o.grace_ms = 3000;
+	o.handler = handler;
+	assert_int_equal(ark_http_server_new(&o, &s2), ARK_OK);
+	assert_int_equal(ark_http_server_start(s2), ARK_OK);
+	port = ark_http_server_port(s2);
+	cli_connect(&a);
+	cli_connect(&b);
+	cli_sends(&a, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n");
+	nanosleep(&ts, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ark_http_server_stop(s2);
+	/* the in-flight request completes, with Connection: close */
+	assert_int_equal(cli_read(&a, &r, false), 0);
+	assert_int_equal(r.status, 200);
+	assert_memory_equal(r.body, "late", 4);
+	assert_true(has_header(&r, "Connection:close"));
+	resp_clear(&r);
+	assert_true(cli_closed(&a));
+	/* the idle one is closed */
+	assert_true(cli_closed(&b));
+	/* (a lingering close waits for the client's FIN) */
+	cli_close(&a);
+	cli_close(&b);
+	ark_http_server_free(s2);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	port = saved;
+}
+
 int
 main(void)
 {
@@ -852,6 +893,7 @@ main(void)
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_sendfile),
 		cmocka_unit_test(test_async_and_limit),
+		cmocka_unit_test(test_stop_inflight),
 	};
 
 	ark_log_init("test_http_server", ARK_LOG_WARN);
