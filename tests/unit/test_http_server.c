@@ -874,6 +874,49 @@ test_stop_inflight(void **state)
 	port = saved;
 }
 
+static void
+test_timeouts(void **state)
+{
+	struct ark_http_server_opts	 o;
+	struct ark_http_server		*s3;
+	struct ark_http_server_stats	 st;
+	struct timespec			 t0, t1;
+	uint16_t			 saved = port;
+	struct cli			 c;
+	struct resp			 r;
+
+	memset(&o, 0, sizeof(o));
+	o.threads = 1;
+	o.idle_timeout_ms = 200;
+	o.io_timeout_ms = 300;
+	o.handler = handler;
+	assert_int_equal(ark_http_server_new(&o, &s3), ARK_OK);
+	assert_int_equal(ark_http_server_start(s3), ARK_OK);
+	port = ark_http_server_port(s3);
+
+	/* idle keep-alive connection closed after idle_timeout_ms */
+	cli_connect(&c);
+	cli_sends(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(cli_read(&c, &r, false), 0);
+	resp_clear(&r);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_true(cli_closed(&c));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	cli_close(&c);
+
+	/* a body that stalls: cut off after io_timeout_ms, request aborted */
+	cli_connect(&c);
+	cli_sends(&c, "PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+	    "\r\nab");
+	assert_true(cli_closed(&c));
+	cli_close(&c);
+	ark_http_server_stats(s3, &st);
+	assert_int_equal(st.status_class[0], 1);	/* the aborted one */
+	ark_http_server_free(s3);
+	port = saved;
+}
+
 int
 main(void)
 {
@@ -894,6 +937,7 @@ main(void)
 		cmocka_unit_test(test_sendfile),
 		cmocka_unit_test(test_async_and_limit),
 		cmocka_unit_test(test_stop_inflight),
+		cmocka_unit_test(test_timeouts),
 	};
 
 	ark_log_init("test_http_server", ARK_LOG_WARN);
