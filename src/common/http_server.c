@@ -1760,6 +1760,8 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		    BUFFEREVENT_SSL_ACCEPTING, opts);
 		if (bev != NULL)
 			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		else
+			SSL_free(ssl);
 	} else
 		bev = bufferevent_socket_new(w->base, fd, opts);
 	if (bev == NULL) {

@@ -142,7 +142,8 @@ uint64_t	 ark_http_req_body_bytes(const struct ark_http_req *req);
 /* Registers body callbacks; bytes flow from now on (and "100 Continue" is
  * sent if the client asked for it and no response was started). Register
  * them before starting a response that depends on the body. on_end is
- * called once after the last byte (at once for an empty body). */
+ * called once after the last byte (at once for an empty body); neither is
+ * called any more once the response has been ended. */
 void		 ark_http_req_on_body(struct ark_http_req *req,
 		    ark_http_body_cb on_data, ark_http_req_cb on_end,
 		    void *arg);
