@@ -26,7 +26,7 @@ cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done;
 trap cleanup EXIT
 
 mkdir -p "$T/www"
-head -c 4096 /dev/urandom >"$T/www/small"
+chmod 755 "$T" "$T/www"			# nginx workers drop root
 head -c $((1 << 30)) /dev/zero | openssl enc -aes-128-ctr -nosalt -pass pass:x \
 	-pbkdf2 2>/dev/null | head -c $((1 << 30)) >"$T/www/big"
 cat "$T/www/big" >/dev/null		# warm the page cache
@@ -51,15 +51,26 @@ NGX
 nginx -c "$T/nginx.conf" -p "$T" -g 'daemon off;' &
 pids+=($!)
 "$echod" --listen 127.0.0.1:0 --port-file "$T/aport" --threads "$threads" \
-	--quiet 2>"$T/echod.log" &
+	--log-level warn 2>"$T/echod.log" &
 pids+=($!)
 for _ in $(seq 50); do [ -s "$T/aport" ] && break; sleep 0.1; done
 aport=$(cat "$T/aport")
-sleep 0.5
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$nport/small" && break; sleep 0.1; done
+
+# Both sides must serve the same bytes before anything is timed.
+check_same() {	# arkor-url nginx-url file
+	curl -sf "$1" | cmp -s - "$3" || { echo "arkor did not serve $3 ($1)" >&2; exit 1; }
+	curl -sf "$2" | cmp -s - "$3" || { echo "nginx did not serve $3 ($2)" >&2; exit 1; }
+}
+
+curl -sf "http://127.0.0.1:$aport/small" >"$T/www/small"	# echod's own 4 KiB body
+check_same "http://127.0.0.1:$aport/small" "http://127.0.0.1:$nport/small" "$T/www/small"
+check_same "http://127.0.0.1:$aport/file?path=$T/www/big" "http://127.0.0.1:$nport/big" "$T/www/big"
 
 rps() {	# url -> requests/s
-	wrk -t2 -c"$conns" -d"${dur}s" --latency "$1" 2>&1 |
-		awk '/^Requests\/sec:/ {print $2}'
+	wrk -t2 -c"$conns" -d"${dur}s" "$1" 2>&1 | awk '
+		/Non-2xx/ { bad = 1 } /^Requests\/sec:/ { r = $2 }
+		END { if (bad) print "ERR"; else print r }'
 }
 mbps() {	# url -> MB/s
 	curl -s -o /dev/null -w '%{speed_download}\n' "$1" |
