@@ -507,9 +507,23 @@ static int
 is_field_value(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if (*s == '\r' || *s == '\n')
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
 			return 0;
 	return 1;
+}
+
+/* Host names, IPv4 and (bracket-less) IPv6 literals: nothing that could
+ * break the Host header. */
+static int
+is_host(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-._~:%", *s) != NULL))
+			return 0;
+	return n > 0 && n <= 255;
 }
 
 static int
@@ -541,8 +555,8 @@ ark_http_req_new(struct ark_http_client *c, const char *method,
 
 	*out = NULL;
 	ARK_CHECK(c, CLIENT_MAGIC);
-	if (!is_token(method) || host == NULL || *host == '\0' ||
-	    strlen(host) > 255 || port == 0 || !is_target(target))
+	if (!is_token(method) || host == NULL || !is_host(host) ||
+	    port == 0 || !is_target(target))
 		return ARK_EINVAL;
 	r = ark_xcalloc(1, sizeof(*r));
 	r->magic = REQ_MAGIC;

@@ -34,6 +34,10 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "common/http_client.h"
 #include "common/log.h"
@@ -82,6 +86,8 @@ struct peer {
 	atomic_ullong	 up_hash;
 	atomic_int	 body_seen;	/* bytes after a refused Expect */
 	atomic_int	 saw_eof;
+	SSL_CTX		*sctx;		/* h_tls */
+	atomic_int	 tls_ok;	/* handshakes done */
 };
 
 struct pconn {
@@ -463,8 +469,6 @@ h_upload(struct peer *p, struct pconn *c)
 static void
 h_stale(struct peer *p, struct pconn *c)
 {
-	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-	    "\r\nok";
 	char head[65536];
 	uint64_t n, h;
 	int served = 0;
@@ -480,7 +484,8 @@ h_stale(struct peer *p, struct pconn *c)
 		}
 		atomic_fetch_add(&p->counter, 1);
 		served++;
-		if (pc_send(c, ok, sizeof(ok) - 1) != 0)
+		if (pc_sendf(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+		    "X-Count: %llu\r\n\r\nok", (unsigned long long)n) != 0)
 			return;
 	}
 }
@@ -505,6 +510,104 @@ h_echo(struct peer *p, struct pconn *c)
 		    (unsigned long long)n, (unsigned long long)h, target) != 0)
 			return;
 	}
+}
+
+/* Reads from a TLS connection, giving up when the peer stops. */
+static int
+tls_read(struct pconn *c, SSL *s, char *buf, size_t cap)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int i;
+
+	if (SSL_pending(s) == 0) {
+		for (i = 0; i < 300; i++) {
+			if (atomic_load(&c->p->stop))
+				return -1;
+			if (poll(&pfd, 1, 100) > 0)
+				break;
+		}
+		if (i == 300)
+			return -1;
+	}
+	return SSL_read(s, buf, (int)cap);
+}
+
+/* TLS server: answers each request "tls". */
+static void
+h_tls(struct peer *p, struct pconn *c)
+{
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+	    "\r\ntls";
+	SSL *s = SSL_new(p->sctx);
+	int n;
+
+	SSL_set_fd(s, c->fd);
+	if (SSL_accept(s) != 1)
+		goto out;
+	atomic_fetch_add(&p->tls_ok, 1);
+	for (;;) {
+		while (memmem(c->buf, c->len, "\r\n\r\n", 4) == NULL) {
+			if (c->len == sizeof(c->buf) || (n = tls_read(c, s,
+			    c->buf + c->len, sizeof(c->buf) - c->len)) <= 0)
+				goto out;
+			c->len += (size_t)n;
+		}
+		c->len = 0;	/* GET only: no body */
+		if (SSL_write(s, resp, sizeof(resp) - 1) <= 0)
+			goto out;
+	}
+out:
+	SSL_free(s);
+}
+
+/* A self-signed certificate for 127.0.0.1, written to *path as PEM. */
+static SSL_CTX *
+tls_server_ctx(char *path, size_t len)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *n;
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+	SSL_CTX *ctx;
+	FILE *f;
+	int fd;
+
+	assert_non_null(pk);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pk);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"arkor-test", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
+	    "IP:127.0.0.1");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+	    "critical,CA:TRUE");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+
+	snprintf(path, len, "/tmp/arkor-test-ca-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	PEM_write_X509(f, x);
+	fclose(f);
+
+	ctx = SSL_CTX_new(TLS_server_method());
+	assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(ctx, pk), 1);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return ctx;
 }
 
 /* ---- client side helpers ------------------------------------------------ */
@@ -1135,6 +1238,7 @@ test_stale_retry(void **state)
 	assert_int_equal(ark_http_req_start(q), ARK_OK);
 	assert_int_equal(run_until(e.base, &r.done, 10000), 0);
 	assert_int_equal(r.err, ARK_OK);
+	assert_string_equal(r.xcount, "4");	/* whole body resent */
 	ark_http_client_stats(e.cl, &st);
 	assert_int_equal(st.retries, 1);
 	res_free(&r);
@@ -1582,6 +1686,10 @@ test_req_args(void **state)
 	    ARK_EINVAL);
 	assert_int_equal(ark_http_req_new(e.cl, "GET", "h", 0, 0, "/", &q),
 	    ARK_EINVAL);
+	assert_int_equal(ark_http_req_new(e.cl, "GET", "h\r\nX: y", 80, 0,
+	    "/", &q), ARK_EINVAL);
+	assert_int_equal(ark_http_req_new(e.cl, "GET", "", 80, 0, "/", &q),
+	    ARK_EINVAL);
 	assert_int_equal(ark_http_req_new_url(e.cl, "GET", "ftp://x/", &q),
 	    ARK_EINVAL);
 	assert_int_equal(ark_http_req_new(e.cl, "GET", "h", 80, 0, "/", &q),
@@ -1610,6 +1718,73 @@ test_req_args(void **state)
 	assert_int_equal(ark_http_req_start(q), ARK_EINVAL);
 	ark_http_req_cancel(q);
 	env_fini(&e);
+}
+
+/* ---- tests: TLS --------------------------------------------------------- */
+
+static void
+tls_get(struct env *e, struct res *r)
+{
+	struct ark_http_req *q;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(ark_http_req_new(e->cl, "GET", "127.0.0.1",
+	    e->p.port, 1, "/tls", &q), ARK_OK);
+	ark_http_req_set_cbs(q, &res_cbs, r);
+	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	assert_int_equal(run_until(e->base, &r->done, 20000), 0);
+}
+
+static void
+test_tls(void **state)
+{
+	char ca[64];
+	SSL_CTX *sctx = tls_server_ctx(ca, sizeof(ca));
+	struct env e;
+	struct res r;
+	struct ark_http_client_stats st;
+
+	/* Verified against our CA file; the connection is reused. */
+	env_init(&e, NULL);
+	e.p.sctx = sctx;
+	peer_start(&e.p, h_tls);
+	e.o.ca_file = ca;
+	env_client(&e);
+	tls_get(&e, &r);
+	assert_int_equal(r.err, ARK_OK);
+	assert_string_equal(r.body, "tls");
+	res_free(&r);
+	tls_get(&e, &r);
+	assert_int_equal(r.err, ARK_OK);
+	assert_int_equal(r.reused, 1);
+	res_free(&r);
+	ark_http_client_stats(e.cl, &st);
+	assert_int_equal(st.connects, 1);
+	env_fini(&e);
+
+	/* The system store does not know our CA: refused. */
+	env_init(&e, NULL);
+	e.p.sctx = sctx;
+	peer_start(&e.p, h_tls);
+	env_client(&e);
+	tls_get(&e, &r);
+	assert_int_equal(r.err, ARK_ECONN);
+	res_free(&r);
+	env_fini(&e);
+
+	/* Verification off (tests only). */
+	env_init(&e, NULL);
+	e.p.sctx = sctx;
+	peer_start(&e.p, h_tls);
+	e.o.tls_no_verify = 1;
+	env_client(&e);
+	tls_get(&e, &r);
+	assert_int_equal(r.err, ARK_OK);
+	res_free(&r);
+	env_fini(&e);
+
+	unlink(ca);
+	SSL_CTX_free(sctx);
 }
 
 /* ---- tests: blocking fetch ---------------------------------------------- */
@@ -1795,11 +1970,12 @@ main(void)
 		cmocka_unit_test(test_expect_continue),
 		cmocka_unit_test(test_pause_resume),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_fetch),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	ark_log_init("test_http_client", ARK_LOG_WARN);
+	ark_log_init("test_http_client", ARK_LOG_ERROR);
 	pat_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
