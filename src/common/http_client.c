@@ -662,9 +662,13 @@ ark_http_req_body_copy(struct ark_http_req *r, const void *data, size_t len)
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->state != RS_NEW || r->bm != BM_NONE || (data == NULL && len))
 		return ARK_EINVAL;
-	r->body = evbuffer_new();
-	if (r->body == NULL || evbuffer_add(r->body, data, len) != 0)
+	if ((r->body = evbuffer_new()) == NULL)
 		return ARK_ENOMEM;
+	if (evbuffer_add(r->body, data, len) != 0) {
+		evbuffer_free(r->body);
+		r->body = NULL;
+		return ARK_ENOMEM;
+	}
 	r->bm = BM_BUFFER;
 	return ARK_OK;
 }
@@ -675,9 +679,13 @@ ark_http_req_body_buffer(struct ark_http_req *r, struct evbuffer *buf)
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->state != RS_NEW || r->bm != BM_NONE || buf == NULL)
 		return ARK_EINVAL;
-	if ((r->body = evbuffer_new()) == NULL ||
-	    evbuffer_add_buffer(r->body, buf) != 0)
+	if ((r->body = evbuffer_new()) == NULL)
 		return ARK_ENOMEM;
+	if (evbuffer_add_buffer(r->body, buf) != 0) {
+		evbuffer_free(r->body);
+		r->body = NULL;
+		return ARK_ENOMEM;
+	}
 	r->bm = BM_BUFFER;
 	return ARK_OK;
 }
