@@ -77,14 +77,14 @@ struct req_hdr {
 	char	*value;
 };
 
-struct ark_http_req {
+struct ark_http_creq {
 	uint32_t	 magic;
 	struct ark_http_client *cl;
 	struct host	*h;
 	struct conn	*conn;
 	enum req_state	 state;
-	TAILQ_ENTRY(ark_http_req) qlink;	/* host wait queue */
-	TAILQ_ENTRY(ark_http_req) clink;	/* client: started ones */
+	TAILQ_ENTRY(ark_http_creq) qlink;	/* host wait queue */
+	TAILQ_ENTRY(ark_http_creq) clink;	/* client: started ones */
 
 	char		*method;
 	char		*host;
@@ -129,7 +129,7 @@ struct ark_http_req {
 	unsigned	 kick_what;
 	enum ark_err	 fail_err;
 
-	struct ark_http_req_cbs cbs;
+	struct ark_http_creq_cbs cbs;
 	void		*arg;
 };
 
@@ -137,7 +137,7 @@ struct conn {
 	uint32_t	 magic;
 	struct host	*h;
 	struct bufferevent *bev;
-	struct ark_http_req *req;
+	struct ark_http_creq *req;
 	TAILQ_ENTRY(conn) all_link;
 	TAILQ_ENTRY(conn) idle_link;
 	int		 idle;
@@ -155,7 +155,7 @@ struct host {
 	int		 tls;
 	TAILQ_HEAD(conn_tqh, conn) all;
 	struct conn_tqh	 idle;		/* most recently used first */
-	TAILQ_HEAD(, ark_http_req) waitq;
+	TAILQ_HEAD(, ark_http_creq) waitq;
 	unsigned	 nconns;
 	unsigned	 nidle;
 };
@@ -170,7 +170,7 @@ struct ark_http_client {
 	struct evdns_base *dns;
 	int		 own_dns;
 	TAILQ_HEAD(, host) hosts;
-	TAILQ_HEAD(, ark_http_req) reqs;	/* started, not done */
+	TAILQ_HEAD(, ark_http_creq) reqs;	/* started, not done */
 	unsigned	 nidle;
 	unsigned	 nopen;
 	int		 freeing;
@@ -180,10 +180,10 @@ struct ark_http_client {
 static void	conn_readcb(struct bufferevent *, void *);
 static void	conn_writecb(struct bufferevent *, void *);
 static void	conn_eventcb(struct bufferevent *, short, void *);
-static void	req_timer_arm(struct ark_http_req *);
-static void	req_finish(struct ark_http_req *, enum ark_err);
-static void	req_abort(struct ark_http_req *);
-static int	req_process_input(struct ark_http_req *);
+static void	req_timer_arm(struct ark_http_creq *);
+static void	req_finish(struct ark_http_creq *, enum ark_err);
+static void	req_abort(struct ark_http_creq *);
+static int	req_process_input(struct ark_http_creq *);
 static void	host_dispatch(struct host *);
 
 static uint64_t
@@ -543,11 +543,11 @@ static void
 req_kick_cb(evutil_socket_t fd, short what, void *arg);
 
 enum ark_err
-ark_http_req_new(struct ark_http_client *c, const char *method,
+ark_http_creq_new(struct ark_http_client *c, const char *method,
     const char *host, uint16_t port, int tls, const char *target,
-    struct ark_http_req **out)
+    struct ark_http_creq **out)
 {
-	struct ark_http_req *r;
+	struct ark_http_creq *r;
 	static const char *const idem[] = {
 		"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE",
 	};
@@ -583,8 +583,8 @@ ark_http_req_new(struct ark_http_client *c, const char *method,
 }
 
 enum ark_err
-ark_http_req_new_url(struct ark_http_client *c, const char *method,
-    const char *url, struct ark_http_req **out)
+ark_http_creq_new_url(struct ark_http_client *c, const char *method,
+    const char *url, struct ark_http_creq **out)
 {
 	struct ark_url u;
 	enum ark_err e;
@@ -592,7 +592,7 @@ ark_http_req_new_url(struct ark_http_client *c, const char *method,
 	*out = NULL;
 	if ((e = ark_url_parse(url, &u, NULL)) != ARK_OK)
 		return e;
-	e = ark_http_req_new(c, method, u.host, u.port, u.tls, u.target, out);
+	e = ark_http_creq_new(c, method, u.host, u.port, u.tls, u.target, out);
 	ark_url_free(&u);
 	return e;
 }
@@ -607,7 +607,7 @@ hdr_reserved(const char *name)
 }
 
 enum ark_err
-ark_http_req_add_header(struct ark_http_req *r, const char *name,
+ark_http_creq_add_header(struct ark_http_creq *r, const char *name,
     const char *value)
 {
 	ARK_CHECK(r, REQ_MAGIC);
@@ -624,7 +624,7 @@ ark_http_req_add_header(struct ark_http_req *r, const char *name,
 }
 
 enum ark_err
-ark_http_req_set_header(struct ark_http_req *r, const char *name,
+ark_http_creq_set_header(struct ark_http_creq *r, const char *name,
     const char *value)
 {
 	size_t i, j;
@@ -642,11 +642,11 @@ ark_http_req_set_header(struct ark_http_req *r, const char *name,
 		r->hdrs[j++] = r->hdrs[i];
 	}
 	r->nhdrs = j;
-	return ark_http_req_add_header(r, name, value);
+	return ark_http_creq_add_header(r, name, value);
 }
 
 static const char *
-req_header(const struct ark_http_req *r, const char *name)
+req_header(const struct ark_http_creq *r, const char *name)
 {
 	size_t i;
 
@@ -657,7 +657,7 @@ req_header(const struct ark_http_req *r, const char *name)
 }
 
 enum ark_err
-ark_http_req_body_copy(struct ark_http_req *r, const void *data, size_t len)
+ark_http_creq_body_copy(struct ark_http_creq *r, const void *data, size_t len)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->state != RS_NEW || r->bm != BM_NONE || (data == NULL && len))
@@ -674,7 +674,7 @@ ark_http_req_body_copy(struct ark_http_req *r, const void *data, size_t len)
 }
 
 enum ark_err
-ark_http_req_body_buffer(struct ark_http_req *r, struct evbuffer *buf)
+ark_http_creq_body_buffer(struct ark_http_creq *r, struct evbuffer *buf)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->state != RS_NEW || r->bm != BM_NONE || buf == NULL)
@@ -691,7 +691,7 @@ ark_http_req_body_buffer(struct ark_http_req *r, struct evbuffer *buf)
 }
 
 enum ark_err
-ark_http_req_body_stream(struct ark_http_req *r, int64_t len)
+ark_http_creq_body_stream(struct ark_http_creq *r, int64_t len)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->state != RS_NEW || r->bm != BM_NONE)
@@ -704,7 +704,7 @@ ark_http_req_body_stream(struct ark_http_req *r, int64_t len)
 }
 
 enum ark_err
-ark_http_req_expect_continue(struct ark_http_req *r)
+ark_http_creq_expect_continue(struct ark_http_creq *r)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->state != RS_NEW)
@@ -714,7 +714,7 @@ ark_http_req_expect_continue(struct ark_http_req *r)
 }
 
 void
-ark_http_req_set_timeouts(struct ark_http_req *r, int connect_ms,
+ark_http_creq_set_timeouts(struct ark_http_creq *r, int connect_ms,
     int total_ms, int io_ms)
 {
 	ARK_CHECK(r, REQ_MAGIC);
@@ -727,8 +727,8 @@ ark_http_req_set_timeouts(struct ark_http_req *r, int connect_ms,
 }
 
 void
-ark_http_req_set_cbs(struct ark_http_req *r,
-    const struct ark_http_req_cbs *cbs, void *arg)
+ark_http_creq_set_cbs(struct ark_http_creq *r,
+    const struct ark_http_creq_cbs *cbs, void *arg)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	memset(&r->cbs, 0, sizeof(r->cbs));
@@ -742,7 +742,7 @@ ark_http_req_set_cbs(struct ark_http_req *r,
 /* Each returns 0 when the callback canceled the request: the caller then
  * tears it down with req_abort() and touches nothing else. */
 static int
-req_call_drain(struct ark_http_req *r)
+req_call_drain(struct ark_http_creq *r)
 {
 	if (r->cbs.on_drain == NULL)
 		return 1;
@@ -755,7 +755,7 @@ req_call_drain(struct ark_http_req *r)
 static enum ark_err
 rp_on_head(void *arg, struct ark_http_rparse *p)
 {
-	struct ark_http_req *r = arg;
+	struct ark_http_creq *r = arg;
 	int st = ark_http_rparse_status(p);
 
 	if (ark_http_rparse_interim(p)) {
@@ -775,7 +775,7 @@ rp_on_head(void *arg, struct ark_http_rparse *p)
 static enum ark_err
 rp_on_body(void *arg, const char *data, size_t len)
 {
-	struct ark_http_req *r = arg;
+	struct ark_http_creq *r = arg;
 
 	if (r->cbs.on_body != NULL) {
 		r->in_cb++;
@@ -795,7 +795,7 @@ static const struct ark_http_rparse_cbs req_rp_cbs = {
 /* ---- requests: sending -------------------------------------------------- */
 
 static void
-req_kick(struct ark_http_req *r, unsigned what)
+req_kick(struct ark_http_creq *r, unsigned what)
 {
 	r->kick_what |= what;
 	event_active(r->kick, 0, 1);
@@ -803,7 +803,7 @@ req_kick(struct ark_http_req *r, unsigned what)
 
 /* Moves the body (or what the caller wrote so far) to the connection. */
 static void
-req_body_go(struct ark_http_req *r)
+req_body_go(struct ark_http_creq *r)
 {
 	struct evbuffer *out = bufferevent_get_output(r->conn->bev);
 
@@ -842,7 +842,7 @@ req_body_go(struct ark_http_req *r)
 }
 
 static void
-host_header(const struct ark_http_req *r, char *buf, size_t len)
+host_header(const struct ark_http_creq *r, char *buf, size_t len)
 {
 	int v6 = strchr(r->host, ':') != NULL;
 	int dflt = r->port == (r->tls ? 443 : 80);
@@ -856,7 +856,7 @@ host_header(const struct ark_http_req *r, char *buf, size_t len)
 }
 
 static void
-req_send_head(struct ark_http_req *r)
+req_send_head(struct ark_http_creq *r)
 {
 	struct conn *cn = r->conn;
 	struct evbuffer *out = bufferevent_get_output(cn->bev);
@@ -914,7 +914,7 @@ req_send_head(struct ark_http_req *r)
 
 /* Gives the request its connection; sends at once when it is connected. */
 static void
-req_attach(struct ark_http_req *r, struct conn *cn)
+req_attach(struct ark_http_creq *r, struct conn *cn)
 {
 	r->conn = cn;
 	cn->req = r;
@@ -936,7 +936,7 @@ static void
 host_dispatch(struct host *h)
 {
 	struct ark_http_client *c = h->cl;
-	struct ark_http_req *r;
+	struct ark_http_creq *r;
 	struct conn *cn;
 	enum ark_err e;
 
@@ -966,7 +966,7 @@ host_dispatch(struct host *h)
 }
 
 enum ark_err
-ark_http_req_start(struct ark_http_req *r)
+ark_http_creq_start(struct ark_http_creq *r)
 {
 	struct ark_http_client *c;
 
@@ -990,7 +990,7 @@ ark_http_req_start(struct ark_http_req *r)
 /* ---- requests: streamed body -------------------------------------------- */
 
 static enum ark_err
-req_stream_add(struct ark_http_req *r, const void *data, size_t len,
+req_stream_add(struct ark_http_creq *r, const void *data, size_t len,
     struct evbuffer *src)
 {
 	struct evbuffer *dst;
@@ -1030,7 +1030,7 @@ req_stream_add(struct ark_http_req *r, const void *data, size_t len,
 }
 
 enum ark_err
-ark_http_req_write(struct ark_http_req *r, const void *data, size_t len)
+ark_http_creq_write(struct ark_http_creq *r, const void *data, size_t len)
 {
 	if (data == NULL && len > 0)
 		return ARK_EINVAL;
@@ -1038,7 +1038,7 @@ ark_http_req_write(struct ark_http_req *r, const void *data, size_t len)
 }
 
 enum ark_err
-ark_http_req_write_buffer(struct ark_http_req *r, struct evbuffer *buf)
+ark_http_creq_write_buffer(struct ark_http_creq *r, struct evbuffer *buf)
 {
 	if (buf == NULL)
 		return ARK_EINVAL;
@@ -1046,7 +1046,7 @@ ark_http_req_write_buffer(struct ark_http_req *r, struct evbuffer *buf)
 }
 
 enum ark_err
-ark_http_req_end(struct ark_http_req *r)
+ark_http_creq_end(struct ark_http_creq *r)
 {
 	struct evbuffer *dst;
 
@@ -1066,7 +1066,7 @@ ark_http_req_end(struct ark_http_req *r)
 }
 
 size_t
-ark_http_req_pending(const struct ark_http_req *r)
+ark_http_creq_pending(const struct ark_http_creq *r)
 {
 	size_t n = 0;
 
@@ -1079,18 +1079,18 @@ ark_http_req_pending(const struct ark_http_req *r)
 }
 
 int
-ark_http_req_writable(const struct ark_http_req *r)
+ark_http_creq_writable(const struct ark_http_creq *r)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	return r->bm == BM_STREAM && r->phase == BP_SEND && !r->ended &&
 	    r->state == RS_ACTIVE &&
-	    ark_http_req_pending(r) < r->cl->o.stream_high_water;
+	    ark_http_creq_pending(r) < r->cl->o.stream_high_water;
 }
 
 /* ---- requests: response flow control ------------------------------------ */
 
 void
-ark_http_req_pause(struct ark_http_req *r)
+ark_http_creq_pause(struct ark_http_creq *r)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->paused)
@@ -1101,7 +1101,7 @@ ark_http_req_pause(struct ark_http_req *r)
 }
 
 void
-ark_http_req_resume(struct ark_http_req *r)
+ark_http_creq_resume(struct ark_http_creq *r)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (!r->paused)
@@ -1117,7 +1117,7 @@ ark_http_req_resume(struct ark_http_req *r)
 /* ---- requests: accessors ------------------------------------------------ */
 
 int
-ark_http_req_status(const struct ark_http_req *r)
+ark_http_creq_status(const struct ark_http_creq *r)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->rp == NULL || ark_http_rparse_state(r->rp) == ARK_RP_HEAD)
@@ -1126,7 +1126,7 @@ ark_http_req_status(const struct ark_http_req *r)
 }
 
 const struct ark_http_resp_hdrs *
-ark_http_req_resp_hdrs(const struct ark_http_req *r)
+ark_http_creq_resp_hdrs(const struct ark_http_creq *r)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->rp == NULL || ark_http_rparse_state(r->rp) == ARK_RP_HEAD)
@@ -1135,13 +1135,13 @@ ark_http_req_resp_hdrs(const struct ark_http_req *r)
 }
 
 const char *
-ark_http_req_resp_header(const struct ark_http_req *r, const char *name)
+ark_http_creq_resp_header(const struct ark_http_creq *r, const char *name)
 {
-	return ark_http_resp_hdrs_get(ark_http_req_resp_hdrs(r), name);
+	return ark_http_resp_hdrs_get(ark_http_creq_resp_hdrs(r), name);
 }
 
 int64_t
-ark_http_req_resp_content_length(const struct ark_http_req *r)
+ark_http_creq_resp_content_length(const struct ark_http_creq *r)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	if (r->rp == NULL || ark_http_rparse_state(r->rp) == ARK_RP_HEAD)
@@ -1150,7 +1150,7 @@ ark_http_req_resp_content_length(const struct ark_http_req *r)
 }
 
 int
-ark_http_req_reused(const struct ark_http_req *r)
+ark_http_creq_reused(const struct ark_http_creq *r)
 {
 	ARK_CHECK(r, REQ_MAGIC);
 	return r->reused;
@@ -1159,7 +1159,7 @@ ark_http_req_reused(const struct ark_http_req *r)
 /* ---- requests: completion ----------------------------------------------- */
 
 static void
-req_destroy(struct ark_http_req *r)
+req_destroy(struct ark_http_creq *r)
 {
 	size_t i;
 
@@ -1186,7 +1186,7 @@ req_destroy(struct ark_http_req *r)
 
 /* Tears down without callbacks: cancel, client free. */
 static void
-req_abort(struct ark_http_req *r)
+req_abort(struct ark_http_creq *r)
 {
 	struct host *h = r->h;
 	struct conn *cn = r->conn;
@@ -1205,7 +1205,7 @@ req_abort(struct ark_http_req *r)
 }
 
 static void
-req_finish(struct ark_http_req *r, enum ark_err err)
+req_finish(struct ark_http_creq *r, enum ark_err err)
 {
 	struct host *h = r->h;
 	struct conn *cn = r->conn;
@@ -1246,7 +1246,7 @@ req_finish(struct ark_http_req *r, enum ark_err err)
 }
 
 static int
-req_retryable(const struct ark_http_req *r)
+req_retryable(const struct ark_http_creq *r)
 {
 	if (r->retried || !r->reused || r->rx_bytes > 0 || r->canceled)
 		return 0;
@@ -1258,7 +1258,7 @@ req_retryable(const struct ark_http_req *r)
 /* A pooled connection turned out dead before any response byte: send the
  * request again, once, on a connection opened for it. */
 static void
-req_retry(struct ark_http_req *r)
+req_retry(struct ark_http_creq *r)
 {
 	struct conn *cn = r->conn;
 
@@ -1280,7 +1280,7 @@ req_retry(struct ark_http_req *r)
 
 /* The connection is gone (EOF, reset) and all its input was parsed. */
 static void
-req_conn_lost(struct ark_http_req *r)
+req_conn_lost(struct ark_http_creq *r)
 {
 	struct conn *cn = r->conn;
 	enum ark_err e;
@@ -1308,7 +1308,7 @@ req_conn_lost(struct ark_http_req *r)
 /* Parses what the connection has buffered, as far as the caller lets us.
  * Returns 0 when r no longer exists (or was handed to a retry). */
 static int
-req_process_input(struct ark_http_req *r)
+req_process_input(struct ark_http_creq *r)
 {
 	struct conn *cn = r->conn;
 	struct evbuffer *in;
@@ -1367,7 +1367,7 @@ static void
 conn_readcb(struct bufferevent *bev, void *arg)
 {
 	struct conn *cn = arg;
-	struct ark_http_req *r;
+	struct ark_http_creq *r;
 
 	ARK_CHECK(cn, CONN_MAGIC);
 	if (cn->idle || cn->req == NULL) {
@@ -1387,7 +1387,7 @@ static void
 conn_writecb(struct bufferevent *bev, void *arg)
 {
 	struct conn *cn = arg;
-	struct ark_http_req *r = cn->req;
+	struct ark_http_creq *r = cn->req;
 
 	ARK_CHECK(cn, CONN_MAGIC);
 	if (r == NULL || r->state != RS_ACTIVE || r->phase != BP_SEND ||
@@ -1401,7 +1401,7 @@ static void
 conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *cn = arg;
-	struct ark_http_req *r = cn->req;
+	struct ark_http_creq *r = cn->req;
 	struct host *h = cn->h;
 
 	ARK_CHECK(cn, CONN_MAGIC);
@@ -1445,7 +1445,7 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 
 /* Is the request stalled on the peer (as opposed to on our caller)? */
 static int
-req_waiting_on_peer(const struct ark_http_req *r)
+req_waiting_on_peer(const struct ark_http_creq *r)
 {
 	if (r->state == RS_CONNECTING)
 		return 1;
@@ -1459,7 +1459,7 @@ req_waiting_on_peer(const struct ark_http_req *r)
 }
 
 static void
-req_timer_arm(struct ark_http_req *r)
+req_timer_arm(struct ark_http_creq *r)
 {
 	uint64_t next = 0, now = now_ms(), t;
 	struct timeval tv;
@@ -1488,7 +1488,7 @@ req_timer_arm(struct ark_http_req *r)
 static void
 req_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct ark_http_req *r = arg;
+	struct ark_http_creq *r = arg;
 	uint64_t now = now_ms();
 
 	ARK_CHECK(r, REQ_MAGIC);
@@ -1526,7 +1526,7 @@ req_timer_cb(evutil_socket_t fd, short what, void *arg)
 static void
 req_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct ark_http_req *r = arg;
+	struct ark_http_creq *r = arg;
 	unsigned k = r->kick_what;
 
 	ARK_CHECK(r, REQ_MAGIC);
@@ -1542,7 +1542,7 @@ req_kick_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 	}
 	if ((k & KICK_DRAIN) && r->state == RS_ACTIVE && r->phase == BP_SEND &&
-	    !r->ended && ark_http_req_writable(r)) {
+	    !r->ended && ark_http_creq_writable(r)) {
 		if (!req_call_drain(r))
 			req_abort(r);
 	}
@@ -1551,7 +1551,7 @@ req_kick_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- cancel and free ---------------------------------------------------- */
 
 void
-ark_http_req_cancel(struct ark_http_req *r)
+ark_http_creq_cancel(struct ark_http_creq *r)
 {
 	if (r == NULL)
 		return;
@@ -1569,7 +1569,7 @@ void
 ark_http_client_free(struct ark_http_client *c)
 {
 	struct host *h;
-	struct ark_http_req *r;
+	struct ark_http_creq *r;
 	struct conn *cn;
 
 	if (c == NULL)

@@ -4,7 +4,7 @@
  * blocking wrapper (ark_http_fetch) for arkorctl and arkorfs threads.
  *
  * Threads: a struct ark_http_client belongs to the thread that runs its
- * event_base; every ark_http_client_* and ark_http_req_* call must come from
+ * event_base; every ark_http_client_* and ark_http_creq_* call must come from
  * that thread (no locks inside). ark_http_fetch() and ark_url_* may be called
  * from any thread: each thread gets its own event_base and pool.
  *
@@ -27,7 +27,7 @@ struct evdns_base;
 struct ssl_ctx_st;
 
 struct ark_http_client;		/* opaque: pool + settings, one per loop */
-struct ark_http_req;		/* opaque: one request/response exchange */
+struct ark_http_creq;		/* opaque: one request/response exchange */
 struct ark_http_resp_hdrs;	/* opaque: parsed response header list */
 
 /* ---- URLs --------------------------------------------------------------- */
@@ -125,17 +125,17 @@ void		 ark_http_client_stats(const struct ark_http_client *c,
 /*
  * Callbacks run on the client's loop thread, never from inside the API call
  * that caused them. From any callback the caller may call any req function,
- * including ark_http_req_cancel() (after which no callback runs).
+ * including ark_http_creq_cancel() (after which no callback runs).
  *
  * on_head:  final (non-1xx) response head has arrived; status and header
  *           accessors are valid from here until on_done returns. Optional.
  * on_body:  a piece of the decoded body (chunked framing removed); data is
- *           borrowed for the call. Call ark_http_req_pause() to stop the
+ *           borrowed for the call. Call ark_http_creq_pause() to stop the
  *           flow. Optional (body discarded).
  * on_drain: the streamed request body may take more data: called once when
  *           the connection is ready for the body, then whenever the bytes
  *           buffered for sending fall to stream_low_water. Write while
- *           ark_http_req_writable() is true. Needed for streamed bodies.
+ *           ark_http_creq_writable() is true. Needed for streamed bodies.
  * on_done:  exactly once per started request unless canceled: ARK_OK when
  *           a complete response was received (any status), else
  *           ARK_ETIMEDOUT, ARK_ECONN (refused, reset, closed early,
@@ -143,104 +143,104 @@ void		 ark_http_client_stats(const struct ark_http_client *c,
  *           (response head over the limits), ARK_ENOMEM. The request is
  *           freed when on_done returns.
  */
-struct ark_http_req_cbs {
-	void	(*on_head)(struct ark_http_req *r, void *arg);
-	void	(*on_body)(struct ark_http_req *r, const void *data,
+struct ark_http_creq_cbs {
+	void	(*on_head)(struct ark_http_creq *r, void *arg);
+	void	(*on_body)(struct ark_http_creq *r, const void *data,
 		    size_t len, void *arg);
-	void	(*on_drain)(struct ark_http_req *r, void *arg);
-	void	(*on_done)(struct ark_http_req *r, enum ark_err err,
+	void	(*on_drain)(struct ark_http_creq *r, void *arg);
+	void	(*on_done)(struct ark_http_creq *r, enum ark_err err,
 		    void *arg);
 };
 
 /* Creates a request for `method` (token, e.g. "GET") on host:port (tls 0/1)
  * with `target` (path and query, starting with '/'). Strings are copied.
- * ARK_EINVAL on bad arguments. Caller owns *out until ark_http_req_start()
- * succeeds; before that free it with ark_http_req_cancel(). */
-enum ark_err	 ark_http_req_new(struct ark_http_client *c,
+ * ARK_EINVAL on bad arguments. Caller owns *out until ark_http_creq_start()
+ * succeeds; before that free it with ark_http_creq_cancel(). */
+enum ark_err	 ark_http_creq_new(struct ark_http_client *c,
 		    const char *method, const char *host, uint16_t port,
-		    int tls, const char *target, struct ark_http_req **out);
+		    int tls, const char *target, struct ark_http_creq **out);
 /* Same from a URL (ark_url_parse). */
-enum ark_err	 ark_http_req_new_url(struct ark_http_client *c,
+enum ark_err	 ark_http_creq_new_url(struct ark_http_client *c,
 		    const char *method, const char *url,
-		    struct ark_http_req **out);
+		    struct ark_http_creq **out);
 
 /* Request headers. Names must be tokens, values free of CR/LF/NUL;
  * Content-Length, Transfer-Encoding, Expect and Connection are set by the
  * client (ARK_EINVAL). add appends; set replaces every header of that
  * name. Host and User-Agent default unless set. Before start only. */
-enum ark_err	 ark_http_req_add_header(struct ark_http_req *r,
+enum ark_err	 ark_http_creq_add_header(struct ark_http_creq *r,
 		    const char *name, const char *value);
-enum ark_err	 ark_http_req_set_header(struct ark_http_req *r,
+enum ark_err	 ark_http_creq_set_header(struct ark_http_creq *r,
 		    const char *name, const char *value);
 
 /* Body: at most one of these, before start. body_copy copies len bytes;
  * body_buffer takes ownership of the contents of `buf` (it is left empty).
  * A buffered body is kept until done so it can be resent on retry. */
-enum ark_err	 ark_http_req_body_copy(struct ark_http_req *r,
+enum ark_err	 ark_http_creq_body_copy(struct ark_http_creq *r,
 		    const void *data, size_t len);
-enum ark_err	 ark_http_req_body_buffer(struct ark_http_req *r,
+enum ark_err	 ark_http_creq_body_buffer(struct ark_http_creq *r,
 		    struct evbuffer *buf);
 /* Streamed body: len >= 0 sends Content-Length: len, len < 0 sends it
- * chunked. Then write with ark_http_req_write() (before or after start)
- * and finish with ark_http_req_end(). */
-enum ark_err	 ark_http_req_body_stream(struct ark_http_req *r,
+ * chunked. Then write with ark_http_creq_write() (before or after start)
+ * and finish with ark_http_creq_end(). */
+enum ark_err	 ark_http_creq_body_stream(struct ark_http_creq *r,
 		    int64_t len);
 /* Sends "Expect: 100-continue" and holds the body until a 100 response,
  * or expect_timeout_ms. If a final status comes first the body is never
  * sent and that response completes the request. Needs a body. */
-enum ark_err	 ark_http_req_expect_continue(struct ark_http_req *r);
+enum ark_err	 ark_http_creq_expect_continue(struct ark_http_creq *r);
 
 /* Per-request timeouts in ms overriding the client's; -1 keeps the
  * client's value, 0 means none. */
-void		 ark_http_req_set_timeouts(struct ark_http_req *r,
+void		 ark_http_creq_set_timeouts(struct ark_http_creq *r,
 		    int connect_ms, int total_ms, int io_ms);
-void		 ark_http_req_set_cbs(struct ark_http_req *r,
-		    const struct ark_http_req_cbs *cbs, void *arg);
+void		 ark_http_creq_set_cbs(struct ark_http_creq *r,
+		    const struct ark_http_creq_cbs *cbs, void *arg);
 
 /* Submits the request: it waits for a pooled or new connection. On ARK_OK
  * the client owns r (on_done will run, or cancel). On error the caller
  * still owns r. */
-enum ark_err	 ark_http_req_start(struct ark_http_req *r);
+enum ark_err	 ark_http_creq_start(struct ark_http_creq *r);
 
 /* Cancels: closes the connection if the request had one, and frees r. No
  * callback runs afterwards, even from inside one. NULL is a no-op. */
-void		 ark_http_req_cancel(struct ark_http_req *r);
+void		 ark_http_creq_cancel(struct ark_http_creq *r);
 
 /* Streamed body. write copies len bytes (framed as a chunk when chunked);
  * it always takes all bytes, so memory stays bounded only if the caller
- * stops when ark_http_req_writable() is false and waits for on_drain.
+ * stops when ark_http_creq_writable() is false and waits for on_drain.
  * ARK_EINVAL: not a streamed body, already ended, or more than the declared
- * length. ark_http_req_write_buffer moves `buf`'s contents. */
-enum ark_err	 ark_http_req_write(struct ark_http_req *r, const void *data,
+ * length. ark_http_creq_write_buffer moves `buf`'s contents. */
+enum ark_err	 ark_http_creq_write(struct ark_http_creq *r, const void *data,
 		    size_t len);
-enum ark_err	 ark_http_req_write_buffer(struct ark_http_req *r,
+enum ark_err	 ark_http_creq_write_buffer(struct ark_http_creq *r,
 		    struct evbuffer *buf);
 /* Ends the streamed body (chunked: writes the last chunk). ARK_EINVAL when
  * fewer bytes than the declared length were written. */
-enum ark_err	 ark_http_req_end(struct ark_http_req *r);
+enum ark_err	 ark_http_creq_end(struct ark_http_creq *r);
 /* 1 when the body is being sent and less than stream_high_water bytes are
  * buffered for sending. */
-int		 ark_http_req_writable(const struct ark_http_req *r);
+int		 ark_http_creq_writable(const struct ark_http_creq *r);
 /* Request bytes buffered in user space, not yet written to the socket. */
-size_t		 ark_http_req_pending(const struct ark_http_req *r);
+size_t		 ark_http_creq_pending(const struct ark_http_creq *r);
 
 /* Response back-pressure: pause stops on_body calls (the rest of the
  * current data stays buffered) and stops reading the socket; resume
  * restarts them from the loop (not inline). Idempotent. */
-void		 ark_http_req_pause(struct ark_http_req *r);
-void		 ark_http_req_resume(struct ark_http_req *r);
+void		 ark_http_creq_pause(struct ark_http_creq *r);
+void		 ark_http_creq_resume(struct ark_http_creq *r);
 
 /* Response accessors, valid from on_head until on_done returns. */
-int		 ark_http_req_status(const struct ark_http_req *r);
-const char	*ark_http_req_resp_header(const struct ark_http_req *r,
+int		 ark_http_creq_status(const struct ark_http_creq *r);
+const char	*ark_http_creq_resp_header(const struct ark_http_creq *r,
 		    const char *name);
-const struct ark_http_resp_hdrs *ark_http_req_resp_hdrs(
-		    const struct ark_http_req *r);
+const struct ark_http_resp_hdrs *ark_http_creq_resp_hdrs(
+		    const struct ark_http_creq *r);
 /* Content-Length of the response (for HEAD: of the entity), -1 when
  * absent or chunked. */
-int64_t		 ark_http_req_resp_content_length(const struct ark_http_req *r);
+int64_t		 ark_http_creq_resp_content_length(const struct ark_http_creq *r);
 /* 1 when this request was sent on a pooled (reused) connection. */
-int		 ark_http_req_reused(const struct ark_http_req *r);
+int		 ark_http_creq_reused(const struct ark_http_creq *r);
 
 /* ---- Blocking API ------------------------------------------------------- */
 

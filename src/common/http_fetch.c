@@ -142,25 +142,25 @@ struct fetch_ctx {
 };
 
 static void
-fetch_stop(struct fetch_ctx *f, struct ark_http_req *r, enum ark_err e)
+fetch_stop(struct fetch_ctx *f, struct ark_http_creq *r, enum ark_err e)
 {
 	f->err = e;
 	f->done = 1;
-	ark_http_req_cancel(r);
+	ark_http_creq_cancel(r);
 }
 
 static void
-fetch_on_head(struct ark_http_req *r, void *arg)
+fetch_on_head(struct ark_http_creq *r, void *arg)
 {
 	struct fetch_ctx *f = arg;
 
-	f->out->status = ark_http_req_status(r);
+	f->out->status = ark_http_creq_status(r);
 	ark_http_resp_hdrs_free(f->out->hdrs);
-	f->out->hdrs = ark_http_resp_hdrs_dup(ark_http_req_resp_hdrs(r));
+	f->out->hdrs = ark_http_resp_hdrs_dup(ark_http_creq_resp_hdrs(r));
 }
 
 static void
-fetch_on_body(struct ark_http_req *r, const void *data, size_t len,
+fetch_on_body(struct ark_http_creq *r, const void *data, size_t len,
     void *arg)
 {
 	struct fetch_ctx *f = arg;
@@ -181,13 +181,13 @@ fetch_on_body(struct ark_http_req *r, const void *data, size_t len,
 }
 
 static void
-fetch_on_drain(struct ark_http_req *r, void *arg)
+fetch_on_drain(struct ark_http_creq *r, void *arg)
 {
 	struct fetch_ctx *f = arg;
 	enum ark_err e;
 	size_t got;
 
-	while (ark_http_req_writable(r)) {
+	while (ark_http_creq_writable(r)) {
 		got = 0;
 		e = f->in->body_read(f->in->body_read_arg, f->rbuf,
 		    FETCH_READ_CHUNK, &got);
@@ -196,11 +196,11 @@ fetch_on_drain(struct ark_http_req *r, void *arg)
 			return;
 		}
 		if (got == 0) {
-			if ((e = ark_http_req_end(r)) != ARK_OK)
+			if ((e = ark_http_creq_end(r)) != ARK_OK)
 				fetch_stop(f, r, e);
 			return;
 		}
-		if ((e = ark_http_req_write(r, f->rbuf, got)) != ARK_OK) {
+		if ((e = ark_http_creq_write(r, f->rbuf, got)) != ARK_OK) {
 			fetch_stop(f, r, e);
 			return;
 		}
@@ -208,7 +208,7 @@ fetch_on_drain(struct ark_http_req *r, void *arg)
 }
 
 static void
-fetch_on_done(struct ark_http_req *r, enum ark_err err, void *arg)
+fetch_on_done(struct ark_http_creq *r, enum ark_err err, void *arg)
 {
 	struct fetch_ctx *f = arg;
 
@@ -218,29 +218,29 @@ fetch_on_done(struct ark_http_req *r, enum ark_err err, void *arg)
 
 static enum ark_err
 fetch_build(struct ark_http_client *cl, const struct ark_http_fetch_req *in,
-    struct fetch_ctx *f, struct ark_http_req **out)
+    struct fetch_ctx *f, struct ark_http_creq **out)
 {
-	static const struct ark_http_req_cbs cbs = {
+	static const struct ark_http_creq_cbs cbs = {
 		.on_head = fetch_on_head,
 		.on_body = fetch_on_body,
 		.on_drain = fetch_on_drain,
 		.on_done = fetch_on_done,
 	};
 	const char *method = in->method != NULL ? in->method : "GET";
-	struct ark_http_req *r;
+	struct ark_http_creq *r;
 	struct evbuffer *b;
 	enum ark_err e;
 	size_t i;
 
 	if (in->url != NULL)
-		e = ark_http_req_new_url(cl, method, in->url, &r);
+		e = ark_http_creq_new_url(cl, method, in->url, &r);
 	else
-		e = ark_http_req_new(cl, method, in->host, in->port, in->tls,
+		e = ark_http_creq_new(cl, method, in->host, in->port, in->tls,
 		    in->target != NULL ? in->target : "/", &r);
 	if (e != ARK_OK)
 		return e;
 	for (i = 0; i < in->nheaders; i++)
-		if ((e = ark_http_req_add_header(r, in->headers[i].name,
+		if ((e = ark_http_creq_add_header(r, in->headers[i].name,
 		    in->headers[i].value)) != ARK_OK)
 			goto fail;
 	if (in->body_read != NULL) {
@@ -248,7 +248,7 @@ fetch_build(struct ark_http_client *cl, const struct ark_http_fetch_req *in,
 			e = ARK_EINVAL;
 			goto fail;
 		}
-		if ((e = ark_http_req_body_stream(r, in->body_stream_len)) !=
+		if ((e = ark_http_creq_body_stream(r, in->body_stream_len)) !=
 		    ARK_OK)
 			goto fail;
 		f->rbuf = ark_xmalloc(FETCH_READ_CHUNK);
@@ -264,21 +264,21 @@ fetch_build(struct ark_http_client *cl, const struct ark_http_fetch_req *in,
 			e = ARK_ENOMEM;
 			goto fail;
 		}
-		e = ark_http_req_body_buffer(r, b);
+		e = ark_http_creq_body_buffer(r, b);
 		evbuffer_free(b);
 		if (e != ARK_OK)
 			goto fail;
 	}
-	if (in->expect_continue && (e = ark_http_req_expect_continue(r)) !=
+	if (in->expect_continue && (e = ark_http_creq_expect_continue(r)) !=
 	    ARK_OK)
 		goto fail;
-	ark_http_req_set_timeouts(r, -1, (int)(in->timeout_ms ?
+	ark_http_creq_set_timeouts(r, -1, (int)(in->timeout_ms ?
 	    in->timeout_ms : FETCH_DEFAULT_TIMEOUT), -1);
-	ark_http_req_set_cbs(r, &cbs, f);
+	ark_http_creq_set_cbs(r, &cbs, f);
 	*out = r;
 	return ARK_OK;
 fail:
-	ark_http_req_cancel(r);
+	ark_http_creq_cancel(r);
 	return e;
 }
 
@@ -288,7 +288,7 @@ ark_http_fetch(const struct ark_http_fetch_req *in,
 {
 	struct fetch_tls *t;
 	struct fetch_ctx f;
-	struct ark_http_req *r = NULL;
+	struct ark_http_creq *r = NULL;
 	enum ark_err e;
 	size_t n;
 	int rv;
@@ -306,8 +306,8 @@ ark_http_fetch(const struct ark_http_fetch_req *in,
 		return ARK_ENOMEM;
 	if ((e = fetch_build(t->cl, in, &f, &r)) != ARK_OK)
 		goto out;
-	if ((e = ark_http_req_start(r)) != ARK_OK) {
-		ark_http_req_cancel(r);
+	if ((e = ark_http_creq_start(r)) != ARK_OK) {
+		ark_http_creq_cancel(r);
 		goto out;
 	}
 	while (!f.done) {
@@ -316,7 +316,7 @@ ark_http_fetch(const struct ark_http_fetch_req *in,
 			/* -1: loop error; 1: nothing left to wait for, which
 			 * a live request cannot cause. */
 			ark_log_warnx("http fetch: event loop stopped (%d)", rv);
-			ark_http_req_cancel(r);
+			ark_http_creq_cancel(r);
 			e = ARK_EIO;
 			goto out;
 		}

@@ -638,31 +638,31 @@ res_free(struct res *r)
 }
 
 static void
-copy_hdr(struct ark_http_req *q, const char *name, char *out, size_t cap)
+copy_hdr(struct ark_http_creq *q, const char *name, char *out, size_t cap)
 {
-	const char *v = ark_http_req_resp_header(q, name);
+	const char *v = ark_http_creq_resp_header(q, name);
 
 	snprintf(out, cap, "%s", v != NULL ? v : "");
 }
 
 static void
-cb_head(struct ark_http_req *q, void *arg)
+cb_head(struct ark_http_creq *q, void *arg)
 {
 	struct res *r = arg;
 
 	if (r->canceled)
 		r->callbacks_after_cancel++;
 	r->heads++;
-	r->status = ark_http_req_status(q);
-	r->clen = ark_http_req_resp_content_length(q);
-	r->reused = ark_http_req_reused(q);
+	r->status = ark_http_creq_status(q);
+	r->clen = ark_http_creq_resp_content_length(q);
+	r->reused = ark_http_creq_reused(q);
 	copy_hdr(q, "X-A", r->xa, sizeof(r->xa));
 	copy_hdr(q, "X-Count", r->xcount, sizeof(r->xcount));
 	copy_hdr(q, "X-Hash", r->xhash, sizeof(r->xhash));
 }
 
 static void
-cb_body(struct ark_http_req *q, const void *d, size_t n, void *arg)
+cb_body(struct ark_http_creq *q, const void *d, size_t n, void *arg)
 {
 	struct res *r = arg;
 
@@ -677,13 +677,13 @@ cb_body(struct ark_http_req *q, const void *d, size_t n, void *arg)
 	r->body[r->len] = '\0';
 	if (r->cancel_in_body) {
 		r->canceled = 1;
-		ark_http_req_cancel(q);
-		ark_http_req_cancel(q);	/* twice is harmless in a cb */
+		ark_http_creq_cancel(q);
+		ark_http_creq_cancel(q);	/* twice is harmless in a cb */
 	}
 }
 
 static void
-cb_done(struct ark_http_req *q, enum ark_err err, void *arg)
+cb_done(struct ark_http_creq *q, enum ark_err err, void *arg)
 {
 	struct res *r = arg;
 
@@ -691,11 +691,11 @@ cb_done(struct ark_http_req *q, enum ark_err err, void *arg)
 		r->callbacks_after_cancel++;
 	r->done = 1;
 	r->err = err;
-	if (ark_http_req_status(q) != 0)
-		r->status = ark_http_req_status(q);
+	if (ark_http_creq_status(q) != 0)
+		r->status = ark_http_creq_status(q);
 }
 
-static const struct ark_http_req_cbs res_cbs = {
+static const struct ark_http_creq_cbs res_cbs = {
 	.on_head = cb_head,
 	.on_body = cb_body,
 	.on_done = cb_done,
@@ -768,13 +768,13 @@ env_fini(struct env *e)
 static void
 do_req(struct env *e, const char *method, const char *target, struct res *r)
 {
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 
 	memset(r, 0, sizeof(*r));
-	assert_int_equal(ark_http_req_new(e->cl, method, "127.0.0.1",
+	assert_int_equal(ark_http_creq_new(e->cl, method, "127.0.0.1",
 	    e->p.port, 0, target, &q), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, r);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	ark_http_creq_set_cbs(q, &res_cbs, r);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	assert_int_equal(run_until(e->base, &r->done, 20000), 0);
 }
 
@@ -1092,7 +1092,7 @@ test_timeout(void **state)
 {
 	struct env e;
 	struct res r;
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 	uint64_t t0, ms;
 
 	/* Inactivity timeout. */
@@ -1108,12 +1108,12 @@ test_timeout(void **state)
 
 	/* Total timeout set on the request. */
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "127.0.0.1", e.p.port,
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "127.0.0.1", e.p.port,
 	    0, "/", &q), ARK_OK);
-	ark_http_req_set_timeouts(q, -1, 200, 0);
-	ark_http_req_set_cbs(q, &res_cbs, &r);
+	ark_http_creq_set_timeouts(q, -1, 200, 0);
+	ark_http_creq_set_cbs(q, &res_cbs, &r);
 	t0 = ark_mono_ns();
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	assert_int_equal(run_until(e.base, &r.done, 5000), 0);
 	ms = (ark_mono_ns() - t0) / 1000000;
 	assert_int_equal(r.err, ARK_ETIMEDOUT);
@@ -1189,7 +1189,7 @@ test_stale_retry(void **state)
 	struct env e;
 	struct res r;
 	struct ark_http_client_stats st;
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 
 	/* GET: retried transparently on a fresh connection. */
 	env_init(&e, h_stale);
@@ -1213,11 +1213,11 @@ test_stale_retry(void **state)
 	do_req(&e, "GET", "/1", &r);
 	res_free(&r);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(ark_http_req_new(e.cl, "POST", "127.0.0.1",
+	assert_int_equal(ark_http_creq_new(e.cl, "POST", "127.0.0.1",
 	    e.p.port, 0, "/p", &q), ARK_OK);
-	assert_int_equal(ark_http_req_body_copy(q, "data", 4), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, &r);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	assert_int_equal(ark_http_creq_body_copy(q, "data", 4), ARK_OK);
+	ark_http_creq_set_cbs(q, &res_cbs, &r);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	assert_int_equal(run_until(e.base, &r.done, 10000), 0);
 	assert_int_equal(r.err, ARK_ECONN);
 	ark_http_client_stats(e.cl, &st);
@@ -1231,11 +1231,11 @@ test_stale_retry(void **state)
 	do_req(&e, "GET", "/1", &r);
 	res_free(&r);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(ark_http_req_new(e.cl, "PUT", "127.0.0.1",
+	assert_int_equal(ark_http_creq_new(e.cl, "PUT", "127.0.0.1",
 	    e.p.port, 0, "/p", &q), ARK_OK);
-	assert_int_equal(ark_http_req_body_copy(q, "data", 4), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, &r);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	assert_int_equal(ark_http_creq_body_copy(q, "data", 4), ARK_OK);
+	ark_http_creq_set_cbs(q, &res_cbs, &r);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	assert_int_equal(run_until(e.base, &r.done, 10000), 0);
 	assert_int_equal(r.err, ARK_OK);
 	assert_string_equal(r.xcount, "4");	/* whole body resent */
@@ -1277,7 +1277,7 @@ struct up {
 };
 
 static void
-up_write(struct ark_http_req *q, struct up *u)
+up_write(struct ark_http_creq *q, struct up *u)
 {
 	size_t off, n;
 
@@ -1287,46 +1287,46 @@ up_write(struct ark_http_req *q, struct up *u)
 		n = u->wmax;
 	if (n > u->total - u->sent)
 		n = (size_t)(u->total - u->sent);
-	assert_int_equal(ark_http_req_write(q, pat + off, n), ARK_OK);
+	assert_int_equal(ark_http_creq_write(q, pat + off, n), ARK_OK);
 	u->hash = fnv(u->hash, pat + off, n);
 	u->sent += n;
-	if (ark_http_req_pending(q) > u->max_pending)
-		u->max_pending = ark_http_req_pending(q);
+	if (ark_http_creq_pending(q) > u->max_pending)
+		u->max_pending = ark_http_creq_pending(q);
 }
 
 static void
-up_drain(struct ark_http_req *q, void *arg)
+up_drain(struct ark_http_creq *q, void *arg)
 {
 	struct up *u = arg;
 
 	u->drains++;
-	if (ark_http_req_pending(q) > u->max_pending)
-		u->max_pending = ark_http_req_pending(q);
-	while (ark_http_req_writable(q) && u->sent < u->total)
+	if (ark_http_creq_pending(q) > u->max_pending)
+		u->max_pending = ark_http_creq_pending(q);
+	while (ark_http_creq_writable(q) && u->sent < u->total)
 		up_write(q, u);
 	if (u->sent == u->total)
-		assert_int_equal(ark_http_req_end(q), ARK_OK);
+		assert_int_equal(ark_http_creq_end(q), ARK_OK);
 }
 
 static void
-up_head(struct ark_http_req *q, void *arg)
+up_head(struct ark_http_creq *q, void *arg)
 {
 	cb_head(q, &((struct up *)arg)->r);
 }
 
 static void
-up_body(struct ark_http_req *q, const void *d, size_t n, void *arg)
+up_body(struct ark_http_creq *q, const void *d, size_t n, void *arg)
 {
 	cb_body(q, d, n, &((struct up *)arg)->r);
 }
 
 static void
-up_done(struct ark_http_req *q, enum ark_err err, void *arg)
+up_done(struct ark_http_creq *q, enum ark_err err, void *arg)
 {
 	cb_done(q, err, &((struct up *)arg)->r);
 }
 
-static const struct ark_http_req_cbs up_cbs = {
+static const struct ark_http_creq_cbs up_cbs = {
 	.on_head = up_head,
 	.on_body = up_body,
 	.on_drain = up_drain,
@@ -1337,26 +1337,26 @@ static void
 do_upload(struct env *e, struct up *u, uint64_t total, int chunked,
     int expect)
 {
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 
 	memset(u, 0, sizeof(*u));
 	u->total = total;
 	u->hash = FNV0;
 	u->wmax = 64 * 1024;
-	assert_int_equal(ark_http_req_new(e->cl, "PUT", "127.0.0.1",
+	assert_int_equal(ark_http_creq_new(e->cl, "PUT", "127.0.0.1",
 	    e->p.port, 0, "/up", &q), ARK_OK);
-	assert_int_equal(ark_http_req_body_stream(q, chunked ? -1 :
+	assert_int_equal(ark_http_creq_body_stream(q, chunked ? -1 :
 	    (int64_t)total), ARK_OK);
 	if (expect)
-		assert_int_equal(ark_http_req_expect_continue(q), ARK_OK);
-	ark_http_req_set_cbs(q, &up_cbs, u);
+		assert_int_equal(ark_http_creq_expect_continue(q), ARK_OK);
+	ark_http_creq_set_cbs(q, &up_cbs, u);
 	/* Writing before start is allowed; it waits for the connection. */
 	if (total > 1000) {
 		u->wmax = 1000;
 		up_write(q, u);
 		u->wmax = 64 * 1024;
 	}
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	assert_int_equal(run_until(e->base, &u->r.done, 120000), 0);
 }
 
@@ -1426,7 +1426,7 @@ test_expect_continue(void **state)
 	struct env e;
 	struct up u;
 	struct res r;
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 
 	/* 100 then the final status. */
 	env_init(&e, NULL);
@@ -1462,12 +1462,12 @@ test_expect_continue(void **state)
 	peer_start(&e.p, h_upload);
 	env_client(&e);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(ark_http_req_new(e.cl, "PUT", "127.0.0.1", e.p.port,
+	assert_int_equal(ark_http_creq_new(e.cl, "PUT", "127.0.0.1", e.p.port,
 	    0, "/b", &q), ARK_OK);
-	assert_int_equal(ark_http_req_body_copy(q, "secret", 6), ARK_OK);
-	assert_int_equal(ark_http_req_expect_continue(q), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, &r);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	assert_int_equal(ark_http_creq_body_copy(q, "secret", 6), ARK_OK);
+	assert_int_equal(ark_http_creq_expect_continue(q), ARK_OK);
+	ark_http_creq_set_cbs(q, &res_cbs, &r);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	assert_int_equal(run_until(e.base, &r.done, 10000), 0);
 	assert_int_equal(r.err, ARK_OK);
 	assert_int_equal(r.status, 403);
@@ -1495,7 +1495,7 @@ test_expect_continue(void **state)
 struct pr {
 	struct res	 r;
 	struct event	*ev;
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 	int		 paused;
 	int		 pauses;
 	int		 while_paused;
@@ -1508,11 +1508,11 @@ pr_resume(evutil_socket_t fd, short w, void *arg)
 	struct pr *p = arg;
 
 	p->paused = 0;
-	ark_http_req_resume(p->q);
+	ark_http_creq_resume(p->q);
 }
 
 static void
-pr_body(struct ark_http_req *q, const void *d, size_t n, void *arg)
+pr_body(struct ark_http_creq *q, const void *d, size_t n, void *arg)
 {
 	struct pr *p = arg;
 	struct timeval tv = { 0, 20000 };
@@ -1525,19 +1525,19 @@ pr_body(struct ark_http_req *q, const void *d, size_t n, void *arg)
 		p->paused = 1;
 		p->pauses++;
 		p->q = q;
-		ark_http_req_pause(q);
+		ark_http_creq_pause(q);
 		evtimer_add(p->ev, &tv);
 	}
 }
 
 static void
-pr_head(struct ark_http_req *q, void *arg)
+pr_head(struct ark_http_creq *q, void *arg)
 {
 	cb_head(q, &((struct pr *)arg)->r);
 }
 
 static void
-pr_done(struct ark_http_req *q, enum ark_err err, void *arg)
+pr_done(struct ark_http_creq *q, enum ark_err err, void *arg)
 {
 	cb_done(q, err, &((struct pr *)arg)->r);
 }
@@ -1547,7 +1547,7 @@ static char *big_resp;
 static void
 test_pause_resume(void **state)
 {
-	static const struct ark_http_req_cbs cbs = {
+	static const struct ark_http_creq_cbs cbs = {
 		.on_head = pr_head,
 		.on_body = pr_body,
 		.on_done = pr_done,
@@ -1556,7 +1556,7 @@ test_pause_resume(void **state)
 	const char *resps[2] = { NULL, NULL };
 	struct env e;
 	struct pr p;
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 	size_t n, i;
 
 	big_resp = malloc(blen + 100);
@@ -1575,10 +1575,10 @@ test_pause_resume(void **state)
 	memset(&p, 0, sizeof(p));
 	p.next_pause = 1;
 	p.ev = evtimer_new(e.base, pr_resume, &p);
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "127.0.0.1", e.p.port,
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "127.0.0.1", e.p.port,
 	    0, "/big", &q), ARK_OK);
-	ark_http_req_set_cbs(q, &cbs, &p);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	ark_http_creq_set_cbs(q, &cbs, &p);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	assert_int_equal(run_until(e.base, &p.r.done, 20000), 0);
 	assert_int_equal(p.r.err, ARK_OK);
 	assert_int_equal(p.r.len, blen);
@@ -1594,7 +1594,7 @@ test_pause_resume(void **state)
 static void
 cancel_cb(evutil_socket_t fd, short w, void *arg)
 {
-	ark_http_req_cancel(arg);
+	ark_http_creq_cancel(arg);
 }
 
 static void
@@ -1604,7 +1604,7 @@ test_cancel(void **state)
 		"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nabc", NULL };
 	struct env e;
 	struct res r, r2, r3;
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 	struct event *ev;
 	struct timeval tv = { 0, 50000 };
 	int i;
@@ -1613,10 +1613,10 @@ test_cancel(void **state)
 	env_init(&e, h_hang);
 	env_client(&e);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "127.0.0.1", e.p.port,
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "127.0.0.1", e.p.port,
 	    0, "/", &q), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, &r);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	ark_http_creq_set_cbs(q, &res_cbs, &r);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	ev = evtimer_new(e.base, cancel_cb, q);
 	evtimer_add(ev, &tv);
 	run_for(e.base, 300);
@@ -1634,10 +1634,10 @@ test_cancel(void **state)
 	env_client(&e);
 	memset(&r, 0, sizeof(r));
 	r.cancel_in_body = 1;
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "127.0.0.1", e.p.port,
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "127.0.0.1", e.p.port,
 	    0, "/", &q), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, &r);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	ark_http_creq_set_cbs(q, &res_cbs, &r);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	run_for(e.base, 300);
 	assert_int_equal(r.canceled, 1);
 	assert_int_equal(r.callbacks_after_cancel, 0);
@@ -1652,18 +1652,18 @@ test_cancel(void **state)
 	memset(&r, 0, sizeof(r));
 	memset(&r2, 0, sizeof(r2));
 	memset(&r3, 0, sizeof(r3));
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "127.0.0.1", e.p.port,
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "127.0.0.1", e.p.port,
 	    0, "/1", &q), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, &r);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "127.0.0.1", e.p.port,
+	ark_http_creq_set_cbs(q, &res_cbs, &r);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "127.0.0.1", e.p.port,
 	    0, "/2", &q), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, &r2);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	ark_http_creq_set_cbs(q, &res_cbs, &r2);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	/* Never started: freed by cancel. */
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "127.0.0.1", e.p.port,
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "127.0.0.1", e.p.port,
 	    0, "/3", &q), ARK_OK);
-	ark_http_req_cancel(q);
+	ark_http_creq_cancel(q);
 	run_for(e.base, 100);
 	ark_http_client_free(e.cl);
 	e.cl = NULL;
@@ -1676,47 +1676,47 @@ static void
 test_req_args(void **state)
 {
 	struct env e;
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 
 	env_init(&e, NULL);
 	env_client(&e);
-	assert_int_equal(ark_http_req_new(e.cl, "G T", "h", 80, 0, "/", &q),
+	assert_int_equal(ark_http_creq_new(e.cl, "G T", "h", 80, 0, "/", &q),
 	    ARK_EINVAL);
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "h", 80, 0, "x", &q),
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "h", 80, 0, "x", &q),
 	    ARK_EINVAL);
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "h", 0, 0, "/", &q),
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "h", 0, 0, "/", &q),
 	    ARK_EINVAL);
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "h\r\nX: y", 80, 0,
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "h\r\nX: y", 80, 0,
 	    "/", &q), ARK_EINVAL);
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "", 80, 0, "/", &q),
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "", 80, 0, "/", &q),
 	    ARK_EINVAL);
-	assert_int_equal(ark_http_req_new_url(e.cl, "GET", "ftp://x/", &q),
+	assert_int_equal(ark_http_creq_new_url(e.cl, "GET", "ftp://x/", &q),
 	    ARK_EINVAL);
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "h", 80, 0, "/", &q),
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "h", 80, 0, "/", &q),
 	    ARK_OK);
-	assert_int_equal(ark_http_req_add_header(q, "Bad Name", "v"),
+	assert_int_equal(ark_http_creq_add_header(q, "Bad Name", "v"),
 	    ARK_EINVAL);
-	assert_int_equal(ark_http_req_add_header(q, "X", "a\r\nb"),
+	assert_int_equal(ark_http_creq_add_header(q, "X", "a\r\nb"),
 	    ARK_EINVAL);
-	assert_int_equal(ark_http_req_add_header(q, "content-length", "1"),
+	assert_int_equal(ark_http_creq_add_header(q, "content-length", "1"),
 	    ARK_EINVAL);
-	assert_int_equal(ark_http_req_set_header(q, "X", "1"), ARK_OK);
-	assert_int_equal(ark_http_req_set_header(q, "x", "2"), ARK_OK);
-	assert_int_equal(ark_http_req_body_stream(q, 3), ARK_OK);
-	assert_int_equal(ark_http_req_body_copy(q, "a", 1), ARK_EINVAL);
-	assert_int_equal(ark_http_req_write(q, "abcd", 4), ARK_EINVAL);
-	assert_int_equal(ark_http_req_write(q, "ab", 2), ARK_OK);
-	assert_int_equal(ark_http_req_end(q), ARK_EINVAL);
-	assert_int_equal(ark_http_req_write(q, "c", 1), ARK_OK);
-	assert_int_equal(ark_http_req_end(q), ARK_OK);
-	assert_int_equal(ark_http_req_write(q, "d", 1), ARK_EINVAL);
-	ark_http_req_cancel(q);
+	assert_int_equal(ark_http_creq_set_header(q, "X", "1"), ARK_OK);
+	assert_int_equal(ark_http_creq_set_header(q, "x", "2"), ARK_OK);
+	assert_int_equal(ark_http_creq_body_stream(q, 3), ARK_OK);
+	assert_int_equal(ark_http_creq_body_copy(q, "a", 1), ARK_EINVAL);
+	assert_int_equal(ark_http_creq_write(q, "abcd", 4), ARK_EINVAL);
+	assert_int_equal(ark_http_creq_write(q, "ab", 2), ARK_OK);
+	assert_int_equal(ark_http_creq_end(q), ARK_EINVAL);
+	assert_int_equal(ark_http_creq_write(q, "c", 1), ARK_OK);
+	assert_int_equal(ark_http_creq_end(q), ARK_OK);
+	assert_int_equal(ark_http_creq_write(q, "d", 1), ARK_EINVAL);
+	ark_http_creq_cancel(q);
 	/* Expect without a body is refused at start. */
-	assert_int_equal(ark_http_req_new(e.cl, "GET", "h", 80, 0, "/", &q),
+	assert_int_equal(ark_http_creq_new(e.cl, "GET", "h", 80, 0, "/", &q),
 	    ARK_OK);
-	assert_int_equal(ark_http_req_expect_continue(q), ARK_OK);
-	assert_int_equal(ark_http_req_start(q), ARK_EINVAL);
-	ark_http_req_cancel(q);
+	assert_int_equal(ark_http_creq_expect_continue(q), ARK_OK);
+	assert_int_equal(ark_http_creq_start(q), ARK_EINVAL);
+	ark_http_creq_cancel(q);
 	env_fini(&e);
 }
 
@@ -1725,13 +1725,13 @@ test_req_args(void **state)
 static void
 tls_get(struct env *e, struct res *r)
 {
-	struct ark_http_req *q;
+	struct ark_http_creq *q;
 
 	memset(r, 0, sizeof(*r));
-	assert_int_equal(ark_http_req_new(e->cl, "GET", "127.0.0.1",
+	assert_int_equal(ark_http_creq_new(e->cl, "GET", "127.0.0.1",
 	    e->p.port, 1, "/tls", &q), ARK_OK);
-	ark_http_req_set_cbs(q, &res_cbs, r);
-	assert_int_equal(ark_http_req_start(q), ARK_OK);
+	ark_http_creq_set_cbs(q, &res_cbs, r);
+	assert_int_equal(ark_http_creq_start(q), ARK_OK);
 	assert_int_equal(run_until(e->base, &r->done, 20000), 0);
 }
 
