@@ -8,6 +8,7 @@
  * PUT|POST /echo (body streamed back chunked, with back-pressure),
  * GET /bytes?n=N (N deterministic pseudo-random bytes), GET /file?path=P
  * (sendfile), GET /small (4 KiB), GET /stats (server counters, JSON).
+ * GET /health and /metrics come from common/svc.
  * SIGTERM/SIGINT stop the server gracefully and exit 0.
  */
 #include "config.h"
@@ -27,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "common/http_server.h"
+#include "common/svc.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -262,14 +264,11 @@ handler(struct ark_http_req *req, void *arg)
 		ark_http_reply_error(req, 404);
 }
 
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+static enum ark_err
+on_started(struct ark_http_server *srv, void *arg)
 {
-	struct event_base *base = arg;
-
-	ark_log_info("signal %d: stopping", (int)sig);
-	ark_http_server_stop(server);
-	event_base_loopbreak(base);
+	server = srv;
+	return ARK_OK;
 }
 
 static void
@@ -283,15 +282,10 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct ark_http_server_opts	 o;
-	struct event_base		*base;
-	struct event			*sigterm, *sigint;
-	const char			*listen_addr = "127.0.0.1:0";
-	const char			*port_file = NULL;
-	char				*host, *colon, *tmp;
-	FILE				*f;
-	size_t				 i;
-	int				 lvl = ARK_LOG_INFO;
+	struct ark_svc_opts	 o;
+	const char		*listen_addr = "127.0.0.1:0";
+	size_t			 i;
+	int			 lvl = ARK_LOG_INFO;
 
 	memset(&o, 0, sizeof(o));
 	for (i = 1; i < (size_t)argc; i++) {
@@ -302,13 +296,13 @@ main(int argc, char **argv)
 		if (strcmp(a, "--listen") == 0)
 			listen_addr = argv[++i];
 		else if (strcmp(a, "--port-file") == 0)
-			port_file = argv[++i];
+			o.port_file = argv[++i];
 		else if (strcmp(a, "--threads") == 0)
-			o.threads = (unsigned)atoi(argv[++i]);
+			o.http.threads = (unsigned)atoi(argv[++i]);
 		else if (strcmp(a, "--tls-cert") == 0)
-			o.tls_cert_file = argv[++i];
+			o.http.tls_cert_file = argv[++i];
 		else if (strcmp(a, "--tls-key") == 0)
-			o.tls_key_file = argv[++i];
+			o.http.tls_key_file = argv[++i];
 		else if (strcmp(a, "--log-level") == 0) {
 			if ((lvl = ark_log_level_parse(argv[++i])) < 0)
 				usage();
@@ -317,41 +311,12 @@ main(int argc, char **argv)
 	}
 	ark_log_init("http-echod", (enum ark_log_level)lvl);
 	ark_log_hook_libevent();
-	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < sizeof(small_body); i++)
 		small_body[i] = (char)('a' + i % 26);
 
-	host = ark_xstrdup(listen_addr);
-	if ((colon = strrchr(host, ':')) == NULL)
-		usage();
-	*colon = '\0';
-	o.host = host;
-	o.port = (uint16_t)atoi(colon + 1);
+	o.program = "http-echod";
+	o.listen = listen_addr;
 	o.handler = handler;
-	if (ark_http_server_new(&o, &server) != ARK_OK)
-		ark_fatalx("cannot create the server on %s", listen_addr);
-	if (port_file != NULL) {
-		tmp = ark_xasprintf("%s.tmp", port_file);
-		if ((f = fopen(tmp, "w")) == NULL)
-			ark_fatal("%s", tmp);
-		fprintf(f, "%u\n", ark_http_server_port(server));
-		if (fclose(f) != 0 || rename(tmp, port_file) != 0)
-			ark_fatal("%s", port_file);
-		free(tmp);
-	}
-	base = event_base_new();
-	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	evsignal_add(sigterm, NULL);
-	evsignal_add(sigint, NULL);
-	if (ark_http_server_start(server) != ARK_OK)
-		ark_fatalx("cannot start the server");
-	event_base_dispatch(base);
-	ark_http_server_free(server);
-	event_free(sigterm);
-	event_free(sigint);
-	event_base_free(base);
-	free(host);
-	ark_log_info("stopped");
-	return 0;
+	o.started = on_started;
+	return ark_svc_run(&o) == ARK_OK ? 0 : 1;
 }
