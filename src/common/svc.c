@@ -9,7 +9,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,10 @@ struct svc {
 };
 
 static struct svc	 svc_cur;
-static _Atomic(struct ark_http_server *) svc_srv;
+/* The running server for ark_svc_stop(); the lock keeps it alive while a
+ * stop from another thread is in progress. */
+static pthread_mutex_t	 svc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ark_http_server *svc_srv;
 
 enum ark_err
 ark_svc_parse_listen(const char *s, char *host, size_t hostlen,
@@ -167,10 +169,18 @@ svc_handler(struct ark_http_req *req, void *arg)
 void
 ark_svc_stop(void)
 {
-	struct ark_http_server *srv = atomic_load(&svc_srv);
+	pthread_mutex_lock(&svc_lock);
+	if (svc_srv != NULL)
+		ark_http_server_stop(svc_srv);
+	pthread_mutex_unlock(&svc_lock);
+}
 
-	if (srv != NULL)
-		ark_http_server_stop(srv);
+static void
+svc_publish(struct ark_http_server *srv)
+{
+	pthread_mutex_lock(&svc_lock);
+	svc_srv = srv;
+	pthread_mutex_unlock(&svc_lock);
 }
 
 static void
@@ -215,7 +225,7 @@ ark_svc_run(const struct ark_svc_opts *o)
 		    ark_strerror(rc));
 		goto out;
 	}
-	atomic_store(&svc_srv, svc_cur.srv);
+	svc_publish(svc_cur.srv);
 	if (o->started != NULL &&
 	    (rc = o->started(svc_cur.srv, o->hook_arg)) != ARK_OK)
 		goto out;
@@ -239,7 +249,7 @@ ark_svc_run(const struct ark_svc_opts *o)
 out:
 	if (rc != ARK_OK && svc_cur.srv != NULL)
 		ark_http_server_stop(svc_cur.srv);
-	atomic_store(&svc_srv, NULL);
+	svc_publish(NULL);
 	ark_http_server_free(svc_cur.srv);
 	svc_cur.srv = NULL;
 	if (o->port_file != NULL)
