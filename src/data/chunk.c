@@ -452,6 +452,23 @@ chunk_seal(struct chunk *c)
 	pthread_mutex_unlock(&c->mtx);
 }
 
+/* Caller holds c->mtx. */
+static enum ark_err
+chunk_extend(struct chunk *c, uint64_t off, uint64_t len)
+{
+	int e;
+
+	if ((e = posix_fallocate(c->fd, (off_t)off, (off_t)len)) == 0)
+		return ARK_OK;
+	if (e != EINVAL && e != EOPNOTSUPP) {
+		errno = e;
+		return chunk_errno();
+	}
+	/* No fallocate on this file system: at least cover the padding. */
+	return ftruncate(c->fd, (off_t)(off + len)) == 0 ? ARK_OK :
+	    chunk_errno();
+}
+
 enum ark_err
 chunk_reserve(struct chunk *c, uint32_t size, struct chunk_resv **rp,
     uint64_t *off)
@@ -468,10 +485,12 @@ chunk_reserve(struct chunk *c, uint32_t size, struct chunk_resv **rp,
 		free(r);
 		return ARK_EAGAIN;
 	}
-	/* The PAD header makes the region skippable before its data lands;
-	 * written under the lock so no later record can become durable
-	 * without it. */
-	if ((rc = chunk_write_pad(c, c->tail, size)) != ARK_OK) {
+	/* Allocate the whole record first: the file then covers it (padding
+	 * included) and data writes into it cannot fail with ENOSPC. The PAD
+	 * header makes the region skippable before its data lands; written
+	 * under the lock so no later record can become durable without it. */
+	if ((rc = chunk_extend(c, c->tail, len)) != ARK_OK ||
+	    (rc = chunk_write_pad(c, c->tail, size)) != ARK_OK) {
 		ark_log_warn("chunk %s: reserve at %llu", c->dat_path,
 		    (unsigned long long)c->tail);
 		(void)ftruncate(c->fd, (off_t)c->tail);
