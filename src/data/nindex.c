@@ -231,6 +231,19 @@ nindex_del(struct nindex *ix, uint64_t key, uint64_t *old)
 	return 1;
 }
 
+enum ark_err
+nindex_reserve(struct nindex *ix, size_t n)
+{
+	size_t cap;
+
+	if (n >= SIZE_MAX / 16)
+		return ARK_ENOMEM;
+	cap = n + n / 4 + 1;
+	if (n * NINDEX_LOAD_DEN <= ix->cap * NINDEX_LOAD_NUM || cap <= ix->cap)
+		return ARK_OK;
+	return nindex_resize(ix, cap);
+}
+
 size_t
 nindex_count(const struct nindex *ix)
 {

@@ -35,6 +35,10 @@ enum ark_err	 nindex_put(struct nindex *ix, uint64_t key, uint64_t val,
  * Never shrinks the table. */
 int		 nindex_del(struct nindex *ix, uint64_t key, uint64_t *old);
 
+/* Grows the table so that `n` keys fit without further growth (no-op if
+ * they already do). ARK_ENOMEM leaves the index unchanged. */
+enum ark_err	 nindex_reserve(struct nindex *ix, size_t n);
+
 size_t		 nindex_count(const struct nindex *ix);
 size_t		 nindex_capacity(const struct nindex *ix);
 /* Bytes of heap the index holds (the table plus the struct). */

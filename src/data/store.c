@@ -82,6 +82,7 @@ struct store {
 	size_t		 ndirty, dirty_cap;
 	struct store_cb	*cbs;
 	enum ark_err	 sync_err;
+	atomic_int	 sync_failed;	/* sync_err != ARK_OK, for other locks */
 	int		 stopping;
 	int		 have_thread;
 	pthread_t	 thr;
@@ -185,7 +186,8 @@ store_corrupt_list(struct store *st, struct store_corrupt *out, size_t max)
 
 	pthread_mutex_lock(&st->cmtx);
 	n = st->ncorrupt;
-	memcpy(out, st->corrupt, ARK_MIN(n, max) * sizeof(*out));
+	if (out != NULL && max > 0)
+		memcpy(out, st->corrupt, ARK_MIN(n, max) * sizeof(*out));
 	pthread_mutex_unlock(&st->cmtx);
 	return n;
 }
@@ -274,7 +276,7 @@ store_refresh_space(struct store *st)
 	pthread_mutex_lock(&st->wmtx);
 	st->fs_free = store_fs_free(st->dir);
 	st->fs_checked_ns = ark_mono_ns();
-	if (atomic_load(&st->readonly) && st->sync_err == ARK_OK &&
+	if (atomic_load(&st->readonly) && !atomic_load(&st->sync_failed) &&
 	    (st->o.max_disk_use == 0 || st->disk_used < st->o.max_disk_use) &&
 	    (st->o.min_free == 0 || st->fs_free > st->o.min_free)) {
 		atomic_store(&st->readonly, 0);
@@ -323,7 +325,7 @@ store_reserve(struct store *st, uint32_t size, int force, struct chunk **cp,
 	if (len > st->o.chunk_size - CHUNK_SB_SIZE)
 		return ARK_ETOOBIG;
 	pthread_mutex_lock(&st->wmtx);
-	if (st->sync_err != ARK_OK) {
+	if (atomic_load(&st->sync_failed)) {
 		rc = ARK_EIO;
 		goto out;
 	}
@@ -446,6 +448,7 @@ store_sync_main(void *arg)
 			/* After a failed fdatasync the page cache may have
 			 * dropped our pages: stop taking writes. */
 			st->sync_err = err;
+			atomic_store(&st->sync_failed, 1);
 			store_set_readonly(st, "fdatasync failed");
 		}
 		if (st->sync_err == ARK_OK)
@@ -675,6 +678,7 @@ store_open(const char *dir, const struct store_opts *o, struct store **out)
 	pthread_condattr_destroy(&ca);
 	atomic_init(&st->readonly, 0);
 	atomic_init(&st->nsync, 0);
+	atomic_init(&st->sync_failed, 0);
 	st->corrupt = ark_xcalloc(STORE_CORRUPT_MAX, sizeof(*st->corrupt));
 
 	lockpath = ark_xasprintf("%s/LOCK", dir);
@@ -689,6 +693,23 @@ store_open(const char *dir, const struct store_opts *o, struct store **out)
 		goto fail;
 	if ((rc = store_scan_dir(st, &ids, &nids)) != ARK_OK)
 		goto fail;
+	/* Presize the index from the journals: avoids ~60 rehashes of a
+	 * growing table at start-up. */
+	{
+		uint64_t est = 0;
+
+		for (size_t i = 0; i < nids; i++) {
+			char *p = ark_xasprintf("%s/chunk_%u.idx", dir, ids[i]);
+			struct stat sb;
+
+			if (stat(p, &sb) == 0 && sb.st_size > JOURNAL_HDR_SIZE)
+				est += ((uint64_t)sb.st_size -
+				    JOURNAL_HDR_SIZE) / JOURNAL_REC_SIZE;
+			free(p);
+		}
+		if (est > 0 && est < SIZE_MAX / 32)
+			(void)nindex_reserve(st->idx, (size_t)est);
+	}
 	for (size_t i = 0; i < nids; i++) {
 		struct chunk_open_info info;
 		struct chunk *c;

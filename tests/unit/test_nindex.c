@@ -2,7 +2,7 @@
  * test_nindex.c - the needle index: basic operations, a randomized
  * comparison against a plain array over a small key space (exercises Robin
  * Hood displacement and backward-shift deletion), and 1 million keys with
- * growth, lookups, deletions and the memory per entry.
+ * growth, lookups, deletions, reserve and the memory per entry.
  */
 #include "config.h"
 
@@ -135,6 +135,21 @@ test_million(void **state)
 		assert_int_equal(nindex_put(ix, k, k, NULL), ARK_OK);
 	assert_int_equal(nindex_capacity(ix), cap0);
 	assert_true((double)nindex_mem_bytes(ix) / N <= 24.0);
+	nindex_free(ix);
+
+	/* Reserve on a populated table keeps every entry. */
+	assert_int_equal(nindex_new(0, &ix), ARK_OK);
+	for (uint64_t k = 1; k <= 1000; k++)
+		assert_int_equal(nindex_put(ix, k, k, NULL), ARK_OK);
+	assert_int_equal(nindex_reserve(ix, N), ARK_OK);
+	cap0 = nindex_capacity(ix);
+	assert_true(cap0 >= N);
+	assert_int_equal(nindex_reserve(ix, 10), ARK_OK);
+	assert_int_equal(nindex_capacity(ix), cap0);
+	for (uint64_t k = 1; k <= 1000; k++) {
+		assert_true(nindex_get(ix, k, &v));
+		assert_int_equal(v, k);
+	}
 	nindex_free(ix);
 }
 

@@ -439,7 +439,7 @@ test_streaming(void **state)
 static void
 test_rollover(void **state)
 {
-	struct store *st = open_store(*state, STORE_SYNC_BATCH, 64 * 1024);
+	struct store *st = open_store(*state, STORE_SYNC_NONE, 64 * 1024);
 	struct store_stats s;
 	uint32_t ids[64];
 	unsigned char big[70000];
@@ -456,9 +456,37 @@ test_rollover(void **state)
 	assert_int_equal(store_put(st, 1000, 1, big, sizeof(big)),
 	    ARK_ETOOBIG);
 	store_close(st);
-	st = open_store(*state, STORE_SYNC_BATCH, 64 * 1024);
+	st = open_store(*state, STORE_SYNC_NONE, 64 * 1024);
 	for (uint64_t k = 1; k <= 100; k++)
 		check_key(st, k, 4096);
+	store_close(st);
+}
+
+/* Policy batch: a put is acknowledged within about batch_ms, after a
+ * sync that covers it. */
+static void
+test_batch(void **state)
+{
+	struct store_opts o;
+	struct store *st;
+	struct store_stats s;
+	uint64_t t0, t;
+
+	store_opts_default(&o);
+	o.sync = STORE_SYNC_BATCH;
+	o.batch_ms = 20;
+	assert_int_equal(store_open(*state, &o, &st), ARK_OK);
+	t0 = ark_mono_ns();
+	put_ok(st, 1, 100);
+	t = ark_mono_ns() - t0;
+	store_stats(st, &s);
+	assert_true(t >= 15000000ULL);		/* waited for the batch */
+	assert_true(t < 2000000000ULL);		/* but not unboundedly */
+	assert_int_equal(s.syncs, 1);
+	assert_true(s.durable_seq >= 1);
+	store_close(st);
+	st = open_store(*state, STORE_SYNC_NONE, 0);
+	check_key(st, 1, 100);
 	store_close(st);
 }
 
@@ -943,6 +971,7 @@ main(void)
 		T(test_scrub_rate),
 		T(test_streaming),
 		T(test_rollover),
+		T(test_batch),
 		T(test_group_commit),
 		T(test_compaction),
 		T(test_compaction_auto),
