@@ -60,7 +60,9 @@ struct chunk {
 static enum ark_err
 chunk_errno(void)
 {
-	return errno == ENOSPC || errno == EDQUOT ? ARK_ENOSPC : ARK_EIO;
+	/* EFBIG: a file size limit (RLIMIT_FSIZE) acts like a full disk. */
+	return errno == ENOSPC || errno == EDQUOT || errno == EFBIG ?
+	    ARK_ENOSPC : ARK_EIO;
 }
 
 static enum ark_err
@@ -253,8 +255,8 @@ chunk_rcv_jrec(void *arg, const struct journal_rec *r)
 	return 0;
 }
 
-static enum ark_err
-chunk_write_pad(struct chunk *c, uint64_t off, uint32_t size)
+enum ark_err
+chunk_mark_pad(struct chunk *c, uint64_t off, uint32_t size)
 {
 	unsigned char hb[NEEDLE_HDR_SIZE];
 	struct needle_hdr h = { .size = size, .flags = NEEDLE_F_PAD };
@@ -338,7 +340,7 @@ chunk_rcv_tail(struct chunk_rcv *rv)
 		if (drc == ARK_ECORRUPT) {
 			/* Torn overwrite of a reservation, or a torn needle:
 			 * never acknowledged, so keep it out as dead space. */
-			if ((rc = chunk_write_pad(c, pos, h.size)) != ARK_OK) {
+			if ((rc = chunk_mark_pad(c, pos, h.size)) != ARK_OK) {
 				ark_log_warn("chunk %s: pad torn record",
 				    c->dat_path);
 				goto out;
@@ -538,7 +540,7 @@ chunk_reserve(struct chunk *c, uint32_t size, struct chunk_resv **rp,
 	 * header makes the region skippable before its data lands; written
 	 * under the lock so no later record can become durable without it. */
 	if ((rc = chunk_extend(c, c->tail, len)) != ARK_OK ||
-	    (rc = chunk_write_pad(c, c->tail, size)) != ARK_OK) {
+	    (rc = chunk_mark_pad(c, c->tail, size)) != ARK_OK) {
 		ark_log_warn("chunk %s: reserve at %llu", c->dat_path,
 		    (unsigned long long)c->tail);
 		(void)ftruncate(c->fd, (off_t)c->tail);

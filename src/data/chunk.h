@@ -97,6 +97,9 @@ void		 chunk_journal_advance(struct chunk *c, uint64_t durable_seq);
 
 enum ark_err	 chunk_pwrite(struct chunk *c, uint64_t off, const void *p,
 		    size_t n);
+/* (Re)writes a PAD header for a record of `size` data bytes at off, e.g.
+ * over a final header whose commit failed half way. */
+enum ark_err	 chunk_mark_pad(struct chunk *c, uint64_t off, uint32_t size);
 enum ark_err	 chunk_pwritev(struct chunk *c, uint64_t off,
 		    struct iovec *iov, int iovcnt);
 /* ARK_EIO on error, ARK_ECORRUPT if the file ends before off + n. */

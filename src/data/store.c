@@ -1137,8 +1137,9 @@ store_wr_finish_data(struct store_wr *w, const void *whole,
 		    (unsigned long long)w->key);
 		if (rc == ARK_ENOSPC)
 			store_set_readonly(st, "file system full");
-		/* The header may be half new: recovery pads it, and no
-		 * journal record will name it. */
+		/* The header may be half new: put PAD back so walkers skip
+		 * the record (recovery would pad it anyway). */
+		(void)chunk_mark_pad(w->c, w->off, w->size);
 		store_wr_abort(w);
 		return rc;
 	}

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -829,6 +831,48 @@ test_readonly(void **state)
 	store_close(st);
 }
 
+/* A write refused by the file system (simulated with RLIMIT_FSIZE) does
+ * not damage the chunk: the store turns read-only, nothing partial is
+ * visible, before or after a restart. */
+static void
+test_fs_full(void **state)
+{
+	struct store *st = open_store(*state, STORE_SYNC_ALWAYS, 0);
+	struct store_stats s;
+	struct rlimit old, lim;
+	unsigned char b[100000];
+	void (*oldsig)(int);
+
+	for (uint64_t k = 1; k <= 3; k++)
+		put_ok(st, k, 5000);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	oldsig = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = (rlim_t)tu_fsize(*state, "chunk_0.dat") + 20000;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	tu_fill(b, sizeof(b), 9);
+	assert_int_equal(store_put(st, 9, 9 ^ 0x5a5a, b, sizeof(b)),
+	    ARK_ENOSPC);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, oldsig);
+	store_stats(st, &s);
+	assert_true(s.readonly);
+	check_absent(st, 9);
+	assert_int_equal(store_put(st, 10, 10 ^ 0x5a5a, b, 10), ARK_ENOSPC);
+	store_refresh_space(st);
+	store_stats(st, &s);
+	assert_false(s.readonly);
+	put_ok(st, 4, 5000);
+	store_close(st);
+	st = open_store(*state, STORE_SYNC_ALWAYS, 0);
+	for (uint64_t k = 1; k <= 4; k++)
+		check_key(st, k, 5000);
+	check_absent(st, 9);
+	store_stats(st, &s);
+	assert_int_equal(s.needles, 4);
+	store_close(st);
+}
+
 /* ---- resync ----------------------------------------------------------- */
 
 static void
@@ -977,6 +1021,7 @@ main(void)
 		T(test_compaction_auto),
 		T(test_compaction_crash),
 		T(test_readonly),
+		T(test_fs_full),
 		T(test_resync),
 		T(test_lock),
 #undef T
