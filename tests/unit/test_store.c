@@ -783,6 +783,90 @@ test_compaction_crash(void **state)
 	store_close(st);
 }
 
+struct writer_arg {
+	struct store	*st;
+	atomic_int	*stop;
+	atomic_int	*errors;
+	int		 n;
+};
+
+static void *
+writer_main(void *p)
+{
+	struct writer_arg *a = p;
+
+	for (a->n = 0; !atomic_load(a->stop) && a->n < 2000; a->n++) {
+		unsigned char b[300];
+		uint64_t key = 100000 + (uint64_t)a->n;
+
+		tu_fill(b, sizeof(b), key);
+		if (store_put(a->st, key, (uint32_t)key ^ 0x5a5a, b,
+		    sizeof(b)) != ARK_OK)
+			atomic_fetch_add(a->errors, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Tombstones survive compaction of a chunk that is not the oldest (they
+ * may delete needles in older chunks) and go away with the oldest one.
+ * Writers keep appending (and rolling chunks over) meanwhile.
+ */
+static void
+test_compaction_tombstones(void **state)
+{
+	struct store *st = open_store(*state, STORE_SYNC_NONE, 8192);
+	struct writer_arg wa;
+	atomic_int stop, errors;
+	struct store_stats s;
+	uint32_t ids[256];
+	size_t nids;
+	pthread_t thr;
+
+	for (uint64_t k = 1; k <= 20; k++)	/* chunks 0.. */
+		put_ok(st, k, 1000);
+	for (uint64_t k = 1; k <= 20; k += 2)	/* tombstones later */
+		assert_int_equal(store_delete(st, k, (uint32_t)k ^ 0x5a5a),
+		    ARK_OK);
+	atomic_init(&stop, 0);
+	atomic_init(&errors, 0);
+	wa.st = st;
+	wa.stop = &stop;
+	wa.errors = &errors;
+	assert_int_equal(pthread_create(&thr, NULL, writer_main, &wa), 0);
+	/* Compact every chunk but the oldest, newest first. */
+	nids = store_chunk_ids(st, ids, 256);
+	assert_true(nids > 2);
+	for (size_t i = nids; i-- > 1;)
+		assert_int_equal(store_compact(st, ids[i], 0), ARK_OK);
+	atomic_store(&stop, 1);
+	pthread_join(thr, NULL);
+	assert_int_equal(atomic_load(&errors), 0);
+	store_close(st);
+	st = open_store(*state, STORE_SYNC_NONE, 8192);
+	for (uint64_t k = 1; k <= 20; k++)
+		if (k % 2)
+			check_absent(st, k);
+		else
+			check_key(st, k, 1000);
+	for (int i = 0; i < wa.n; i++)
+		check_key(st, 100000 + (uint64_t)i, 300);
+	/* Now everything old, oldest first: all dead space goes. */
+	nids = store_chunk_ids(st, ids, 256);
+	for (size_t i = 0; i + 1 < nids; i++)
+		assert_int_equal(store_compact(st, ids[i], 0), ARK_OK);
+	store_stats(st, &s);
+	assert_int_equal(s.needles, 10 + (uint64_t)wa.n);
+	store_close(st);
+	st = open_store(*state, STORE_SYNC_NONE, 8192);
+	for (uint64_t k = 1; k <= 20; k++)
+		if (k % 2)
+			check_absent(st, k);
+		else
+			check_key(st, k, 1000);
+	store_close(st);
+}
+
 static void
 test_readonly(void **state)
 {
@@ -1020,6 +1104,7 @@ main(void)
 		T(test_compaction),
 		T(test_compaction_auto),
 		T(test_compaction_crash),
+		T(test_compaction_tombstones),
 		T(test_readonly),
 		T(test_fs_full),
 		T(test_resync),
