@@ -1429,6 +1429,19 @@ store_compact(struct store *st, uint32_t id, int flags)
 	    (unsigned long long)new_tail);
 	store_refresh_space(st);
 out:
+	if (cp.nc != NULL && rc != ARK_ECANCELED) {
+		/* Failed output: do not leave a second copy taking space
+		 * until the next start. */
+		char *p = ark_xasprintf("%s/chunk_%u.dat%s", st->dir, id,
+		    CHUNK_TMP_SUFFIX);
+
+		unlink(p);
+		free(p);
+		p = ark_xasprintf("%s/chunk_%u.idx%s", st->dir, id,
+		    CHUNK_TMP_SUFFIX);
+		unlink(p);
+		free(p);
+	}
 	chunk_unref(oldslot);
 	chunk_unref(cp.nc);
 	chunk_unref(cp.old);

@@ -954,6 +954,22 @@ test_fs_full(void **state)
 	check_absent(st, 9);
 	store_stats(st, &s);
 	assert_int_equal(s.needles, 4);
+	/* A compaction whose output the file system refuses is undone. */
+	assert_int_equal(store_delete(st, 1, 1 ^ 0x5a5a), ARK_OK);
+	oldsig = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = 8000;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(store_compact(st, 0, 0), ARK_ENOSPC);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, oldsig);
+	assert_int_equal(tu_fsize(*state, "chunk_0.dat.compact"), -1);
+	assert_int_equal(tu_fsize(*state, "chunk_0.idx.compact"), -1);
+	for (uint64_t k = 2; k <= 4; k++)
+		check_key(st, k, 5000);
+	assert_int_equal(store_compact(st, 0, 0), ARK_OK);
+	for (uint64_t k = 2; k <= 4; k++)
+		check_key(st, k, 5000);
 	store_close(st);
 }
 
