@@ -477,8 +477,15 @@ chunk_stable_end(struct chunk *c)
 {
 	uint64_t t;
 
+	struct chunk_resv *r;
+
+	/* Resolved entries may wait for the journal; only pending ones are
+	 * unfinished. */
 	pthread_mutex_lock(&c->mtx);
-	t = c->head != NULL ? c->head->off : c->tail;
+	for (r = c->head; r != NULL && r->state != CHUNK_R_PENDING;
+	    r = r->next)
+		;
+	t = r != NULL ? r->off : c->tail;
 	pthread_mutex_unlock(&c->mtx);
 	return t;
 }

@@ -72,8 +72,8 @@ int		 chunk_fd(const struct chunk *c);
 uint64_t	 chunk_generation(const struct chunk *c);
 /* End of the last reserved record (= bytes the file will occupy). */
 uint64_t	 chunk_tail(struct chunk *c);
-/* Offset of the oldest unresolved reservation, or the tail: everything
- * before it is a finished record. */
+/* Offset of the oldest unresolved (pending) reservation, or the tail:
+ * everything before it is a finished record. */
 uint64_t	 chunk_stable_end(struct chunk *c);
 unsigned	 chunk_inflight(struct chunk *c);
 /* Refuses further reservations (ARK_EAGAIN) from now on. */

@@ -382,6 +382,17 @@ store_commit(struct store *st, struct chunk *c, struct chunk_resv *r,
 	chunk_resolve(c, r, h, seq);
 	if (st->o.sync == STORE_SYNC_NONE)
 		chunk_journal_advance(c, UINT64_MAX);
+	else if (h == NULL) {
+		uint64_t d;
+
+		/* An abort never makes the chunk dirty: pop it (and what is
+		 * already durable before it) now rather than at some later
+		 * sync of this chunk. */
+		pthread_mutex_lock(&st->smtx);
+		d = st->durable_seq;
+		pthread_mutex_unlock(&st->smtx);
+		chunk_journal_advance(c, d);
+	}
 	return seq;
 }
 

@@ -194,6 +194,7 @@ test_out_of_order_resolve(void **state)
 	assert_int_equal(chunk_stable_end(c), off[0]);
 	chunk_resolve(c, r[0], &h[0], 2);
 	chunk_journal_advance(c, 1);	/* seq 2 is not durable yet */
+	assert_int_equal(chunk_stable_end(c), off[1]);	/* but finished */
 	chunk_resolve(c, r[1], NULL, 0);
 	chunk_journal_advance(c, 2);
 	assert_int_equal(chunk_inflight(c), 0);
