@@ -313,14 +313,24 @@ do_rollover(struct store *st)
 	return ARK_OK;
 }
 
+/* Called under wmtx right after a reservation at (c, off): the index
+ * change that goes with a record is made in the same order as records are
+ * reserved, i.e. in replay order. A non-OK return aborts the reservation. */
+typedef enum ark_err store_hook_fn(struct store *st, void *arg,
+    struct chunk *c, uint64_t off);
+
+static uint64_t store_commit(struct store *st, struct chunk *c,
+    struct chunk_resv *r, const struct needle_hdr *h);
+
 /* Reserves room for a record of `size` data bytes in the active chunk.
  * `force` skips the soft space limits (tombstones). */
 static enum ark_err
-store_reserve(struct store *st, uint32_t size, int force, struct chunk **cp,
-    struct chunk_resv **rp, uint64_t *offp)
+store_reserve(struct store *st, uint32_t size, int force, store_hook_fn *hook,
+    void *harg, struct chunk **cp, struct chunk_resv **rp, uint64_t *offp)
 {
 	uint64_t len = needle_reclen(size);
 	enum ark_err rc;
+	int undo = 0;
 
 	if (len > st->o.chunk_size - CHUNK_SB_SIZE)
 		return ARK_ETOOBIG;
@@ -338,10 +348,17 @@ store_reserve(struct store *st, uint32_t size, int force, struct chunk **cp,
 		chunk_ref(st->active);
 		*cp = st->active;
 		st->disk_used += len;
+		if (hook != NULL && (rc = hook(st, harg, *cp, *offp)) != ARK_OK)
+			undo = 1;
 	} else if (rc == ARK_ENOSPC)
 		store_set_readonly(st, "file system full");
 out:
 	pthread_mutex_unlock(&st->wmtx);
+	if (undo) {
+		(void)store_commit(st, *cp, *rp, NULL);
+		chunk_unref(*cp);
+		*cp = NULL;
+	}
 	return rc;
 }
 
@@ -956,6 +973,25 @@ store_loc_release(struct store_loc *loc)
 
 /* ---- writes ----------------------------------------------------------- */
 
+/* Reservation hook of a writer: the key becomes pending at its record,
+ * unless someone else holds it (ARK_EAGAIN: look again). */
+static enum ark_err
+store_claim_key(struct store *st, void *arg, struct chunk *c, uint64_t off)
+{
+	struct store_wr *w = arg;
+	enum ark_err rc;
+
+	w->v = store_pack(chunk_id(c), off);
+	pthread_rwlock_wrlock(&st->rw);
+	if (nindex_get(st->idx, w->key, NULL))
+		rc = ARK_EAGAIN;
+	else
+		rc = nindex_put(st->idx, w->key, w->v | STORE_LOC_PENDING,
+		    NULL);
+	pthread_rwlock_unlock(&st->rw);
+	return rc;
+}
+
 enum ark_err
 store_wr_begin(struct store *st, uint64_t key, uint32_t cookie, uint64_t size,
     const uint32_t *expect_crc, struct store_wr **out)
@@ -997,32 +1033,21 @@ store_wr_begin(struct store *st, uint64_t key, uint32_t cookie, uint64_t size,
 		if (rc != ARK_ENOENT)
 			goto fail;
 		pthread_rwlock_rdlock(&st->rw);
-		rc = nindex_get(st->idx, key, &v) ? ARK_EAGAIN : ARK_OK;
+		rc = nindex_get(st->idx, key, &v) && (v & STORE_LOC_PENDING) ?
+		    ARK_EAGAIN : ARK_OK;
 		pthread_rwlock_unlock(&st->rw);
 		if (rc != ARK_OK)
 			goto fail;	/* another write of this key */
-		rc = store_reserve(st, w->size, 0, &w->c, &w->r, &w->off);
-		if (rc != ARK_OK)
-			goto fail;
-		w->v = store_pack(chunk_id(w->c), w->off);
-		pthread_rwlock_wrlock(&st->rw);
-		if (nindex_get(st->idx, key, &v))
-			rc = ARK_EAGAIN;
-		else
-			rc = nindex_put(st->idx, key, w->v | STORE_LOC_PENDING,
-			    NULL);
-		pthread_rwlock_unlock(&st->rw);
+		rc = store_reserve(st, w->size, 0, store_claim_key, w, &w->c,
+		    &w->r, &w->off);
 		if (rc == ARK_OK) {
 			w->mode = STORE_WR_WRITE;
 			*out = w;
 			return ARK_OK;
 		}
-		(void)store_commit(st, w->c, w->r, NULL);
-		chunk_unref(w->c);
-		w->c = NULL;
 		if (rc != ARK_EAGAIN)
 			goto fail;
-		/* Lost a race with another writer of the key: look again. */
+		/* The key appeared meanwhile: look again. */
 	}
 fail:
 	free(w);
@@ -1198,49 +1223,76 @@ store_put(struct store *st, uint64_t key, uint32_t cookie, const void *data,
 	return rc;
 }
 
-/* Appends a tombstone for key and drops the index entry if it is older
- * than the tombstone (exactly what a replay would do). */
+struct store_del {
+	uint64_t	 key;
+	uint32_t	 cookie;
+	uint64_t	 old_v;		/* the entry the caller checked */
+	uint64_t	 old_len;
+};
+
+/* Reservation hook of a delete: writes the tombstone and drops the entry,
+ * both in reservation order. ARK_EAGAIN if the entry changed since the
+ * caller checked its cookie. */
+static enum ark_err
+store_del_hook(struct store *st, void *arg, struct chunk *c, uint64_t off)
+{
+	struct store_del *d = arg;
+	struct needle_hdr h = { .key = d->key, .cookie = d->cookie,
+	    .flags = NEEDLE_F_TOMBSTONE };
+	unsigned char hb[NEEDLE_HDR_SIZE];
+	enum ark_err rc;
+	uint64_t v;
+	int same;
+
+	/* Writers and deletes of the key are excluded by wmtx; only a
+	 * compaction may move the same needle meanwhile. */
+	pthread_rwlock_rdlock(&st->rw);
+	same = nindex_get(st->idx, d->key, &v) && v == d->old_v;
+	pthread_rwlock_unlock(&st->rw);
+	if (!same)
+		return ARK_EAGAIN;
+	needle_encode(&h, hb);
+	if ((rc = chunk_pwrite(c, off, hb, sizeof(hb))) != ARK_OK) {
+		ark_log_warn("store: tombstone key %016llx",
+		    (unsigned long long)d->key);
+		(void)chunk_mark_pad(c, off, 0);
+		return rc;
+	}
+	pthread_rwlock_wrlock(&st->rw);
+	if (nindex_get(st->idx, d->key, &v) && !(v & STORE_LOC_PENDING)) {
+		struct store_slot *s = &st->slots[store_v_id(v)];
+
+		nindex_del(st->idx, d->key, NULL);
+		s->live -= ARK_MIN(s->live, d->old_len);
+	}
+	pthread_rwlock_unlock(&st->rw);
+	return ARK_OK;
+}
+
+/* Appends a tombstone for (key, cookie) and drops the index entry. */
 static enum ark_err
 store_do_delete(struct store *st, uint64_t key, uint32_t cookie,
     struct store_ticket *t)
 {
-	unsigned char hb[NEEDLE_HDR_SIZE];
 	struct needle_hdr h = { .key = key, .cookie = cookie,
 	    .flags = NEEDLE_F_TOMBSTONE };
+	struct store_del d = { .key = key, .cookie = cookie };
 	struct store_loc loc;
 	struct chunk_resv *r;
 	struct chunk *c;
-	uint64_t off, v;
-	uint32_t id;
-	enum ark_err rc;
+	uint64_t off;
+	enum ark_err rc = ARK_EAGAIN;
 
-	if ((rc = store_get(st, key, cookie, &loc)) != ARK_OK)
-		return rc;
-	store_loc_release(&loc);
-	if ((rc = store_reserve(st, 0, 1, &c, &r, &off)) != ARK_OK)
-		return rc;
-	needle_encode(&h, hb);
-	if ((rc = chunk_pwrite(c, off, hb, sizeof(hb))) != ARK_OK) {
-		ark_log_warn("store: tombstone key %016llx",
-		    (unsigned long long)key);
-		(void)store_commit(st, c, r, NULL);
-		chunk_unref(c);
-		return rc;
+	for (int attempt = 0; attempt < 3 && rc == ARK_EAGAIN; attempt++) {
+		if ((rc = store_get(st, key, cookie, &loc)) != ARK_OK)
+			return rc;
+		d.old_v = store_pack(loc.chunk_id, loc.rec_offset);
+		d.old_len = needle_reclen((uint32_t)loc.size);
+		store_loc_release(&loc);
+		rc = store_reserve(st, 0, 1, store_del_hook, &d, &c, &r, &off);
 	}
-	id = chunk_id(c);
-	pthread_rwlock_wrlock(&st->rw);
-	if (nindex_get(st->idx, key, &v) && !(v & STORE_LOC_PENDING) &&
-	    (store_v_id(v) < id ||
-	    (store_v_id(v) == id && store_v_off(v) < off))) {
-		struct needle_hdr oh;
-		struct store_slot *s = &st->slots[store_v_id(v)];
-
-		nindex_del(st->idx, key, NULL);
-		if (chunk_read_hdr(s->c, store_v_off(v), &oh) == ARK_OK &&
-		    s->live >= needle_reclen(oh.size))
-			s->live -= needle_reclen(oh.size);
-	}
-	pthread_rwlock_unlock(&st->rw);
+	if (rc != ARK_OK)
+		return rc;
 	t->seq = store_commit(st, c, r, &h);
 	chunk_unref(c);
 	return ARK_OK;

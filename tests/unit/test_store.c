@@ -867,6 +867,163 @@ test_compaction_tombstones(void **state)
 	store_close(st);
 }
 
+/* ---- replay consistency under concurrency ---------------------------- */
+
+#define RC_KEYS		16
+#define RC_THREADS	4
+#define RC_OPS		1500
+#define RC_MAXCOOKIES	(RC_THREADS * RC_OPS)
+
+struct rc_shared {
+	struct store	*st;
+	pthread_mutex_t	 mtx;
+	uint32_t	 cookies[RC_KEYS][RC_MAXCOOKIES];	/* ever put */
+	size_t		 ncookies[RC_KEYS];
+	_Atomic uint32_t last[RC_KEYS];
+	atomic_int	 stop;
+	atomic_int	 unexpected;
+};
+
+struct rc_thread {
+	struct rc_shared *sh;
+	uint64_t	 seed;
+};
+
+static uint64_t
+rc_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void *
+rc_main(void *p)
+{
+	struct rc_thread *t = p;
+	struct rc_shared *sh = t->sh;
+	unsigned char b[256];
+
+	for (int i = 0; i < RC_OPS; i++) {
+		uint64_t r = rc_rand(&t->seed), key = r % RC_KEYS + 1;
+		enum ark_err rc;
+
+		if ((r >> 8) % 3 != 0) {
+			uint32_t cookie = (uint32_t)(r >> 32) | 1;
+			size_t len = 16 + (size_t)((r >> 16) % 200);
+
+			tu_fill(b, len, key ^ cookie);
+			rc = store_put(sh->st, key, cookie, b, len);
+			if (rc == ARK_OK) {
+				pthread_mutex_lock(&sh->mtx);
+				sh->cookies[key - 1][sh->ncookies[key - 1]++] =
+				    cookie;
+				pthread_mutex_unlock(&sh->mtx);
+				atomic_store(&sh->last[key - 1], cookie);
+			} else if (rc != ARK_EEXIST && rc != ARK_EAGAIN)
+				atomic_fetch_add(&sh->unexpected, 1);
+		} else {
+			rc = store_delete(sh->st, key,
+			    atomic_load(&sh->last[key - 1]));
+			if (rc != ARK_OK && rc != ARK_ENOENT &&
+			    rc != ARK_EAGAIN)
+				atomic_fetch_add(&sh->unexpected, 1);
+		}
+	}
+	return NULL;
+}
+
+static void *
+rc_compactor(void *p)
+{
+	struct rc_shared *sh = p;
+
+	while (!atomic_load(&sh->stop)) {
+		enum ark_err rc = store_compact_auto(sh->st, NULL);
+
+		if (rc != ARK_OK && rc != ARK_EAGAIN)
+			atomic_fetch_add(&sh->unexpected, 1);
+		usleep(2000);
+	}
+	return NULL;
+}
+
+/* For each key: the cookie found (0: absent) and the data CRC. */
+static void
+rc_snapshot(struct rc_shared *sh, uint32_t found[RC_KEYS][2])
+{
+	for (int k = 0; k < RC_KEYS; k++) {
+		found[k][0] = found[k][1] = 0;
+		for (size_t i = 0; i < sh->ncookies[k]; i++) {
+			struct store_loc loc;
+			uint32_t c = sh->cookies[k][i];
+			unsigned char b[256], e[256];
+
+			if (store_get(sh->st, (uint64_t)k + 1, c, &loc) !=
+			    ARK_OK)
+				continue;
+			assert_true(found[k][0] == 0 || found[k][0] == c);
+			found[k][0] = c;
+			found[k][1] = loc.crc;
+			assert_int_equal(store_loc_read(&loc, b, sizeof(b)),
+			    ARK_OK);
+			tu_fill(e, (size_t)loc.size, (uint64_t)(k + 1) ^ c);
+			assert_memory_equal(b, e, (size_t)loc.size);
+			store_loc_release(&loc);
+		}
+	}
+}
+
+/*
+ * Puts, deletes and re-puts of a few keys from several threads, with
+ * compaction running and chunks rolling over: whatever the interleaving,
+ * a restart must rebuild exactly the state the running store had.
+ */
+static void
+test_replay_consistency(void **state)
+{
+	static struct rc_shared sh;
+	struct rc_thread th[RC_THREADS];
+	pthread_t thr[RC_THREADS], cthr;
+	uint32_t before[RC_KEYS][2], after[RC_KEYS][2];
+
+	memset(&sh, 0, sizeof(sh));
+	pthread_mutex_init(&sh.mtx, NULL);
+	sh.st = open_store(*state, STORE_SYNC_NONE, 8192);
+	for (int i = 0; i < RC_THREADS; i++) {
+		th[i].sh = &sh;
+		th[i].seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+		assert_int_equal(pthread_create(&thr[i], NULL, rc_main,
+		    &th[i]), 0);
+	}
+	assert_int_equal(pthread_create(&cthr, NULL, rc_compactor, &sh), 0);
+	for (int i = 0; i < RC_THREADS; i++)
+		pthread_join(thr[i], NULL);
+	atomic_store(&sh.stop, 1);
+	pthread_join(cthr, NULL);
+	assert_int_equal(atomic_load(&sh.unexpected), 0);
+	rc_snapshot(&sh, before);
+	store_close(sh.st);
+	sh.st = open_store(*state, STORE_SYNC_NONE, 8192);
+	rc_snapshot(&sh, after);
+	assert_memory_equal(before, after, sizeof(before));
+	store_close(sh.st);
+	/* And from the chunk files alone. */
+	for (uint32_t id = 0; id < 4096; id++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "chunk_%u.idx", id);
+		if (tu_fsize(*state, name) >= 0)
+			tu_truncate(*state, name, 0);
+	}
+	sh.st = open_store(*state, STORE_SYNC_NONE, 8192);
+	rc_snapshot(&sh, after);
+	assert_memory_equal(before, after, sizeof(before));
+	store_close(sh.st);
+	pthread_mutex_destroy(&sh.mtx);
+}
+
 static void
 test_readonly(void **state)
 {
@@ -1121,6 +1278,7 @@ main(void)
 		T(test_compaction_auto),
 		T(test_compaction_crash),
 		T(test_compaction_tombstones),
+		T(test_replay_consistency),
 		T(test_readonly),
 		T(test_fs_full),
 		T(test_resync),
