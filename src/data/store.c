@@ -961,6 +961,20 @@ store_loc_read(const struct store_loc *loc, void *buf, size_t cap)
 	return ARK_OK;
 }
 
+enum ark_err
+store_loc_verify(const struct store_loc *loc)
+{
+	struct needle_hdr h = { .key = loc->key, .cookie = loc->cookie,
+	    .size = (uint32_t)loc->size, .crc = loc->crc };
+	enum ark_err rc;
+
+	rc = chunk_verify_data(loc->chunk, loc->rec_offset, &h);
+	if (rc == ARK_ECORRUPT)
+		store_add_corrupt(loc->st, loc->key, loc->chunk_id,
+		    loc->rec_offset);
+	return rc;
+}
+
 void
 store_loc_release(struct store_loc *loc)
 {

@@ -150,6 +150,10 @@ enum ark_err	 store_loc_pread(const struct store_loc *loc, uint64_t pos,
  * ARK_ECORRUPT on mismatch (also recorded for status). */
 enum ark_err	 store_loc_read(const struct store_loc *loc, void *buf,
 		    size_t cap);
+/* Re-reads the data through a bounded buffer and checks the CRC without a
+ * caller buffer (e.g. before a sendfile): ARK_ECORRUPT on mismatch (also
+ * recorded for status). */
+enum ark_err	 store_loc_verify(const struct store_loc *loc);
 void		 store_loc_release(struct store_loc *loc);
 
 /* Appends a tombstone and drops the key; waits for durability. A missing

@@ -319,6 +319,13 @@ test_corrupt_body_and_scrub(void **state)
 	st = open_store(*state, STORE_SYNC_NONE, 0);
 	assert_int_equal(store_get(st, 3, 3 ^ 0x5a5a, &loc), ARK_OK);
 	assert_int_equal(store_loc_read(&loc, b, sizeof(b)), ARK_ECORRUPT);
+	assert_int_equal(store_loc_verify(&loc), ARK_ECORRUPT);
+	assert_int_equal(store_loc_read(&loc, b, 999), ARK_ETOOBIG);
+	store_loc_release(&loc);
+	assert_int_equal(store_get(st, 4, 4 ^ 0x5a5a, &loc), ARK_OK);
+	assert_int_equal(store_loc_verify(&loc), ARK_OK);
+	assert_int_equal(store_loc_pread(&loc, 990, b, 10), ARK_OK);
+	assert_int_equal(store_loc_pread(&loc, 990, b, 11), ARK_EINVAL);
 	store_loc_release(&loc);
 	check_key(st, 2, 1000);
 	check_key(st, 4, 1000);
