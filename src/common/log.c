@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,9 @@
 #include "common/log.h"
 
 static const char	*log_prog = "arkor";
-static int		 log_level = ARK_LOG_INFO;
-static int		 log_fd = STDERR_FILENO;
+/* Atomic: a reload on the signal thread may change them while workers log. */
+static atomic_int	 log_level = ARK_LOG_INFO;
+static atomic_int	 log_fd = STDERR_FILENO;
 static _Thread_local char log_reqid[64];
 
 static const char *const log_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
@@ -70,7 +72,19 @@ ark_log_open(const char *path)
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return -1;
-	log_fd = fd;
+	if (log_fd == STDERR_FILENO) {
+		log_fd = fd;
+		return 0;
+	}
+	/* Reopen (log rotation): replace the old file under the same fd
+	 * number so threads logging right now never see a closed fd. */
+	if (dup3(fd, log_fd, O_CLOEXEC) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -100,7 +114,8 @@ ark_log_vmsg(enum ark_log_level level, int with_errno, const char *fmt,
 	size_t		 n, i;
 	int		 saved = errno, len;
 
-	if ((int)level > log_level)
+	if ((int)level > atomic_load_explicit(&log_level,
+	    memory_order_relaxed))
 		return;
 	len = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (len < 0)
@@ -128,7 +143,8 @@ ark_log_vmsg(enum ark_log_level level, int with_errno, const char *fmt,
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	if (write(log_fd, line, n) < 0) {
+	if (write(atomic_load_explicit(&log_fd, memory_order_relaxed), line,
+	    n) < 0) {
 		/* nowhere left to report it */
 	}
 	errno = saved;

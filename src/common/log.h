@@ -26,7 +26,9 @@ enum ark_log_level ark_log_get_level(void);
 /* Parses "error|warn|info|debug"; returns -1 when unknown. */
 int	ark_log_level_parse(const char *s);
 /* Appends to `path` instead of stderr; returns -1 (errno set) on failure.
- * NULL or "-" means stderr. */
+ * NULL or "-" means stderr. Calling it again with a file reopens in place
+ * (log rotation on SIGHUP): the fd number stays, so threads logging at that
+ * moment are safe; switching back to stderr leaves the old file open. */
 int	ark_log_open(const char *path);
 
 /* Request id of the calling thread, shown as "req=<id>"; NULL clears.

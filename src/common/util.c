@@ -222,8 +222,13 @@ ark_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno != 0)
 		return ARK_EINVAL;
-	while (*end == ' ')
-		end++;
+	if (*end == ' ') {
+		/* "3 KiB" is fine; a trailing blank with no unit is junk. */
+		while (*end == ' ')
+			end++;
+		if (*end == '\0')
+			return ARK_EINVAL;
+	}
 	for (size_t i = 0; i < ARK_ARRAY_SIZE(units); i++) {
 		if (strcasecmp(end, units[i].sfx) != 0)
 			continue;

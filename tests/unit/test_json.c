@@ -63,6 +63,17 @@ test_parse_errors(void **state)
 	assert_int_equal(ark_json_parse_object("[1]", 3, 100, &v, &e),
 	    ARK_EINVAL);
 	assert_string_equal(e.msg, "expected a JSON object, got array");
+	/* Deep nesting is an error, not a stack overflow. */
+	{
+		size_t	 n = 100000;
+		char	*deep = malloc(n);
+
+		assert_non_null(deep);
+		memset(deep, '[', n);
+		assert_int_equal(ark_json_parse(deep, n, n, &v, &e), ARK_EPROTO);
+		assert_non_null(strstr(e.msg, "depth"));
+		free(deep);
+	}
 	/* NULL error struct is allowed. */
 	assert_int_equal(ark_json_parse("{", 1, 100, &v, NULL), ARK_EPROTO);
 }
