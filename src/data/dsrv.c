@@ -687,7 +687,8 @@ dsrv_route_put(struct dsrv *d, struct ark_http_req *req, const char *fid,
 
 	if (!dsrv_check_token(d, req, ARK_TOKEN_WRITE, fid))
 		return;
-	if ((len = ark_http_req_content_length(req)) < 0) {
+	if (ark_http_req_header(req, "Content-Length") == NULL ||
+	    (len = ark_http_req_content_length(req)) < 0) {
 		dsrv_reply_msg(req, 411, "Content-Length required");
 		return;
 	}
