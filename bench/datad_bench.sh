@@ -108,6 +108,7 @@ if command -v nginx >/dev/null; then
 	mkdir -p "$W/www/f" "$W/ng"
 	head -c 4096 /dev/urandom >"$W/www/4k"
 	for i in $(seq 1 $N); do ln "$W/www/4k" "$W/www/f/$i"; done
+	chmod 711 "$W"; chmod -R a+rX "$W/www"	# nginx workers run as nobody
 	NPORT=$(( 20000 + RANDOM % 20000 ))
 	cat >"$W/ng/nginx.conf" <<NGX
 worker_processes $(nproc);
