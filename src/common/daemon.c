@@ -75,7 +75,17 @@ ark_signals_install(ark_signal_fn cb, void *arg)
 	sigaddset(&sig.set, SIGTERM);
 	sigaddset(&sig.set, SIGINT);
 	sigaddset(&sig.set, SIGHUP);
+	/*
+	 * An ignored signal is discarded before sigwait() can see it, and a
+	 * shell starts background jobs with SIGINT ignored: restore the
+	 * default action so Ctrl-C and kill -INT stop a daemon launched
+	 * from a script too. The signals are blocked, so the default never
+	 * runs.
+	 */
 	pthread_sigmask(SIG_BLOCK, &sig.set, &sig.oldmask);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	if ((e = pthread_create(&sig.tid, NULL, signal_thread, NULL)) != 0) {
 		errno = e;
 		ark_log_warn("signals: pthread_create");
