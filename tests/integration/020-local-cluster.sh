@@ -7,9 +7,10 @@ ark_timeout 90
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 
 [ -x "$top_builddir/arkor-datad" ] || { echo "SKIP: arkor-datad not built"; exit 77; }
-# A port base nobody else uses: random, then checked free.
+# A port base nobody else uses: random below the ephemeral range (where
+# port-0 listeners of parallel tests land), then checked free.
 for _ in $(seq 20); do
-	base=$(( (RANDOM % 400) * 100 + 20000 ))
+	base=$(( (RANDOM % 220) * 100 + 10000 ))
 	busy=0
 	for p in $base $((base + 80)) $((base + 101)) $((base + 102)) $((base + 103)); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && busy=1
