@@ -183,11 +183,17 @@ test_delete(void **state)
 	assert_string_equal(d.objs[3].key, "caf\xc3\xa9/\xe2\x82\xac");
 	s3_xml_delete_free(&d);
 
-	assert_int_equal(s3_xml_parse_delete("<Delete><Quiet>yes</Quiet>"
-	    "<Object><Key>a</Key></Object></Delete>", 60, &d),
-	    S3_ERR_MALFORMED_XML);
-	assert_int_equal(s3_xml_parse_delete("<Delete><Object><VersionId>1"
-	    "</VersionId></Object></Delete>", 60, &d), S3_ERR_MALFORMED_XML);
+	{
+		static const char q[] = "<Delete><Quiet>yes</Quiet>"
+		    "<Object><Key>a</Key></Object></Delete>";
+		static const char nokey[] = "<Delete><Object><VersionId>1"
+		    "</VersionId></Object></Delete>";
+
+		assert_int_equal(s3_xml_parse_delete(q, strlen(q), &d),
+		    S3_ERR_MALFORMED_XML);
+		assert_int_equal(s3_xml_parse_delete(nokey, strlen(nokey), &d),
+		    S3_ERR_MALFORMED_XML);
+	}
 	assert_int_equal(s3_xml_parse_delete("<Delete></Delete>", 17, &d),
 	    S3_ERR_MALFORMED_XML);
 	/* 1000 keys fine, 1001 not */
