@@ -113,6 +113,61 @@ s3_crc64nvme(uint64_t crc, const void *buf, size_t n)
 	return ~c;
 }
 
+/* ---- CRC combination (zlib's crc32_combine, any reflected CRC) ---- */
+
+/* a * b modulo the reflected polynomial `poly` of width `w` bits. */
+static uint64_t
+crc_multmodp(uint64_t a, uint64_t b, uint64_t poly, int w)
+{
+	uint64_t m = (uint64_t)1 << (w - 1), p = 0;
+
+	while (m != 0) {
+		if (a & m)
+			p ^= b;
+		m >>= 1;
+		b = (b & 1) ? (b >> 1) ^ poly : b >> 1;
+	}
+	return p;
+}
+
+uint64_t
+s3_cksum_crc_combine(enum s3_cksum_alg a, uint64_t crc_a, uint64_t crc_b,
+    uint64_t len_b)
+{
+	uint64_t poly, sq, p, n = len_b;
+	int w;
+
+	switch (a) {
+	case S3_CKSUM_CRC32:
+		poly = 0xEDB88320u;
+		w = 32;
+		break;
+	case S3_CKSUM_CRC32C:
+		poly = 0x82F63B78u;
+		w = 32;
+		break;
+	case S3_CKSUM_CRC64NVME:
+		poly = CRC64NVME_REFLECTED;
+		w = 64;
+		break;
+	default:
+		return 0;
+	}
+	/* p = x^(8 * len_b) mod P, by squaring: sq runs through x^(2^k),
+	 * starting at x^8 (k = 3) since lengths count bytes. */
+	sq = (uint64_t)1 << (w - 2);		/* x^1 */
+	for (int k = 0; k < 3; k++)
+		sq = crc_multmodp(sq, sq, poly, w);
+	p = (uint64_t)1 << (w - 1);		/* x^0 */
+	while (n != 0) {
+		if (n & 1)
+			p = crc_multmodp(sq, p, poly, w);
+		sq = crc_multmodp(sq, sq, poly, w);
+		n >>= 1;
+	}
+	return crc_multmodp(p, crc_a, poly, w) ^ crc_b;
+}
+
 /* ---- streaming context ---- */
 
 struct s3_cksum {
@@ -365,6 +420,34 @@ s3_cksum_verify(const struct s3_cksum_req *r, const struct s3_cksum *c)
 		if (CRYPTO_memcmp(raw, r->value, len) != 0)
 			return S3_ERR_BAD_CHECKSUM;
 	}
+	return S3_OK;
+}
+
+enum s3_code
+s3_cksum_parse_mpu(const struct s3_view *v, enum s3_cksum_alg *alg,
+    int *full_object)
+{
+	const char *an = s3_view_header(v, "x-amz-checksum-algorithm");
+	const char *tn = s3_view_header(v, "x-amz-checksum-type");
+	int a;
+
+	*alg = S3_CKSUM_NONE;
+	*full_object = 0;
+	if (an == NULL)
+		return tn == NULL ? S3_OK : S3_ERR_INVALID_REQUEST;
+	if ((a = s3_cksum_parse_alg(an)) < 0)
+		return S3_ERR_INVALID_REQUEST;
+	*alg = (enum s3_cksum_alg)a;
+	if (tn == NULL)
+		*full_object = a == S3_CKSUM_CRC64NVME;
+	else if (strcasecmp(tn, "FULL_OBJECT") == 0)
+		*full_object = 1;
+	else if (strcasecmp(tn, "COMPOSITE") != 0)
+		return S3_ERR_INVALID_REQUEST;
+	if (*full_object && (a == S3_CKSUM_SHA1 || a == S3_CKSUM_SHA256))
+		return S3_ERR_INVALID_REQUEST;
+	if (!*full_object && a == S3_CKSUM_CRC64NVME)
+		return S3_ERR_INVALID_REQUEST;
 	return S3_OK;
 }
 

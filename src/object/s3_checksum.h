@@ -53,6 +53,13 @@ size_t		 s3_cksum_len(enum s3_cksum_alg a);
  * "123456789" -> 0xAE8B14860A799888. */
 uint64_t	 s3_crc64nvme(uint64_t crc, const void *p, size_t n);
 
+/* CRC of the concatenation A|B from crc_a = CRC(A), crc_b = CRC(B) and
+ * len_b = |B|, for S3_CKSUM_CRC32, CRC32C and CRC64NVME (values as the
+ * streaming functions return them); 0 for other algorithms. This is what
+ * a FULL_OBJECT checksum of a multipart upload is made of. */
+uint64_t	 s3_cksum_crc_combine(enum s3_cksum_alg a, uint64_t crc_a,
+		    uint64_t crc_b, uint64_t len_b);
+
 /* ---- streaming context ---- */
 struct s3_cksum;			/* opaque */
 
@@ -107,6 +114,14 @@ unsigned	 s3_cksum_req_mask(const struct s3_cksum_req *r);
  * declared trailer never arrived), else S3_OK. */
 enum s3_code	 s3_cksum_verify(const struct s3_cksum_req *r,
 		    const struct s3_cksum *c);
+
+/* CreateMultipartUpload: x-amz-checksum-algorithm (absent: NONE) and
+ * x-amz-checksum-type (COMPOSITE or FULL_OBJECT; absent: FULL_OBJECT for
+ * CRC64NVME, else COMPOSITE). *full_object gets 1 for FULL_OBJECT.
+ * S3_ERR_INVALID_REQUEST: unknown algorithm or type, FULL_OBJECT with
+ * SHA1/SHA256, COMPOSITE with CRC64NVME, a type without an algorithm. */
+enum s3_code	 s3_cksum_parse_mpu(const struct s3_view *v,
+		    enum s3_cksum_alg *alg, int *full_object);
 
 /* ---- multipart composite ---- */
 /* Feeds one part's value (base64 S3 form, or hex for MD5 ETags, quotes

@@ -299,6 +299,82 @@ test_composite(void **state)
 	    ARK_ETOOBIG);
 }
 
+static void
+test_crc_combine(void **state)
+{
+	unsigned char buf[3000];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 131 + (i >> 3));
+	for (size_t cut = 0; cut <= sizeof(buf); cut += 37) {
+		size_t lb = sizeof(buf) - cut;
+
+		assert_int_equal(s3_cksum_crc_combine(S3_CKSUM_CRC32,
+		    ark_crc32(0, buf, cut), ark_crc32(0, buf + cut, lb), lb),
+		    ark_crc32(0, buf, sizeof(buf)));
+		assert_int_equal(s3_cksum_crc_combine(S3_CKSUM_CRC32C,
+		    ark_crc32c(0, buf, cut), ark_crc32c(0, buf + cut, lb), lb),
+		    ark_crc32c(0, buf, sizeof(buf)));
+		assert_true(s3_cksum_crc_combine(S3_CKSUM_CRC64NVME,
+		    s3_crc64nvme(0, buf, cut), s3_crc64nvme(0, buf + cut, lb),
+		    lb) == s3_crc64nvme(0, buf, sizeof(buf)));
+	}
+	/* "hello" + " world" */
+	assert_int_equal(s3_cksum_crc_combine(S3_CKSUM_CRC32C,
+	    ark_crc32c(0, "hello", 5), ark_crc32c(0, " world", 6), 6),
+	    0xc99465aau);
+	assert_int_equal(s3_cksum_crc_combine(S3_CKSUM_SHA1, 1, 2, 3), 0);
+}
+
+static enum s3_code
+mpu(const char *alg, const char *type, enum s3_cksum_alg *a, int *full)
+{
+	const char *kv[5] = { NULL };
+	size_t n = 0;
+	struct s3_view v;
+
+	if (alg != NULL) {
+		kv[n++] = "x-amz-checksum-algorithm";
+		kv[n++] = alg;
+	}
+	if (type != NULL) {
+		kv[n++] = "x-amz-checksum-type";
+		kv[n++] = type;
+	}
+	s3_view_init_kv(&v, "POST", "/b/k", "uploads", kv);
+	return s3_cksum_parse_mpu(&v, a, full);
+}
+
+static void
+test_mpu_headers(void **state)
+{
+	enum s3_cksum_alg a;
+	int full;
+
+	(void)state;
+	assert_int_equal(mpu(NULL, NULL, &a, &full), S3_OK);
+	assert_int_equal(a, S3_CKSUM_NONE);
+	assert_int_equal(mpu("CRC32", NULL, &a, &full), S3_OK);
+	assert_int_equal(a, S3_CKSUM_CRC32);
+	assert_false(full);
+	assert_int_equal(mpu("crc64nvme", NULL, &a, &full), S3_OK);
+	assert_true(full);
+	assert_int_equal(mpu("CRC32C", "FULL_OBJECT", &a, &full), S3_OK);
+	assert_true(full);
+	assert_int_equal(mpu("SHA256", "COMPOSITE", &a, &full), S3_OK);
+	assert_false(full);
+	assert_int_equal(mpu("SHA256", "FULL_OBJECT", &a, &full),
+	    S3_ERR_INVALID_REQUEST);
+	assert_int_equal(mpu("CRC64NVME", "COMPOSITE", &a, &full),
+	    S3_ERR_INVALID_REQUEST);
+	assert_int_equal(mpu("CRC32", "PARTIAL", &a, &full),
+	    S3_ERR_INVALID_REQUEST);
+	assert_int_equal(mpu("MD5", NULL, &a, &full), S3_ERR_INVALID_REQUEST);
+	assert_int_equal(mpu(NULL, "COMPOSITE", &a, &full),
+	    S3_ERR_INVALID_REQUEST);
+}
+
 int
 main(void)
 {
@@ -308,6 +384,8 @@ main(void)
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_composite),
+		cmocka_unit_test(test_crc_combine),
+		cmocka_unit_test(test_mpu_headers),
 	};
 
 	return cmocka_run_group_tests_name("s3_checksum", tests, NULL, NULL);
