@@ -677,6 +677,120 @@ sigv4_verify_query(const struct s3_sigv4_cfg *cfg, const struct s3_view *v,
 	return sigv4_finish(cfg, v, &c, payload, 1, out);
 }
 
+/* ---- signing ---- */
+
+/* Signature over the request in v with c filled in; hex into sig. */
+static enum ark_err
+sigv4_compute(const struct s3_view *v, struct sigv4_cred *c,
+    const char *secret, const char *payload, int presigned, char sig[65])
+{
+	unsigned char key[32];
+	char creq[65];
+	struct ark_buf sts;
+	enum ark_err rc;
+
+	if (sigv4_canon_request_hash(v, c, payload, presigned, creq) != S3_OK)
+		return ARK_EINVAL;
+	if ((rc = s3_sigv4_signing_key(secret, c->date8, c->region, key)) !=
+	    ARK_OK)
+		return rc;
+	ark_buf_init(&sts, 1024);
+	rc = ark_buf_printf(&sts, SIGV4_ALGO "\n%s\n%s/%s/s3/aws4_request\n%s",
+	    c->amz_date, c->date8, c->region, creq);
+	if (rc == ARK_OK)
+		rc = s3_sigv4_hmac_hex(key, ark_buf_str(&sts), ark_buf_len(&sts),
+		    sig);
+	ark_buf_free(&sts);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+static enum ark_err
+sigv4_sign_cred(struct sigv4_cred *c, const char *akid, const char *region,
+    const char *amz_date, const char *signed_headers)
+{
+	int64_t t;
+
+	memset(c, 0, sizeof(*c));
+	if (s3_time_parse_iso8601(amz_date, &t) != ARK_OK ||
+	    sigv4_copy(c->akid, sizeof(c->akid), akid, strlen(akid)) ||
+	    strchr(akid, '/') != NULL || *akid == '\0' ||
+	    sigv4_copy(c->region, sizeof(c->region), region, strlen(region)) ||
+	    sigv4_copy(c->signed_headers, sizeof(c->signed_headers),
+	    signed_headers, strlen(signed_headers)) ||
+	    sigv4_check_signed_headers(c->signed_headers))
+		return ARK_EINVAL;
+	memcpy(c->amz_date, amz_date, 17);
+	memcpy(c->date8, amz_date, 8);
+	return ARK_OK;
+}
+
+enum ark_err
+s3_sigv4_sign(const struct s3_view *v, const char *akid, const char *secret,
+    const char *region, const char *amz_date, const char *signed_headers,
+    const char *payload, char *out, size_t cap)
+{
+	struct sigv4_cred c;
+	char sig[65];
+	enum ark_err rc;
+	int n;
+
+	if ((rc = sigv4_sign_cred(&c, akid, region, amz_date,
+	    signed_headers)) != ARK_OK ||
+	    (rc = sigv4_compute(v, &c, secret, payload, 0, sig)) != ARK_OK)
+		return rc;
+	n = snprintf(out, cap, SIGV4_ALGO " Credential=%s/%s/%s/s3/"
+	    "aws4_request, SignedHeaders=%s, Signature=%s", c.akid, c.date8,
+	    c.region, c.signed_headers, sig);
+	return n < 0 || (size_t)n >= cap ? ARK_ETOOBIG : ARK_OK;
+}
+
+enum ark_err
+s3_sigv4_presign(const struct s3_view *v, const char *akid,
+    const char *secret, const char *region, const char *amz_date,
+    unsigned expires, char *out, size_t cap)
+{
+	struct sigv4_cred c;
+	struct s3_view pv = *v;
+	struct ark_buf q, cred;
+	char sig[65];
+	enum ark_err rc;
+
+	if (expires > S3_SIGV4_MAX_EXPIRES)
+		return ARK_EINVAL;
+	if ((rc = sigv4_sign_cred(&c, akid, region, amz_date, "host")) !=
+	    ARK_OK)
+		return rc;
+	ark_buf_init(&q, S3_SIGV4_CANON_CAP);
+	ark_buf_init(&cred, 512);
+	rc = ark_buf_printf(&cred, "%s/%s/%s/s3/aws4_request", c.akid, c.date8,
+	    c.region);
+	if (rc == ARK_OK && v->query != NULL && v->query[0] != '\0')
+		rc = ark_buf_printf(&q, "%s&", v->query);
+	if (rc == ARK_OK)
+		rc = ark_buf_append_str(&q, "X-Amz-Algorithm=" SIGV4_ALGO
+		    "&X-Amz-Credential=");
+	if (rc == ARK_OK)
+		rc = s3_uri_encode(&q, ark_buf_str(&cred), ark_buf_len(&cred),
+		    0);
+	if (rc == ARK_OK)
+		rc = ark_buf_printf(&q, "&X-Amz-Date=%s&X-Amz-Expires=%u"
+		    "&X-Amz-SignedHeaders=host", c.amz_date, expires);
+	if (rc == ARK_OK) {
+		pv.query = ark_buf_str(&q);
+		rc = sigv4_compute(&pv, &c, secret, "UNSIGNED-PAYLOAD", 1, sig);
+	}
+	if (rc == ARK_OK)
+		rc = ark_buf_printf(&q, "&X-Amz-Signature=%s", sig);
+	if (rc == ARK_OK && ark_buf_len(&q) >= cap)
+		rc = ARK_ETOOBIG;
+	if (rc == ARK_OK)
+		memcpy(out, ark_buf_str(&q), ark_buf_len(&q) + 1);
+	ark_buf_free(&q);
+	ark_buf_free(&cred);
+	return rc;
+}
+
 /* ---- Signature Version 2 ---- */
 
 /* Sub-resources that SigV2 signs, in sort order. */

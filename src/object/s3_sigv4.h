@@ -123,6 +123,26 @@ enum ark_err	 s3_sigv4_signing_key(const char *secret, const char *date8,
  * digest (64 hex digits, either case) *digest gets the bytes. */
 int		 s3_sigv4_payload_kind(const char *v, unsigned char digest[32]);
 
+/* ---- signing (clients: bench load generator, tests, tools) ---- */
+
+/* Writes the SigV4 Authorization header value for the request in v into
+ * out (cap bytes): the headers named in signed_headers (lower-case,
+ * ';'-separated, sorted, including host) are read from v, amz_date is
+ * the x-amz-date value the request carries, payload the
+ * x-amz-content-sha256 value. ARK_ETOOBIG when out is too small,
+ * ARK_EINVAL on a malformed argument, ARK_ENOMEM. */
+enum ark_err	 s3_sigv4_sign(const struct s3_view *v, const char *akid,
+		    const char *secret, const char *region,
+		    const char *amz_date, const char *signed_headers,
+		    const char *payload, char *out, size_t cap);
+/* Presigns a request signed on the host header only: writes into out the
+ * query to send, `query` (may be NULL) followed by the X-Amz-* parameters
+ * and X-Amz-Signature. v supplies method, path and the host header. */
+enum ark_err	 s3_sigv4_presign(const struct s3_view *v, const char *akid,
+		    const char *secret, const char *region,
+		    const char *amz_date, unsigned expires, char *out,
+		    size_t cap);
+
 /* Clears the key material in *a (OPENSSL_cleanse). */
 void		 s3_sigv4_wipe(struct s3_auth *a);
 

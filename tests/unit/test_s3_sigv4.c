@@ -508,6 +508,79 @@ test_v2_amz_headers(void **state)
 	    S3_ERR_SIGNATURE_DOES_NOT_MATCH);
 }
 
+/* The signer reproduces the official header and presigned examples, and
+ * what it signs verifies for awkward paths and queries. */
+static void
+test_sign(void **state)
+{
+	const char *kv[] = { "Host", "examplebucket.s3.amazonaws.com",
+	    "Range", "bytes=0-9", "x-amz-content-sha256", EMPTY_SHA,
+	    "x-amz-date", "20130524T000000Z", NULL };
+	const char *kvh[] = { "Host", "examplebucket.s3.amazonaws.com", NULL };
+	static const char *const paths[] = { "/b/k", "/b/a%20b/%E2%82%AC",
+	    "/b/a+b~c", "/b//x/", "/b/%25%2F", "/" };
+	static const char *const queries[] = { NULL, "", "a=1&b=&c",
+	    "prefix=%2Fx%20y&list-type=2", "uploads", "x=%E2%82%AC&x=a" };
+	char authz[512], q[1024];
+	struct s3_view v;
+	struct s3_auth a;
+
+	(void)state;
+	s3_view_init_kv(&v, "GET", "/test.txt", NULL, kv);
+	assert_int_equal(s3_sigv4_sign(&v, AKID, SECRET, "us-east-1",
+	    "20130524T000000Z", "host;range;x-amz-content-sha256;x-amz-date",
+	    EMPTY_SHA, authz, sizeof(authz)), ARK_OK);
+	assert_non_null(strstr(authz, "Signature=f0e8bdb87c964420e857bd35b5d6"
+	    "ed310bd44f0170aba48dd91039c6036bdb41"));
+	assert_int_equal(s3_sigv4_sign(&v, AKID, SECRET, "us-east-1",
+	    "20130524T000000Z", "host;range", EMPTY_SHA, authz, 20),
+	    ARK_ETOOBIG);
+	assert_int_equal(s3_sigv4_sign(&v, AKID, SECRET, "us-east-1",
+	    "2013-05-24", "host", EMPTY_SHA, authz, sizeof(authz)),
+	    ARK_EINVAL);
+	assert_int_equal(s3_sigv4_sign(&v, AKID, SECRET, "us-east-1",
+	    "20130524T000000Z", "range", EMPTY_SHA, authz, sizeof(authz)),
+	    ARK_EINVAL);
+
+	s3_view_init_kv(&v, "GET", "/test.txt", NULL, kvh);
+	assert_int_equal(s3_sigv4_presign(&v, AKID, SECRET, "us-east-1",
+	    "20130524T000000Z", 86400, q, sizeof(q)), ARK_OK);
+	assert_string_equal(q, PRESIGNED_Q);
+	assert_int_equal(s3_sigv4_presign(&v, AKID, SECRET, "us-east-1",
+	    "20130524T000000Z", 604801, q, sizeof(q)), ARK_EINVAL);
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		for (size_t j = 0; j < sizeof(queries) / sizeof(queries[0]);
+		    j++) {
+			const char *kvs[] = { "Host", "h:7480",
+			    "x-amz-content-sha256", "UNSIGNED-PAYLOAD",
+			    "x-amz-date", "20130524T000000Z",
+			    "Authorization", NULL, NULL };
+
+			s3_view_init_kv(&v, "PUT", paths[i], queries[j], kvs);
+			assert_int_equal(s3_sigv4_sign(&v, AKID, SECRET, "r1",
+			    "20130524T000000Z",
+			    "host;x-amz-content-sha256;x-amz-date",
+			    "UNSIGNED-PAYLOAD", authz, sizeof(authz)), ARK_OK);
+			kvs[7] = authz;
+			cfg.region = NULL;
+			assert_int_equal(s3_sigv4_verify(&cfg, &v, T0, &a),
+			    S3_OK);
+			assert_string_equal(a.region, "r1");
+			assert_int_equal(a.payload, S3_PAYLOAD_UNSIGNED);
+			s3_view_init_kv(&v, "GET", paths[i], queries[j], kvh);
+			assert_int_equal(s3_sigv4_presign(&v, AKID, SECRET,
+			    "r1", "20130524T000000Z", 60, q, sizeof(q)),
+			    ARK_OK);
+			v.query = q;
+			assert_int_equal(s3_sigv4_verify(&cfg, &v, T0 + 60, &a),
+			    S3_OK);
+			assert_int_equal(s3_sigv4_verify(&cfg, &v, T0 + 61, &a),
+			    S3_ERR_REQUEST_EXPIRED);
+			cfg.region = "us-east-1";
+		}
+}
+
 int
 main(void)
 {
@@ -523,6 +596,7 @@ main(void)
 		cmocka_unit_test(test_v4_anonymous_and_kinds),
 		cmocka_unit_test(test_v2),
 		cmocka_unit_test(test_v2_amz_headers),
+		cmocka_unit_test(test_sign),
 	};
 
 	return cmocka_run_group_tests_name("s3_sigv4", tests, NULL, NULL);
