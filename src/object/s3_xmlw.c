@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "object/s3_uri.h"
 #include "object/s3_xmlw.h"
 
 static void
@@ -147,6 +148,17 @@ s3_xmlw_elemf(struct s3_xmlw *w, const char *name, const char *fmt, ...)
 	}
 	s3_xmlw_start(w, name);
 	s3_xmlw_text(w, tmp, (size_t)n);
+	s3_xmlw_end(w);
+}
+
+void
+s3_xmlw_elem_key(struct s3_xmlw *w, const char *name, const char *key,
+    size_t len, int url)
+{
+	s3_xmlw_start(w, name);
+	if (w->err == ARK_OK && len > 0)
+		w->err = url ? s3_uri_encode(w->b, key, len, 1) :
+		    s3_xmlw_escape(w->b, key, len);
 	s3_xmlw_end(w);
 }
 

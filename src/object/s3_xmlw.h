@@ -62,6 +62,10 @@ void		 s3_xmlw_elem_bool(struct s3_xmlw *w, const char *name,
 /* ISO 8601 with milliseconds, as S3 lists: 2009-10-12T17:50:30.000Z */
 void		 s3_xmlw_elem_time(struct s3_xmlw *w, const char *name,
 		    int64_t epoch_s);
+/* <name>key</name> for listings: key[0..len) escaped, or URL-encoded
+ * (s3_uri_encode, '/' kept) when url is 1 (encoding-type=url). */
+void		 s3_xmlw_elem_key(struct s3_xmlw *w, const char *name,
+		    const char *key, size_t len, int url);
 /* ARK_OK, the first sticky error (ARK_ETOOBIG/ARK_ENOMEM from the buffer,
  * ARK_EINVAL for depth overflow or unbalanced end), or ARK_EINVAL if
  * elements are still open. */

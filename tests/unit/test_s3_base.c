@@ -117,6 +117,45 @@ test_xmlw(void **state)
 	ark_buf_free(&b);
 }
 
+/* A ListObjectsV2 page as the object server will write it. */
+static void
+test_xmlw_list_v2(void **state)
+{
+	static const char key[] = "a b/&\x01\xc3\xa9";
+	struct ark_buf b;
+	struct s3_xmlw w;
+
+	(void)state;
+	for (int url = 0; url <= 1; url++) {
+		ark_buf_init(&b, 4096);
+		s3_xmlw_init(&w, &b);
+		s3_xmlw_start_ns(&w, "ListBucketResult");
+		s3_xmlw_elem(&w, "Name", "bkt");
+		s3_xmlw_elem_key(&w, "Prefix", "", 0, url);
+		s3_xmlw_elem_u64(&w, "KeyCount", 1);
+		s3_xmlw_elem_u64(&w, "MaxKeys", 1000);
+		if (url)
+			s3_xmlw_elem(&w, "EncodingType", "url");
+		s3_xmlw_elem_bool(&w, "IsTruncated", 0);
+		s3_xmlw_start(&w, "Contents");
+		s3_xmlw_elem_key(&w, "Key", key, sizeof(key) - 1, url);
+		s3_xmlw_elem_time(&w, "LastModified", 1255369830);
+		s3_xmlw_elem(&w, "ETag", "\"fba9dede5f27731c9771645a39863328\"");
+		s3_xmlw_elem_u64(&w, "Size", 434234);
+		s3_xmlw_elem(&w, "StorageClass", "STANDARD");
+		s3_xmlw_end(&w);
+		s3_xmlw_end(&w);
+		assert_int_equal(s3_xmlw_finish(&w), ARK_OK);
+		assert_non_null(strstr(ark_buf_str(&b), url ?
+		    "<Key>a%20b/%26%01%C3%A9</Key>" :
+		    "<Key>a b/&amp;&#x1;\xc3\xa9</Key>"));
+		assert_non_null(strstr(ark_buf_str(&b),
+		    "<ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag>"));
+		assert_non_null(strstr(ark_buf_str(&b), "<Prefix></Prefix>"));
+		ark_buf_free(&b);
+	}
+}
+
 static void
 test_uri(void **state)
 {
@@ -214,6 +253,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_table),
 		cmocka_unit_test(test_xmlw),
+		cmocka_unit_test(test_xmlw_list_v2),
 		cmocka_unit_test(test_uri),
 		cmocka_unit_test(test_time),
 	};
