@@ -20,6 +20,7 @@
 #define CHUNKED_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define CHUNKED_MAX_SIZE	((uint64_t)1 << 40)	/* one chunk, sanity */
+#define S3_CHUNKED_MAGIC	0x53334348u		/* "S3CH" */
 
 enum chunked_state {
 	CH_LINE,
@@ -37,6 +38,7 @@ struct chunked_trailer {
 };
 
 struct s3_chunked {
+	uint32_t		 magic;		/* S3_CHUNKED_MAGIC */
 	enum chunked_state	 state;
 	enum s3_code		 err;
 	int			 signed_chunks;
@@ -86,6 +88,7 @@ s3_chunked_new(const struct s3_auth *auth, int64_t decoded_len,
 	c->data = data;
 	c->arg = arg;
 	c->state = CH_LINE;
+	c->magic = S3_CHUNKED_MAGIC;
 	*out = c;
 	return S3_OK;
 }
@@ -95,6 +98,7 @@ s3_chunked_free(struct s3_chunked *c)
 {
 	if (c == NULL)
 		return;
+	ARK_CHECK(c, S3_CHUNKED_MAGIC);
 	ark_hash_free(c->hash);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
@@ -314,6 +318,7 @@ s3_chunked_feed(struct s3_chunked *c, const void *buf, size_t n)
 	size_t i = 0;
 	enum s3_code sc = S3_OK;
 
+	ARK_CHECK(c, S3_CHUNKED_MAGIC);
 	if (c->state == CH_ERROR)
 		return c->err;
 	while (i < n) {
@@ -372,6 +377,7 @@ s3_chunked_feed(struct s3_chunked *c, const void *buf, size_t n)
 enum s3_code
 s3_chunked_finish(struct s3_chunked *c)
 {
+	ARK_CHECK(c, S3_CHUNKED_MAGIC);
 	if (c->state == CH_ERROR)
 		return c->err;
 	if (c->state != CH_DONE)
