@@ -114,10 +114,12 @@ xml_chars(void *ud, const XML_Char *s, int len)
 {
 	struct xml_ctx *x = ud;
 
+	enum ark_err rc;
+
 	if (x->err != S3_OK)
 		return;
-	if (ark_buf_append(&x->text, s, (size_t)len) != ARK_OK)
-		xml_fail(x, x->malformed);
+	if ((rc = ark_buf_append(&x->text, s, (size_t)len)) != ARK_OK)
+		xml_fail(x, rc == ARK_ENOMEM ? S3_ERR_INTERNAL : x->malformed);
 }
 
 static void XMLCALL
