@@ -24,6 +24,7 @@ static const char *const s3_op_names[S3_OP_MAX] = {
 	[S3_OP_GET_BUCKET_LOCATION] = "GetBucketLocation",
 	[S3_OP_GET_BUCKET_ACL] = "GetBucketAcl",
 	[S3_OP_PUT_BUCKET_ACL] = "PutBucketAcl",
+	[S3_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
 	[S3_OP_LIST_OBJECTS] = "ListObjects",
 	[S3_OP_LIST_OBJECTS_V2] = "ListObjectsV2",
 	[S3_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
@@ -204,6 +205,8 @@ req_bucket_op(const struct s3_view *v, const char *m, struct s3_req *out)
 
 	if (strcmp(m, "HEAD") == 0)
 		out->op = S3_OP_HEAD_BUCKET;
+	else if (strcmp(m, "GET") == 0 && req_has(v, "versioning"))
+		out->op = S3_OP_GET_BUCKET_VERSIONING;
 	else if (req_unsupported(v))
 		out->op = S3_OP_NOT_IMPLEMENTED;
 	else if (strcmp(m, "GET") == 0) {

@@ -106,6 +106,8 @@ test_ops(void **state)
 	/* known but unsupported */
 	assert_int_equal(op("PUT", "/bkt", "versioning"),
 	    S3_OP_NOT_IMPLEMENTED);
+	assert_int_equal(op("GET", "/bkt", "versioning"),
+	    S3_OP_GET_BUCKET_VERSIONING);
 	assert_int_equal(op("GET", "/bkt", "policy"), S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("PUT", "/bkt/k", "retention"),
 	    S3_OP_NOT_IMPLEMENTED);
