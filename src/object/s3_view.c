@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <strings.h>
 
+#include "common/http_server.h"
 #include "object/s3_view.h"
 
 const char *
@@ -55,4 +56,31 @@ s3_view_init_kv(struct s3_view *v, const char *method, const char *path,
 	v->header_at = view_kv_header_at;
 	/* The callbacks only read through it. */
 	v->arg = (void *)(uintptr_t)kv;
+}
+
+static const char *
+view_http_header(void *arg, const char *name)
+{
+	return ark_http_req_header(arg, name);
+}
+
+static int
+view_http_header_at(void *arg, size_t i, const char **name,
+    const char **value)
+{
+	return ark_http_req_header_at(arg, i, name, value) == ARK_OK ? 0 : -1;
+}
+
+void
+s3_view_init_http(struct s3_view *v, const struct ark_http_req *req)
+{
+	v->method = ark_http_req_method(req);
+	v->path = ark_http_req_path(req);
+	v->query = ark_http_req_query(req);
+	v->host_bucket = NULL;
+	v->header = view_http_header;
+	v->header_at = view_http_header_at;
+	/* The accessors take a const request; the cast only fits the
+	 * generic callback argument. */
+	v->arg = (void *)(uintptr_t)req;
 }

@@ -39,4 +39,12 @@ void		 s3_view_init_kv(struct s3_view *v, const char *method,
 		    const char *path, const char *query,
 		    const char *const *kv);
 
+struct ark_http_req;
+
+/* Server adapter: method, path, query and headers of `req` (borrowed;
+ * use the view only on the request's worker thread, while the request
+ * lives). host_bucket starts NULL. */
+void		 s3_view_init_http(struct s3_view *v,
+		    const struct ark_http_req *req);
+
 #endif /* ARKOR_OBJECT_S3_VIEW_H */
