@@ -40,7 +40,7 @@ api() {
 api_ok() {
 	local out
 	out=$(api "$1" "$2")
-	[ "$(cat "$T/code")" = 200 ] || fail "$1 $2 -> $(cat "$T/code") $out"
+	[ "$(cat "$T/code")" = 200 ] || { echo "FAIL: $1 $2 -> $(cat "$T/code") $out" >&2; exit 1; }
 	printf '%s' "$out"
 }
 
