@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -398,7 +399,10 @@ cmd_init(int n, char *const *a)
 	enum ark_err		 rc;
 	json_t			*j;
 
-	rc = ark_secret_create(path, &s);
+	memset(&s, 0, sizeof(s));
+	/* ark_secret_create never replaces a file; test first only to
+	 * avoid its warning on the usual "already there" path. */
+	rc = access(path, F_OK) == 0 ? ARK_EEXIST : ark_secret_create(path, &s);
 	if (rc == ARK_OK)
 		printf("created cluster secret %s\n", path);
 	else if (rc != ARK_EEXIST) {
