@@ -9,7 +9,7 @@
 ark_timeout 90
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 
-reg_start --replicas 3
+reg_start --replicas 3 --heartbeat-timeout 10m
 [ "$(stat -c %a "$T/reg/cluster.key")" = 600 ] || fail "cluster key mode"
 ok "started, cluster key created 0600"
 
@@ -170,6 +170,5 @@ c=$(code -H "Authorization: Arkor-Service $wrongop" "$REG/v1/stat")
 [ "$c" = 401 ] || fail "read token as service token: $c"
 ok "bad input: 400 naming the field, 404, 405, 413, 401"
 
-kill -TERM "$PID_registryd"
-wait "$PID_registryd" || fail "exit status $? after SIGTERM"
+reg_stop
 ok "clean stop"

@@ -64,3 +64,6 @@ assert len(before) == 20 and len(after) == 20
 assert min(after) > max(before), (sorted(before), sorted(after))
 PY
 ok "FileID keys after restart are all new"
+
+reg_stop
+ok "clean stop"

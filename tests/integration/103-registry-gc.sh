@@ -94,3 +94,6 @@ both=$(comm -12 "$T/live" "$T/deleted" | wc -l)
 [ "$both" = 0 ] || fail "$both live fragments were deleted: $(comm -12 "$T/live" "$T/deleted" | head -3)"
 [ "$(wc -l <"$T/deleted")" -gt 100 ] || fail "too few deletions: $(wc -l <"$T/deleted")"
 ok "concurrent overwrites: $(wc -l <"$T/deleted") fragments deleted, none of the $(wc -l <"$T/live") live ones"
+
+reg_stop
+ok "clean stop"

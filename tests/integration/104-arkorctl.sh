@@ -52,3 +52,6 @@ rc=0; ctl frobnicate 2>/dev/null || rc=$?
 [ $rc = 2 ] || fail "unknown command exit $rc"
 ctl server remove ds1 | grep -qx ok || fail "server remove"
 ok "errors and exit statuses"
+
+reg_stop
+ok "clean stop"

@@ -46,3 +46,16 @@ api_ok() {
 
 # jq-like field extraction with python3: jget 'expr on d' < json
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# reg_stop: SIGTERM, then the registry must exit 0 with no sanitizer
+# report in its log.
+reg_stop() {
+	local rc=0
+	kill -TERM "$PID_registryd"
+	wait "$PID_registryd" || rc=$?
+	if grep -q "Sanitizer\|runtime error" "$T/registryd.log"; then
+		cat "$T/registryd.log" >&2
+		fail "sanitizer report from arkor-registryd"
+	fi
+	[ $rc = 0 ] || fail "arkor-registryd exit status $rc after SIGTERM"
+}
