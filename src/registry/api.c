@@ -9,9 +9,13 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -23,6 +27,7 @@
 
 #define R_SERVICE	0x1	/* cluster secret only */
 #define R_GET		0x2	/* GET allowed (no body) */
+#define R_WRITE		0x4	/* waits for a commit: run on the pool */
 #define MAX_FRAGS	100000
 #define MAX_ASSIGN	1000
 
@@ -45,7 +50,29 @@ struct rq {
 	struct meta_key		 key;		/* the user, when !service */
 	struct ark_json_err	 je;
 	char			 field[64];
+	/* Offloaded to the pool (loop thread reads/writes these only). */
+	int			 inpool, dead;
+	struct event_base	*base;
+	int			 offloaded;	/* fn runs on a pool thread */
+	int			 status;	/* the answer, made on the pool */
+	char			*resp;
+	size_t			 resp_len;
+	struct rq		*next;		/* pool queue */
 };
+
+/* The pool: threads that run R_WRITE handlers, which block until their
+ * group commit; answers go back to the request's loop thread with
+ * event_base_once (libevent is made thread-safe by registryd's main). */
+static struct {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct rq	*head, *tail;
+	pthread_t	*thr;
+	unsigned	 n;
+	int		 stop;
+	atomic_uint	 inflight;
+} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
+    NULL, 0, 0, 0 };
 
 /* ---- replies ---- */
 
@@ -56,6 +83,13 @@ reply_json(struct rq *r, int status, json_t *v)
 	char	*s = ark_json_dump(v, &len);
 
 	json_decref(v);
+	if (r->offloaded) {
+		free(r->resp);
+		r->status = s != NULL ? status : 500;
+		r->resp = s;
+		r->resp_len = s != NULL ? len : 0;
+		return;
+	}
 	if (s == NULL) {
 		ark_http_reply_error(r->req, 500);
 		return;
@@ -1738,48 +1772,59 @@ h_lock_delete(struct rq *r)
 /* ---- routing ---- */
 
 static const struct route routes[] = {
-	{ "/v1/server/heartbeat",	h_heartbeat,	R_SERVICE },
+	{ "/v1/server/heartbeat",	h_heartbeat,	R_SERVICE | R_WRITE },
 	{ "/v1/server/list",		h_server_list,	R_SERVICE | R_GET },
-	{ "/v1/server/remove",		h_server_remove, R_SERVICE },
+	{ "/v1/server/remove",		h_server_remove, R_SERVICE | R_WRITE },
 	{ "/v1/group/list",		h_group_list,	R_SERVICE | R_GET },
-	{ "/v1/assign",			h_assign,	0 },
+	{ "/v1/assign",			h_assign,	R_WRITE },
 	{ "/v1/lookup",			h_lookup,	R_SERVICE },
 	{ "/v1/stat",			h_stat,		R_GET },
 	{ "/v1/gc/run",			h_gc_run,	R_SERVICE },
-	{ "/v1/user/create",		h_user_create,	0 },
+	{ "/v1/user/create",		h_user_create,	R_WRITE },
 	{ "/v1/user/list",		h_user_list,	R_GET },
-	{ "/v1/user/delete",		h_user_delete,	0 },
-	{ "/v1/key/create",		h_key_create,	0 },
+	{ "/v1/user/delete",		h_user_delete,	R_WRITE },
+	{ "/v1/key/create",		h_key_create,	R_WRITE },
 	{ "/v1/key/get",		h_key_get,	R_SERVICE },
 	{ "/v1/key/list",		h_key_list,	R_GET },
-	{ "/v1/key/delete",		h_key_delete,	0 },
-	{ "/v1/bucket/create",		h_bucket_create, 0 },
+	{ "/v1/key/delete",		h_key_delete,	R_WRITE },
+	{ "/v1/bucket/create",		h_bucket_create, R_WRITE },
 	{ "/v1/bucket/get",		h_bucket_get,	0 },
-	{ "/v1/bucket/acl",		h_bucket_acl,	0 },
-	{ "/v1/bucket/delete",		h_bucket_delete, 0 },
+	{ "/v1/bucket/acl",		h_bucket_acl,	R_WRITE },
+	{ "/v1/bucket/delete",		h_bucket_delete, R_WRITE },
 	{ "/v1/bucket/list",		h_bucket_list,	R_GET },
 	{ "/v1/object/get",		h_object_get,	0 },
-	{ "/v1/object/put",		h_object_put,	0 },
-	{ "/v1/object/delete",		h_object_delete, 0 },
-	{ "/v1/object/setattr",		h_object_setattr, 0 },
-	{ "/v1/object/copy",		h_object_copy,	0 },
-	{ "/v1/object/rename",		h_object_rename, 0 },
-	{ "/v1/prefix/copy",		h_prefix_copy,	0 },
-	{ "/v1/prefix/rename",		h_prefix_rename, 0 },
+	{ "/v1/object/put",		h_object_put,	R_WRITE },
+	{ "/v1/object/delete",		h_object_delete, R_WRITE },
+	{ "/v1/object/setattr",		h_object_setattr, R_WRITE },
+	{ "/v1/object/copy",		h_object_copy,	R_WRITE },
+	{ "/v1/object/rename",		h_object_rename, R_WRITE },
+	{ "/v1/prefix/copy",		h_prefix_copy,	R_WRITE },
+	{ "/v1/prefix/rename",		h_prefix_rename, R_WRITE },
 	{ "/v1/list",			h_list,		0 },
-	{ "/v1/multipart/create",	h_mp_create,	0 },
-	{ "/v1/multipart/part",		h_mp_part,	0 },
+	{ "/v1/multipart/create",	h_mp_create,	R_WRITE },
+	{ "/v1/multipart/part",		h_mp_part,	R_WRITE },
 	{ "/v1/multipart/parts",	h_mp_parts,	0 },
 	{ "/v1/multipart/list",		h_mp_list,	0 },
-	{ "/v1/multipart/complete",	h_mp_complete,	0 },
-	{ "/v1/multipart/abort",	h_mp_abort,	0 },
-	{ "/v1/lfs/put",		h_lfs_put,	R_SERVICE },
+	{ "/v1/multipart/complete",	h_mp_complete,	R_WRITE },
+	{ "/v1/multipart/abort",	h_mp_abort,	R_WRITE },
+	{ "/v1/lfs/put",		h_lfs_put,	R_SERVICE | R_WRITE },
 	{ "/v1/lfs/get",		h_lfs_get,	R_SERVICE },
-	{ "/v1/lfs/delete",		h_lfs_delete,	R_SERVICE },
-	{ "/v1/lock/create",		h_lock_create,	R_SERVICE },
+	{ "/v1/lfs/delete",		h_lfs_delete,	R_SERVICE | R_WRITE },
+	{ "/v1/lock/create",		h_lock_create,	R_SERVICE | R_WRITE },
 	{ "/v1/lock/list",		h_lock_list,	R_SERVICE },
-	{ "/v1/lock/delete",		h_lock_delete,	R_SERVICE },
+	{ "/v1/lock/delete",		h_lock_delete,	R_SERVICE | R_WRITE },
 };
+
+static void
+rq_free(struct rq *r)
+{
+	ark_buf_free(&r->body);
+	if (r->j != NULL)
+		json_decref(r->j);
+	OPENSSL_cleanse(&r->key, sizeof(r->key));
+	free(r->resp);
+	free(r);
+}
 
 static void
 rq_finish(struct ark_http_req *req, enum ark_err why, void *arg)
@@ -1788,11 +1833,126 @@ rq_finish(struct ark_http_req *req, enum ark_err why, void *arg)
 
 	(void)req;
 	(void)why;
-	ark_buf_free(&r->body);
-	if (r->j != NULL)
-		json_decref(r->j);
-	OPENSSL_cleanse(&r->key, sizeof(r->key));
-	free(r);
+	if (r->inpool) {
+		r->dead = 1;		/* rq_complete frees it */
+		return;
+	}
+	rq_free(r);
+}
+
+/* Back on the loop thread with the pool's answer. */
+static void
+rq_complete(evutil_socket_t fd, short what, void *arg)
+{
+	struct rq *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->inpool = 0;
+	if (r->dead) {
+		rq_free(r);
+		return;
+	}
+	r->offloaded = 0;
+	if (r->resp == NULL)
+		ark_http_reply_error(r->req, 500);
+	else
+		ark_http_reply_simple(r->req, r->status, "application/json",
+		    r->resp, r->resp_len);
+}
+
+static void *
+pool_main(void *arg)
+{
+	static const struct timeval now = { 0, 0 };
+	struct rq *r;
+
+	(void)arg;
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		while (pool.head == NULL && !pool.stop)
+			pthread_cond_wait(&pool.cv, &pool.mu);
+		if ((r = pool.head) == NULL)
+			break;
+		if ((pool.head = r->next) == NULL)
+			pool.tail = NULL;
+		pthread_mutex_unlock(&pool.mu);
+		r->rt->fn(r);
+		if (event_base_once(r->base, -1, EV_TIMEOUT, rq_complete, r,
+		    &now) != 0)
+			ark_fatalx("event_base_once failed");
+		atomic_fetch_sub(&pool.inflight, 1);
+		pthread_mutex_lock(&pool.mu);
+	}
+	pthread_mutex_unlock(&pool.mu);
+	return NULL;
+}
+
+static void
+pool_submit(struct rq *r)
+{
+	r->inpool = 1;
+	r->offloaded = 1;
+	r->base = ark_http_req_base(r->req);
+	r->next = NULL;
+	atomic_fetch_add(&pool.inflight, 1);
+	pthread_mutex_lock(&pool.mu);
+	if (pool.tail != NULL)
+		pool.tail->next = r;
+	else
+		pool.head = r;
+	pool.tail = r;
+	pthread_cond_signal(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
+}
+
+enum ark_err
+api_start(struct api *a)
+{
+	unsigned i;
+
+	pool.n = a->pool_threads > 0 ? a->pool_threads : 64;
+	pool.thr = ark_xcalloc(pool.n, sizeof(*pool.thr));
+	for (i = 0; i < pool.n; i++)
+		if (pthread_create(&pool.thr[i], NULL, pool_main, NULL) != 0) {
+			ark_log_error("api: cannot start pool thread %u", i);
+			pool.n = i;
+			api_stop(a);
+			return ARK_EIO;
+		}
+	return ARK_OK;
+}
+
+void
+api_stop(struct api *a)
+{
+	unsigned i;
+
+	(void)a;
+	pthread_mutex_lock(&pool.mu);
+	pool.stop = 1;
+	pthread_cond_broadcast(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
+	for (i = 0; i < pool.n; i++)
+		pthread_join(pool.thr[i], NULL);
+	free(pool.thr);
+	pool.thr = NULL;
+	pool.n = 0;
+	pool.stop = 0;
+}
+
+void
+api_thread_fini(struct event_base *base, unsigned idx, void *arg)
+{
+	unsigned n;
+
+	(void)idx;
+	(void)arg;
+	/* Requests were aborted; answers still on the pool must land
+	 * before the base goes: wait (bounded), then run what was posted. */
+	for (n = 0; n < 30000 && atomic_load(&pool.inflight) > 0; n++)
+		usleep(1000);
+	event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
 static void
@@ -1804,7 +1964,10 @@ rq_run(struct rq *r)
 		reply_err(r, 403, "forbidden", "cluster services only", NULL);
 		return;
 	}
-	r->rt->fn(r);
+	if (r->rt->flags & R_WRITE)
+		pool_submit(r);
+	else
+		r->rt->fn(r);
 }
 
 static void

@@ -4,10 +4,13 @@
  * strict body validation, and the handlers over the store, the cluster
  * state and the GC.
  *
- * Threads: api_handler runs on the HTTP worker threads and calls the store
- * synchronously (a write waits for its group commit, so run enough HTTP
- * threads for the concurrency you want to batch). The struct api is
- * read-only once serving starts.
+ * Threads: api_handler runs on the HTTP worker threads. Reads run there;
+ * routes that write (and so wait for their group commit) run on a pool of
+ * `pool_threads` threads, and their answers are posted back to the loop
+ * of the request (libevent must be thread-safe: evthread_use_pthreads()
+ * before the server starts). So a few loop threads serve many concurrent
+ * commits, which share one transaction. The struct api is read-only once
+ * serving starts; api_start/api_stop from the main thread.
  */
 #ifndef ARKOR_REGISTRY_API_H
 #define ARKOR_REGISTRY_API_H
@@ -32,7 +35,18 @@ struct api {
 	const struct ark_secret	*secret;
 	int64_t			 token_ttl_s;	/* data-server tokens */
 	size_t			 max_body;	/* request bodies */
+	unsigned		 pool_threads;	/* 0: 64 */
 };
+
+struct event_base;
+
+/* Starts / joins the pool (api_stop after the HTTP server stopped). */
+enum ark_err	 api_start(struct api *a);
+void		 api_stop(struct api *a);
+/* The server's thread_fini: delivers answers still on the pool for
+ * requests that were aborted at shutdown, so nothing leaks. */
+void		 api_thread_fini(struct event_base *base, unsigned idx,
+		    void *arg);
 
 /* The ark_http_handler_cb; `arg` is the struct api. */
 void		 api_handler(struct ark_http_req *req, void *arg);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/thread.h>
+
 #include "common/cfg.h"
 #include "common/daemon.h"
 #include "common/log.h"
@@ -57,9 +59,12 @@ static const struct ark_cfg_opt options[] = {
 	{ .name = "sync", .type = ARK_CFG_BOOL, .def = "true",
 	  .help = "fsync every group commit (off: survive process crashes "
 	  "only)" },
-	{ .name = "threads", .shortopt = 't', .type = ARK_CFG_INT, .def = "32",
-	  .min = 1, .max = 256, .help = "HTTP worker threads (concurrent "
-	  "requests waiting on commits)" },
+	{ .name = "threads", .shortopt = 't', .type = ARK_CFG_INT, .def = "0",
+	  .min = 0, .max = 256, .help = "HTTP event-loop threads (0: one per "
+	  "CPU)" },
+	{ .name = "write-threads", .type = ARK_CFG_INT, .def = "64",
+	  .min = 1, .max = 1024, .help = "threads for requests waiting on a "
+	  "commit (bounds the commits one transaction can group)" },
 	{ .name = "max-body", .type = ARK_CFG_SIZE, .def = "16MiB",
 	  .min = 4096, .max = 268435456, .help = "largest request body" },
 	{ .name = "log-level", .type = ARK_CFG_ENUM, .def = "info",
@@ -124,7 +129,7 @@ main(int argc, char **argv)
 	struct gc		*g = NULL;
 	char			*dbpath = NULL, *keypath = NULL;
 	enum ark_err		 rc;
-	int			 status = 1;
+	int			 status = 1, started = 0;
 	sigset_t		 ss;
 
 	memset(&secret, 0, sizeof(secret));
@@ -140,6 +145,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ark_log_hook_libevent();
+	if (evthread_use_pthreads() != 0) {
+		ark_log_error("libevent: no thread support");
+		goto out;
+	}
 
 	/* The store and GC threads start before ark_svc_run() installs the
 	 * signal thread: they must inherit a mask without TERM/INT/HUP. */
@@ -183,6 +192,10 @@ main(int argc, char **argv)
 	a.secret = &secret;
 	a.token_ttl_s = ark_cfg_duration_ms(cfg, "token-ttl") / 1000;
 	a.max_body = (size_t)ark_cfg_size(cfg, "max-body");
+	a.pool_threads = (unsigned)ark_cfg_int(cfg, "write-threads");
+	if (api_start(&a) != ARK_OK)
+		goto out;
+	started = 1;
 
 	memset(&o, 0, sizeof(o));
 	o.program = "arkor-registryd";
@@ -192,6 +205,7 @@ main(int argc, char **argv)
 	o.http.threads = (unsigned)ark_cfg_int(cfg, "threads");
 	o.http.tls_cert_file = ark_cfg_str(cfg, "tls-cert");
 	o.http.tls_key_file = ark_cfg_str(cfg, "tls-key");
+	o.http.thread_fini = api_thread_fini;
 	o.handler = api_handler;
 	o.handler_arg = &a;
 	o.health = on_health;
@@ -200,6 +214,8 @@ main(int argc, char **argv)
 	if (ark_svc_run(&o) == ARK_OK)
 		status = 0;
 out:
+	if (started)
+		api_stop(&a);
 	gc_stop(g);
 	cluster_free(c);
 	meta_close(m);
