@@ -55,6 +55,10 @@ struct meta;				/* opaque store */
 struct meta_opts {
 	unsigned	 max_batch;	/* operations per transaction; 0: 1024 */
 	int		 sync_full;	/* 1 (default): fsync every commit */
+	uint64_t	 max_pages;	/* 0: none; else the database may not
+					 * grow past this many pages, and a
+					 * write needing more fails with
+					 * ARK_ENOSPC like on a full disk */
 };
 
 /* Opens (creating if missing) the database at `path`, migrates its schema
@@ -67,6 +71,8 @@ enum ark_err	 meta_open(const char *path, const struct meta_opts *opts,
 void		 meta_close(struct meta *m);
 /* Schema version of an open store (tests, /health). */
 int		 meta_schema_version(struct meta *m);
+/* Runs SQLite's quick_check: ARK_OK, or ARK_ECORRUPT (logged). */
+enum ark_err	 meta_check(struct meta *m);
 
 /* ---- FileID keys ---- */
 

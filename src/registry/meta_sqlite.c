@@ -520,6 +520,13 @@ meta_open(const char *path, const struct meta_opts *opts, struct meta **out)
 	pthread_cond_init(&m->done, NULL);
 	if ((rc = conn_open(path, 1, m->sync_full, &m->wconn)) != ARK_OK)
 		goto fail;
+	if (opts != NULL && opts->max_pages > 0) {
+		char *sql = ark_xasprintf("PRAGMA max_page_count = %llu",
+		    (unsigned long long)opts->max_pages);
+
+		sqlite3_exec(m->wconn->db, sql, NULL, NULL, NULL);
+		free(sql);
+	}
 	if ((rc = migrate(m)) != ARK_OK)
 		goto fail;
 	if (pthread_create(&m->writer, NULL, writer_main, m) != 0) {
@@ -567,6 +574,29 @@ int
 meta_schema_version(struct meta *m)
 {
 	return m->schema;
+}
+
+enum ark_err
+meta_check(struct meta *m)
+{
+	struct mconn	*c;
+	sqlite3_stmt	*st;
+	enum ark_err	 rc;
+	const char	*res;
+
+	if ((rc = reader_get(m, &c)) != ARK_OK)
+		return rc;
+	st = stmt(c, "PRAGMA quick_check");
+	if ((rc = row(c, st)) == ARK_OK) {
+		res = (const char *)sqlite3_column_text(st, 0);
+		if (res == NULL || strcmp(res, "ok") != 0) {
+			ark_log_error("%s: quick_check: %s", m->path,
+			    res ? res : "?");
+			rc = ARK_ECORRUPT;
+		}
+	}
+	reader_put(m, c);
+	return rc;
 }
 
 /* ---- shared pieces, run inside a transaction (do_*) ---- */

@@ -824,6 +824,96 @@ test_servers_totals(void **state)
 	assert_int_equal(t.next_key, 1);
 }
 
+struct full_arg {
+	struct fx	*f;
+	int		 id;
+	int		 acked, nospc;
+};
+
+static void *
+full_writer(void *arg)
+{
+	struct full_arg		*a = arg;
+	struct meta_object	 o;
+	struct meta_frag	 fr[4];
+	char			 key[64], meta[2048];
+	enum ark_err		 rc;
+	int			 i;
+
+	memset(meta, 0, sizeof(meta));
+	memset(meta, 'x', sizeof(meta) - 8);
+	meta[0] = '"';
+	meta[sizeof(meta) - 9] = '"';
+	for (i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "full/%d/%05d", a->id, i);
+		mkobj(&o, fr, 4, 0x200000 + (uint64_t)(a->id * 10000 + i) * 4);
+		o.checksums = meta;	/* bulk, so the cap is reached */
+		rc = meta_object_put(a->f->m, "b1", key, &o, META_ANY, NULL);
+		if (rc == ARK_ENOSPC) {
+			a->nospc++;
+			break;
+		}
+		if (rc != ARK_OK)
+			return (void *)1;
+		a->acked = i + 1;
+	}
+	return NULL;
+}
+
+/* A full disk (a capped database here) fails the writes that need space
+ * with ARK_ENOSPC, keeps every acknowledged commit, corrupts nothing, and
+ * the store keeps serving reads, deletes and, after a reopen without the
+ * cap, writes. */
+static void
+test_disk_full(void **state)
+{
+	struct fx		*f = *state;
+	struct meta_opts	 o = { 0, 1, 300 };
+	struct full_arg		 a[4];
+	struct meta_object	 g;
+	pthread_t		 t[4];
+	void			*ret;
+	char			 key[64];
+	int			 i, j, nospc = 0;
+
+	meta_close(f->m);
+	assert_int_equal(meta_open(f->path, &o, &f->m), ARK_OK);
+	for (i = 0; i < 4; i++) {
+		a[i].f = f;
+		a[i].id = i;
+		a[i].acked = a[i].nospc = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, full_writer,
+		    &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
+		nospc += a[i].nospc;
+	}
+	assert_true(nospc > 0);
+	assert_int_equal(meta_check(f->m), ARK_OK);
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < a[i].acked; j++) {
+			snprintf(key, sizeof(key), "full/%d/%05d", i, j);
+			assert_int_equal(meta_object_get(f->m, "b1", key, &g),
+			    ARK_OK);
+			assert_int_equal(g.nfrags, 4);
+			meta_object_clear(&g);
+		}
+	reopen(f);
+	assert_int_equal(meta_check(f->m), ARK_OK);
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < a[i].acked; j++) {
+			snprintf(key, sizeof(key), "full/%d/%05d", i, j);
+			assert_int_equal(meta_object_get(f->m, "b1", key, &g),
+			    ARK_OK);
+			meta_object_clear(&g);
+		}
+	put(f, "after-full", 0x900000, 1);
+	print_message("%d/%d/%d/%d commits before ENOSPC\n", a[0].acked,
+	    a[1].acked, a[2].acked, a[3].acked);
+}
+
 int
 main(void)
 {
@@ -847,6 +937,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lfs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_servers_totals, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full, setup,
 		    teardown),
 	};
 
