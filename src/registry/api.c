@@ -423,8 +423,9 @@ static void
 h_heartbeat(struct rq *r)
 {
 	static const char *const allowed[] = { "id", "url", "group", "free",
-	    "capacity", "readonly", NULL };
+	    "capacity", "readonly", "stats", NULL };
 	struct cluster_hb	 hb;
+	char			*stats = NULL;
 	const char		*id, *url;
 	int64_t			 group = 0, fr = 0, cap = 0;
 	bool			 ro = false;
@@ -436,13 +437,15 @@ h_heartbeat(struct rq *r)
 	    g_int(r, r->j, "group", 0, 0, UINT32_MAX, &group) ||
 	    g_int(r, r->j, "free", 1, 0, INT64_MAX, &fr) ||
 	    g_int(r, r->j, "capacity", 0, 0, INT64_MAX, &cap) ||
-	    g_bool(r, r->j, "readonly", &ro))
+	    g_bool(r, r->j, "readonly", &ro) ||
+	    g_objtext(r, r->j, "stats", &stats))
 		return;
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) !=
 	    0) {
 		snprintf(r->je.msg, sizeof(r->je.msg),
 		    "field \"url\": must start with http:// or https://");
 		bad_field(r, "url", ARK_EINVAL);
+		free(stats);
 		return;
 	}
 	memset(&hb, 0, sizeof(hb));
@@ -452,7 +455,10 @@ h_heartbeat(struct rq *r)
 	hb.free = (uint64_t)fr;
 	hb.capacity = (uint64_t)cap;
 	hb.readonly = ro;
-	if ((rc = cluster_heartbeat(r->a->c, &hb, &g)) != ARK_OK) {
+	hb.stats = stats;
+	rc = cluster_heartbeat(r->a->c, &hb, &g);
+	free(stats);
+	if (rc != ARK_OK) {
 		if (rc == ARK_EEXIST)
 			reply_err(r, 409, "conflict", "server registered in "
 			    "another group: remove it first", "group");

@@ -20,6 +20,7 @@ struct srv {
 	uint64_t	 free, capacity;
 	int		 readonly;
 	int64_t		 last_ms;	/* last heartbeat; 0: none yet */
+	json_t		*stats;		/* last heartbeat's stats or NULL */
 };
 
 struct cluster {
@@ -74,8 +75,13 @@ cluster_new(struct meta *m, const struct cluster_opts *o,
 void
 cluster_free(struct cluster *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
+	for (i = 0; i < c->n; i++)
+		if (c->s[i].stats != NULL)
+			json_decref(c->s[i].stats);
 	pthread_mutex_destroy(&c->mu);
 	free(c->s);
 	free(c);
@@ -181,6 +187,9 @@ cluster_heartbeat(struct cluster *c, const struct cluster_hb *hb,
 	s->capacity = hb->capacity;
 	s->readonly = hb->readonly;
 	s->last_ms = ark_now_ms();
+	if (s->stats != NULL)
+		json_decref(s->stats);
+	s->stats = hb->stats != NULL ? json_loads(hb->stats, 0, NULL) : NULL;
 	*group = s->group;
 	pthread_mutex_unlock(&c->mu);
 	return rc;
@@ -199,6 +208,8 @@ cluster_remove(struct cluster *c, const char *id)
 	}
 	if ((rc = meta_server_delete(c->m, id)) == ARK_OK ||
 	    rc == ARK_ENOENT) {
+		if (s->stats != NULL)
+			json_decref(s->stats);
 		*s = c->s[--c->n];
 		rc = ARK_OK;
 	}
@@ -347,14 +358,18 @@ cluster_servers_json(struct cluster *c)
 	for (i = 0; i < c->n; i++) {
 		const struct srv *s = &c->s[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s, s:I,"
-		    " s:I, s:b, s:I}", "id", s->id, "url", s->url,
+		json_t *e = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:b,"
+		    " s:I}", "id", s->id, "url", s->url,
 		    "group", (json_int_t)s->group,
 		    "state", is_up(c, s, now) ? "up" : "down",
 		    "free", (json_int_t)s->free,
 		    "capacity", (json_int_t)s->capacity,
 		    "readonly", s->readonly,
-		    "last_heartbeat_ms", (json_int_t)s->last_ms));
+		    "last_heartbeat_ms", (json_int_t)s->last_ms);
+
+		if (s->stats != NULL)
+			json_object_set(e, "stats", s->stats);
+		json_array_append_new(a, e);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return a;

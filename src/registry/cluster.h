@@ -44,6 +44,8 @@ struct cluster_hb {
 	uint32_t	 group;		/* 0: let the registry place it */
 	uint64_t	 free, capacity;
 	int		 readonly;
+	const char	*stats;		/* JSON object text or NULL: shown as
+					 * is in cluster_servers_json */
 };
 
 /* Registers or refreshes a server; places it in a group when hb->group is

@@ -38,7 +38,11 @@ api /v1/server/heartbeat '{"id":"ds2","url":"http://127.0.0.1:9/ds2","free":1,"g
 curl -sS -H "Authorization: Arkor-Service $SVC_TOKEN" "$REG/v1/server/list" |
 	jget 'sorted(s["id"] for s in d["servers"] if s["state"] == "up")' |
 	grep -qx "\['ds1', 'ds2', 'ds3', 'ds4'\]" || fail "server list"
-ok "placement, writable groups, assign"
+api_ok /v1/server/heartbeat '{"id":"ds1","url":"http://127.0.0.1:9/ds1","free":1000000000,"stats":{"chunks":3}}' >/dev/null
+curl -sS -H "Authorization: Arkor-Service $SVC_TOKEN" "$REG/v1/server/list" |
+	jget '[s.get("stats") for s in d["servers"] if s["id"] == "ds1"]' | grep -qx "\[{'chunks': 3}\]" ||
+	fail "heartbeat stats"
+ok "placement, writable groups, assign, heartbeat stats"
 
 api_ok /v1/user/create '{"name":"alice"}' >/dev/null
 api_ok /v1/user/create '{"name":"bob"}' >/dev/null
