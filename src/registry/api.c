@@ -1104,12 +1104,14 @@ static json_t *
 object_json(struct rq *r, const char *bucket, const struct meta_object *o,
     int tokens)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:I, s:I,"
-	    " s:I, s:I, s:I, s:o}", "bucket", bucket, "key", o->key,
+	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o,"
+	    " s:I, s:I, s:I, s:I, s:I, s:o}", "bucket", bucket, "key", o->key,
 	    "version", (json_int_t)o->version, "size", (json_int_t)o->size,
 	    "etag", o->etag, "content_type", o->ctype,
 	    "user_meta", objtext_json(o->user_meta),
 	    "checksums", objtext_json(o->checksums),
+	    "tags", objtext_json(o->tags),
+	    "headers", objtext_json(o->headers),
 	    "mode", (json_int_t)o->mode, "uid", (json_int_t)o->uid,
 	    "gid", (json_int_t)o->gid, "mtime_ms", (json_int_t)o->mtime_ms,
 	    "created_ms", (json_int_t)o->created_ms,
@@ -1165,8 +1167,8 @@ static void
 h_object_put(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "size", "etag",
-	    "content_type", "user_meta", "checksums", "mode", "uid", "gid",
-	    "mtime_ms", "fragments", "if_version", NULL };
+	    "content_type", "user_meta", "checksums", "tags", "headers", "mode",
+	    "uid", "gid", "mtime_ms", "fragments", "if_version", NULL };
 	struct meta_object	 o;
 	const char		*bucket, *key, *etag = "", *ctype = "";
 	int64_t			 size, mode = 0100644, uid = 0, gid = 0;
@@ -1186,6 +1188,8 @@ h_object_put(struct rq *r)
 	    g_if_version(r, &ifv) ||
 	    g_objtext(r, r->j, "user_meta", &o.user_meta) ||
 	    g_objtext(r, r->j, "checksums", &o.checksums) ||
+	    g_objtext(r, r->j, "tags", &o.tags) ||
+	    g_objtext(r, r->j, "headers", &o.headers) ||
 	    g_frags(r, r->j, size, &o.frags, &o.nfrags) ||
 	    need_bucket(r, bucket, 1))
 		goto out;
@@ -1230,8 +1234,9 @@ static void
 h_object_setattr(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "mode", "uid",
-	    "gid", "mtime_ms", NULL };
+	    "gid", "mtime_ms", "tags", NULL };
 	const char	*bucket, *key;
+	char		*tags = NULL;
 	int64_t		 mode = -1, uid = -1, gid = -1, mtime = -1, v;
 	enum ark_err	 rc;
 
@@ -1242,14 +1247,18 @@ h_object_setattr(struct rq *r)
 	    g_int(r, r->j, "uid", 0, 0, UINT32_MAX, &uid) ||
 	    g_int(r, r->j, "gid", 0, 0, UINT32_MAX, &gid) ||
 	    g_int(r, r->j, "mtime_ms", 0, 0, INT64_MAX, &mtime) ||
+	    g_objtext(r, r->j, "tags", &tags) ||
 	    need_bucket(r, bucket, 1))
-		return;
+		goto out;
 	if ((rc = meta_object_setattr(r->a->m, bucket, key, mode, uid, gid,
-	    mtime, &v)) != ARK_OK)
+	    mtime, tags == NULL ? NULL : strcmp(tags, "{}") == 0 ? "" : tags,
+	    &v)) != ARK_OK)
 		reply_rc(r, rc, "object");
 	else
 		reply_json(r, 200, json_pack("{s:I}", "version",
 		    (json_int_t)v));
+out:
+	free(tags);
 }
 
 /* copy / rename of a key (prefix = 0) or of a prefix (prefix = 1) */
@@ -1401,24 +1410,26 @@ static void
 h_mp_create(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "content_type",
-	    "user_meta", NULL };
+	    "user_meta", "headers", NULL };
 	const char	*bucket, *key, *ctype = "";
-	char		*umeta = NULL, id[META_ID_MAX + 1];
+	char		*umeta = NULL, *hdrs = NULL, id[META_ID_MAX + 1];
 	enum ark_err	 rc;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
 	    META_BUCKET_MAX, &bucket) || g_str(r, r->j, "key", 1,
 	    META_OBJKEY_MAX, &key) || g_str(r, r->j, "content_type", 0,
 	    META_CTYPE_MAX, &ctype) || g_objtext(r, r->j, "user_meta", &umeta)
-	    || need_bucket(r, bucket, 1))
+	    || g_objtext(r, r->j, "headers", &hdrs) ||
+	    need_bucket(r, bucket, 1))
 		goto out;
-	if ((rc = meta_upload_create(r->a->m, bucket, key, ctype, umeta, id)) !=
-	    ARK_OK)
+	if ((rc = meta_upload_create(r->a->m, bucket, key, ctype, umeta, hdrs,
+	    id)) != ARK_OK)
 		reply_rc(r, rc, "upload");
 	else
 		reply_json(r, 200, json_pack("{s:s}", "upload_id", id));
 out:
 	free(umeta);
+	free(hdrs);
 }
 
 static void

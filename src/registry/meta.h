@@ -175,6 +175,10 @@ struct meta_object {
 	char		 ctype[META_CTYPE_MAX + 1];
 	char		*user_meta;	/* JSON object text or NULL */
 	char		*checksums;	/* JSON object text or NULL */
+	char		*tags;		/* JSON object text or NULL (S3 tags) */
+	char		*headers;	/* JSON object text or NULL: stored
+					 * response headers (Cache-Control,
+					 * Content-Disposition, Expires...) */
 	uint32_t	 mode, uid, gid;
 	int64_t		 mtime_ms;
 	int64_t		 version;	/* set by the store on commit */
@@ -208,11 +212,12 @@ enum ark_err	 meta_object_get(struct meta *m, const char *bucket,
 /* Deletes the key; its unreferenced fragments go to the GC queue. */
 enum ark_err	 meta_object_delete(struct meta *m, const char *bucket,
 		    const char *key, int64_t if_version);
-/* Updates POSIX attributes only (a value of -1 keeps it; mode/uid/gid are
- * stored as 32-bit); version is bumped. */
+/* Updates POSIX attributes and tags only (a value of -1 or a NULL tags
+ * keeps it, "" clears the tags; mode/uid/gid are stored as 32-bit);
+ * the version is bumped. */
 enum ark_err	 meta_object_setattr(struct meta *m, const char *bucket,
 		    const char *key, int64_t mode, int64_t uid, int64_t gid,
-		    int64_t mtime_ms, int64_t *version);
+		    int64_t mtime_ms, const char *tags, int64_t *version);
 
 #define META_NOREPLACE	0x1		/* fail with ARK_EEXIST if dst exists */
 #define META_EXCHANGE	0x2		/* rename: swap src and dst (both must exist) */
@@ -278,6 +283,7 @@ struct meta_upload {
 	char		*key;		/* caller owns (meta_upload_clear) */
 	char		 ctype[META_CTYPE_MAX + 1];
 	char		*user_meta;
+	char		*headers;
 	int64_t		 created_ms;
 };
 void		 meta_upload_clear(struct meta_upload *u);
@@ -291,10 +297,12 @@ struct meta_part {
 	struct meta_frag *frags;	/* borrowed in meta_part_put */
 };
 
-/* Creates an upload; *id gets its random id (META_ID_MAX + 1 bytes). */
+/* Creates an upload; *id gets its random id (META_ID_MAX + 1 bytes).
+ * ctype, user_meta and headers (JSON text, may be NULL) go to the object
+ * on completion. */
 enum ark_err	 meta_upload_create(struct meta *m, const char *bucket,
 		    const char *key, const char *ctype, const char *user_meta,
-		    char *id);
+		    const char *headers, char *id);
 enum ark_err	 meta_upload_get(struct meta *m, const char *id,
 		    struct meta_upload *out);
 /* Uploads of a bucket whose key starts with prefix (NULL = all). */

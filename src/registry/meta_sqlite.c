@@ -123,6 +123,10 @@ static const char *const migrations[] = {
 	" state INTEGER NOT NULL, attempts INTEGER NOT NULL,"
 	" next_at INTEGER NOT NULL, added INTEGER NOT NULL);"
 	"CREATE INDEX gc_due ON gc(next_at);",
+	/* 1 -> 2: S3 object tags and stored response headers */
+	"ALTER TABLE objects ADD COLUMN tags TEXT;"
+	"ALTER TABLE objects ADD COLUMN headers TEXT;"
+	"ALTER TABLE uploads ADD COLUMN headers TEXT;",
 };
 
 /* ---- connections and statements ---- */
@@ -1249,12 +1253,14 @@ meta_object_clear(struct meta_object *o)
 	free(o->key);
 	free(o->user_meta);
 	free(o->checksums);
+	free(o->tags);
+	free(o->headers);
 	free(o->frags);
 	memset(o, 0, sizeof(*o));
 }
 
 #define OBJ_COLS "SELECT id, key, version, size, etag, ctype, umeta," \
-	" cksums, mode, uid, gid, mtime, created FROM objects"
+	" cksums, mode, uid, gid, mtime, created, tags, headers FROM objects"
 
 static void
 object_row(sqlite3_stmt *st, struct meta_object *o, int64_t *id)
@@ -1272,6 +1278,8 @@ object_row(sqlite3_stmt *st, struct meta_object *o, int64_t *id)
 	o->gid = (uint32_t)sqlite3_column_int64(st, 10);
 	o->mtime_ms = sqlite3_column_int64(st, 11);
 	o->created_ms = sqlite3_column_int64(st, 12);
+	o->tags = col_dup(st, 13);
+	o->headers = col_dup(st, 14);
 }
 
 /* Loads bucket_id/key with its fragments into *o (caller clears). */
@@ -1379,14 +1387,14 @@ do_object_write(struct mconn *c, int64_t bid, const char *key,
 			goto out;
 		st = stmt(c, "UPDATE objects SET version = ?2, size = ?3,"
 		    " etag = ?4, ctype = ?5, umeta = ?6, cksums = ?7, mode = ?8,"
-		    " uid = ?9, gid = ?10, mtime = ?11, created = ?12"
-		    " WHERE id = ?1");
+		    " uid = ?9, gid = ?10, mtime = ?11, created = ?12,"
+		    " tags = ?15, headers = ?16 WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, id);
 	} else {
 		st = stmt(c, "INSERT INTO objects(version, size, etag, ctype,"
 		    " umeta, cksums, mode, uid, gid, mtime, created, bucket_id,"
-		    " key) VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		    " ?13, ?14)");
+		    " key, tags, headers) VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
 		sqlite3_bind_int64(st, 13, bid);
 		bind_text(st, 14, key);
 	}
@@ -1401,6 +1409,8 @@ do_object_write(struct mconn *c, int64_t bid, const char *key,
 	sqlite3_bind_int64(st, 10, o->gid);
 	sqlite3_bind_int64(st, 11, o->mtime_ms);
 	sqlite3_bind_int64(st, 12, now);
+	bind_text(st, 15, o->tags);
+	bind_text(st, 16, o->headers);
 	if ((rc = run(c, st)) != ARK_OK)
 		goto out;
 	if (found != ARK_OK)
@@ -1421,7 +1431,7 @@ out:
 }
 
 struct a_obj {
-	const char		*bucket, *key;
+	const char		*bucket, *key, *tags;
 	const struct meta_object *o;
 	int64_t			 if_version;
 	int64_t			*version;
@@ -1532,13 +1542,16 @@ do_object_setattr(struct mconn *c, void *arg)
 	    " mode = CASE WHEN ?3 < 0 THEN mode ELSE ?3 END,"
 	    " uid = CASE WHEN ?4 < 0 THEN uid ELSE ?4 END,"
 	    " gid = CASE WHEN ?5 < 0 THEN gid ELSE ?5 END,"
-	    " mtime = CASE WHEN ?6 < 0 THEN mtime ELSE ?6 END WHERE id = ?1");
+	    " mtime = CASE WHEN ?6 < 0 THEN mtime ELSE ?6 END,"
+	    " tags = CASE WHEN ?7 IS NULL THEN tags ELSE nullif(?7, '') END"
+	    " WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, v);
 	sqlite3_bind_int64(st, 3, a->mode);
 	sqlite3_bind_int64(st, 4, a->uid);
 	sqlite3_bind_int64(st, 5, a->gid);
 	sqlite3_bind_int64(st, 6, a->mtime);
+	bind_text(st, 7, a->tags);
 	if ((rc = run(c, st)) == ARK_OK && a->version != NULL)
 		*a->version = v;
 	return rc;
@@ -1547,11 +1560,12 @@ do_object_setattr(struct mconn *c, void *arg)
 enum ark_err
 meta_object_setattr(struct meta *m, const char *bucket, const char *key,
     int64_t mode, int64_t uid, int64_t gid, int64_t mtime_ms,
-    int64_t *version)
+    const char *tags, int64_t *version)
 {
 	struct a_obj a;
 
 	memset(&a, 0, sizeof(a));
+	a.tags = tags;
 	a.bucket = bucket;
 	a.key = key;
 	a.mode = mode;
@@ -1966,11 +1980,12 @@ meta_upload_clear(struct meta_upload *u)
 		return;
 	free(u->key);
 	free(u->user_meta);
+	free(u->headers);
 	memset(u, 0, sizeof(*u));
 }
 
 struct a_upload {
-	const char		*bucket, *key, *ctype, *umeta, *id;
+	const char		*bucket, *key, *ctype, *umeta, *headers, *id;
 	char			*idout;
 	const struct meta_part	*part;
 	const unsigned		*numbers;
@@ -1996,19 +2011,20 @@ do_upload_create(struct mconn *c, void *arg)
 		return ARK_EIO;
 	ark_hex_encode(rnd, sizeof(rnd), a->idout);
 	st = stmt(c, "INSERT INTO uploads(id, bucket_id, key, ctype, umeta,"
-	    " created) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+	    " created, headers) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	bind_text(st, 1, a->idout);
 	sqlite3_bind_int64(st, 2, bid);
 	bind_text(st, 3, a->key);
 	bind_text(st, 4, a->ctype ? a->ctype : "");
 	bind_text(st, 5, a->umeta);
 	sqlite3_bind_int64(st, 6, ark_now_ms());
+	bind_text(st, 7, a->headers);
 	return run(c, st);
 }
 
 enum ark_err
 meta_upload_create(struct meta *m, const char *bucket, const char *key,
-    const char *ctype, const char *user_meta, char *id)
+    const char *ctype, const char *user_meta, const char *headers, char *id)
 {
 	struct a_upload a;
 
@@ -2020,12 +2036,14 @@ meta_upload_create(struct meta *m, const char *bucket, const char *key,
 	a.key = key;
 	a.ctype = ctype;
 	a.umeta = user_meta;
+	a.headers = headers;
 	a.idout = id;
 	return meta_exec(m, do_upload_create, &a);
 }
 
 #define UPLOAD_COLS "SELECT u.id, b.name, u.key, u.ctype, u.umeta," \
-	" u.created FROM uploads u JOIN buckets b ON b.id = u.bucket_id"
+	" u.created, u.headers FROM uploads u JOIN buckets b" \
+	" ON b.id = u.bucket_id"
 
 static void
 upload_row(sqlite3_stmt *st, struct meta_upload *u)
@@ -2037,6 +2055,7 @@ upload_row(sqlite3_stmt *st, struct meta_upload *u)
 	col_copy(st, 3, u->ctype, sizeof(u->ctype));
 	u->user_meta = col_dup(st, 4);
 	u->created_ms = sqlite3_column_int64(st, 5);
+	u->headers = col_dup(st, 6);
 }
 
 enum ark_err
@@ -2244,7 +2263,7 @@ do_upload_complete(struct mconn *c, void *arg)
 	char			*key = NULL;
 
 	memset(&o, 0, sizeof(o));
-	st = stmt(c, "SELECT bucket_id, key, ctype, umeta FROM uploads"
+	st = stmt(c, "SELECT bucket_id, key, ctype, umeta, headers FROM uploads"
 	    " WHERE id = ?1");
 	bind_text(st, 1, a->id);
 	if ((rc = row(c, st)) != ARK_OK)
@@ -2253,6 +2272,7 @@ do_upload_complete(struct mconn *c, void *arg)
 	key = col_dup(st, 1);
 	col_copy(st, 2, o.ctype, sizeof(o.ctype));
 	o.user_meta = col_dup(st, 3);
+	o.headers = col_dup(st, 4);
 	sqlite3_reset(st);
 	strncpy(o.etag, a->etag, sizeof(o.etag) - 1);
 	o.mode = 0100644;

@@ -90,9 +90,12 @@ api_ok /v1/prefix/rename '{"src_bucket":"photos","src_prefix":"2024/","bucket":"
 	jget 'd["count"]' | grep -qx 2 || fail "prefix rename"
 api_ok /v1/list '{"bucket":"photos","prefix":"old/","delimiter":"/"}' | jget 'd["prefixes"]' |
 	grep -qx "\['old/2024/'\]" || fail "after prefix rename"
-api_ok /v1/object/setattr '{"bucket":"photos","key":"top.txt","mode":33261,"uid":1000}' >/dev/null
-api_ok /v1/object/get '{"bucket":"photos","key":"top.txt"}' | jget '(d["mode"], d["uid"])' |
-	grep -qx "(33261, 1000)" || fail "setattr"
+api_ok /v1/object/setattr '{"bucket":"photos","key":"top.txt","mode":33261,"uid":1000,"tags":{"team":"a"}}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"top.txt"}' | jget '(d["mode"], d["uid"], d["tags"])' |
+	grep -qx "(33261, 1000, {'team': 'a'})" || fail "setattr"
+api_ok /v1/object/put '{"bucket":"photos","key":"h.txt","size":0,"headers":{"Cache-Control":"no-cache"},"fragments":[]}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"h.txt"}' | jget 'd["headers"]["Cache-Control"]' |
+	grep -qx no-cache || fail "stored headers"
 api_ok /v1/object/delete '{"bucket":"photos","key":"moved.jpg"}' >/dev/null
 ok "objects: commit, get, list pages, if_version, copy, rename, prefix rename, setattr, delete"
 

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "common/util.h"
 #include "registry/meta.h"
@@ -117,16 +118,55 @@ test_open_and_counter(void **state)
 	struct fx	*f = *state;
 	uint64_t	 a, b;
 
-	assert_int_equal(meta_schema_version(f->m), 1);
+	assert_int_equal(meta_schema_version(f->m), 2);
 	assert_int_equal(meta_fid_reserve(f->m, 100, &a), ARK_OK);
 	assert_int_equal(a, 1);
 	assert_int_equal(meta_fid_reserve(f->m, 10, &b), ARK_OK);
 	assert_int_equal(b, 101);
 	reopen(f);
-	assert_int_equal(meta_schema_version(f->m), 1);
+	assert_int_equal(meta_schema_version(f->m), 2);
 	assert_int_equal(meta_fid_reserve(f->m, 1, &b), ARK_OK);
 	assert_int_equal(b, 111);
 	assert_int_equal(meta_fid_reserve(f->m, 0, &b), ARK_EINVAL);
+}
+
+/* A version-1 database (before tags/headers) is migrated on open and
+ * keeps its rows. */
+static void
+test_migration_from_v1(void **state)
+{
+	struct fx		*f = *state;
+	struct meta_object	 g;
+	sqlite3			*db;
+
+	put(f, "old", 0x42, 1);
+	meta_close(f->m);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE objects DROP COLUMN tags;"
+	    "ALTER TABLE objects DROP COLUMN headers;"
+	    "ALTER TABLE uploads DROP COLUMN headers;"
+	    "UPDATE schema_version SET version = 1;", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
+	assert_int_equal(meta_schema_version(f->m), 2);
+	assert_int_equal(meta_object_get(f->m, "b1", "old", &g), ARK_OK);
+	assert_int_equal(g.nfrags, 1);
+	assert_null(g.tags);
+	meta_object_clear(&g);
+	assert_int_equal(meta_check(f->m), ARK_OK);
+	/* a database from a newer program is refused */
+	meta_close(f->m);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version"
+	    " = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_ECORRUPT);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version"
+	    " = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
 }
 
 static int
@@ -270,12 +310,19 @@ test_object_commit_replaces(void **state)
 
 	/* setattr bumps the version, delete queues the rest */
 	assert_int_equal(meta_object_setattr(f->m, "b1", "k", 0100600, 5, -1,
-	    -1, &v1), ARK_OK);
+	    -1, "{\"t\":\"1\"}", &v1), ARK_OK);
 	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
 	assert_int_equal(g.mode, 0100600);
 	assert_int_equal(g.uid, 5);
 	assert_int_equal(g.mtime_ms, 1234);
 	assert_int_equal(g.version, v1);
+	assert_string_equal(g.tags, "{\"t\":\"1\"}");
+	meta_object_clear(&g);
+	assert_int_equal(meta_object_setattr(f->m, "b1", "k", -1, -1, -1,
+	    -1, "", &v1), ARK_OK);
+	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
+	assert_null(g.tags);
+	assert_int_equal(g.mode, 0100600);
 	meta_object_clear(&g);
 	assert_int_equal(meta_object_delete(f->m, "b1", "k", v1 + 1),
 	    ARK_EEXIST);
@@ -659,7 +706,7 @@ test_multipart(void **state)
 	int64_t			 v;
 
 	assert_int_equal(meta_upload_create(f->m, "b1", "big", "video/mp4",
-	    NULL, id), ARK_OK);
+	    NULL, "{\"Cache-Control\":\"no-cache\"}", id), ARK_OK);
 	assert_int_equal(strlen(id), 32);
 	assert_int_equal(meta_upload_get(f->m, id, &u), ARK_OK);
 	assert_string_equal(u.key, "big");
@@ -700,12 +747,13 @@ test_multipart(void **state)
 	assert_string_equal(g.frags[2].fid, "1,71000000beef");
 	assert_string_equal(g.ctype, "video/mp4");
 	assert_string_equal(g.etag, "x-2");
+	assert_string_equal(g.headers, "{\"Cache-Control\":\"no-cache\"}");
 	meta_object_clear(&g);
 	/* part 2 was not used: its 2 fragments join the queue */
 	assert_int_equal(gc_count(f), 4);
 	assert_int_equal(meta_upload_get(f->m, id, &u), ARK_ENOENT);
 	assert_int_equal(meta_upload_create(f->m, "b1", "k2", NULL, NULL,
-	    id2), ARK_OK);
+	    NULL, id2), ARK_OK);
 	mkobj(&g, fr, 1, 0x7200);
 	p.number = 1;
 	assert_int_equal(meta_part_put(f->m, id2, &p), ARK_OK);
@@ -919,6 +967,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_and_counter, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_users_keys_buckets, setup,
 		    teardown),
