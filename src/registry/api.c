@@ -1495,10 +1495,34 @@ h_mp_parts(struct rq *r)
 	meta_upload_clear(&u);
 }
 
+struct uploads_ctx {
+	json_t		*a;
+	const char	*key_marker, *id_marker;
+	int		 past;		/* beyond the markers */
+	unsigned	 max, n;
+	int		 truncated;
+};
+
 static int
 upload_cb(void *arg, const struct meta_upload *u)
 {
-	json_array_append_new(arg, json_pack("{s:s, s:s, s:I}", "upload_id",
+	struct uploads_ctx *x = arg;
+
+	if (!x->past && x->key_marker != NULL &&
+	    strcmp(u->key, x->key_marker) == 0) {
+		/* S3: with only a key marker, that key's uploads are done;
+		 * with an upload id marker, the ones after it follow. */
+		if (x->id_marker != NULL && strcmp(u->id, x->id_marker) == 0)
+			x->past = 1;
+		return 0;
+	}
+	x->past = 1;
+	if (x->n == x->max) {
+		x->truncated = 1;
+		return 1;
+	}
+	x->n++;
+	json_array_append_new(x->a, json_pack("{s:s, s:s, s:I}", "upload_id",
 	    u->id, "key", u->key, "created_ms", (json_int_t)u->created_ms));
 	return 0;
 }
@@ -1506,23 +1530,32 @@ upload_cb(void *arg, const struct meta_upload *u)
 static void
 h_mp_list(struct rq *r)
 {
-	static const char *const allowed[] = { "bucket", "prefix", NULL };
-	const char	*bucket, *prefix = NULL;
-	json_t		*a;
-	enum ark_err	 rc;
+	static const char *const allowed[] = { "bucket", "prefix",
+	    "key_marker", "upload_id_marker", "max_uploads", NULL };
+	struct uploads_ctx	 x;
+	const char		*bucket, *prefix = NULL;
+	int64_t			 max = 1000;
+	enum ark_err		 rc;
 
+	memset(&x, 0, sizeof(x));
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
 	    META_BUCKET_MAX, &bucket) || g_str(r, r->j, "prefix", 0,
-	    META_OBJKEY_MAX, &prefix) || need_bucket(r, bucket, 0))
+	    META_OBJKEY_MAX, &prefix) || g_str(r, r->j, "key_marker", 0,
+	    META_OBJKEY_MAX, &x.key_marker) || g_str(r, r->j,
+	    "upload_id_marker", 0, META_ID_MAX, &x.id_marker) ||
+	    g_int(r, r->j, "max_uploads", 0, 1, 1000, &max) ||
+	    need_bucket(r, bucket, 0))
 		return;
-	a = json_array();
-	if ((rc = meta_upload_list(r->a->m, bucket, prefix, upload_cb, a)) !=
-	    ARK_OK) {
-		json_decref(a);
+	x.a = json_array();
+	x.max = (unsigned)max;
+	if ((rc = meta_upload_list(r->a->m, bucket, prefix, x.key_marker,
+	    upload_cb, &x)) != ARK_OK) {
+		json_decref(x.a);
 		reply_rc(r, rc, "uploads");
 		return;
 	}
-	reply_json(r, 200, json_pack("{s:o}", "uploads", a));
+	reply_json(r, 200, json_pack("{s:o, s:b}", "uploads", x.a,
+	    "truncated", x.truncated));
 }
 
 static void

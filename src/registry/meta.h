@@ -305,9 +305,11 @@ enum ark_err	 meta_upload_create(struct meta *m, const char *bucket,
 		    const char *headers, char *id);
 enum ark_err	 meta_upload_get(struct meta *m, const char *id,
 		    struct meta_upload *out);
-/* Uploads of a bucket whose key starts with prefix (NULL = all). */
+/* Uploads of a bucket whose key starts with prefix (NULL = all) and is
+ * >= start_key (NULL = from the prefix), by key then creation time,
+ * until cb returns nonzero. */
 enum ark_err	 meta_upload_list(struct meta *m, const char *bucket,
-		    const char *prefix,
+		    const char *prefix, const char *start_key,
 		    int (*cb)(void *arg, const struct meta_upload *u),
 		    void *arg);
 /* Stores part `p->number` (replacing an earlier one: its fragments go to

@@ -2078,7 +2078,8 @@ meta_upload_get(struct meta *m, const char *id, struct meta_upload *out)
 
 enum ark_err
 meta_upload_list(struct meta *m, const char *bucket, const char *prefix,
-    int (*cb)(void *, const struct meta_upload *), void *arg)
+    const char *start_key, int (*cb)(void *, const struct meta_upload *),
+    void *arg)
 {
 	struct mconn		*c;
 	sqlite3_stmt		*st;
@@ -2092,7 +2093,8 @@ meta_upload_list(struct meta *m, const char *bucket, const char *prefix,
 	st = stmt(c, UPLOAD_COLS " WHERE b.name = ?1 AND u.key >= ?2"
 	    " ORDER BY u.key, u.created");
 	bind_text(st, 1, bucket);
-	bind_text(st, 2, prefix ? prefix : "");
+	bind_text(st, 2, start_key != NULL && (prefix == NULL ||
+	    strcmp(start_key, prefix) > 0) ? start_key : prefix ? prefix : "");
 	while (!stop && (rc = row(c, st)) == ARK_OK) {
 		if (plen > 0 && strncmp((const char *)sqlite3_column_text(st,
 		    2), prefix, plen) != 0)

@@ -112,6 +112,11 @@ api_ok /v1/multipart/complete "{\"upload_id\":\"$up\",\"etag\":\"x-2\",\"parts\"
 api_ok /v1/object/get '{"bucket":"photos","key":"big.bin"}' |
 	jget '(d["size"], [f["offset"] for f in d["fragments"]], d["content_type"])' |
 	grep -qx "(200, \[0, 100\], 'application/x-big')" || fail "completed object: $(cat "$T/out")"
+for k in m1 m2 m3; do api_ok /v1/multipart/create "{\"bucket\":\"photos\",\"key\":\"$k\"}" >/dev/null; done
+api_ok /v1/multipart/list '{"bucket":"photos","max_uploads":2}' | jget '([u["key"] for u in d["uploads"]], d["truncated"])' |
+	grep -qx "(\['m1', 'm2'\], True)" || fail "uploads page 1: $(cat "$T/out")"
+api_ok /v1/multipart/list '{"bucket":"photos","key_marker":"m2"}' | jget '([u["key"] for u in d["uploads"]], d["truncated"])' |
+	grep -qx "(\['m3'\], False)" || fail "uploads after marker: $(cat "$T/out")"
 ok "multipart"
 
 api_ok /v1/lfs/put "{\"namespace\":\"org/repo\",\"oid\":\"$(printf %064d 7)\",\"size\":10,\"fragments\":[{\"fid\":\"$F1\",\"offset\":0,\"length\":10,\"crc32c\":1}]}" >/dev/null

@@ -730,7 +730,7 @@ test_multipart(void **state)
 	assert_int_equal(gc_count(f), 2);
 	assert_int_equal(meta_part_list(f->m, id, part_cb, &sum), ARK_OK);
 	assert_int_equal(sum, 6);
-	assert_int_equal(meta_upload_list(f->m, "b1", "b", upload_cb, &n),
+	assert_int_equal(meta_upload_list(f->m, "b1", "b", NULL, upload_cb, &n),
 	    ARK_OK);
 	assert_int_equal(n, 1);
 	etags[0] = "wrong";
