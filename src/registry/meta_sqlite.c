@@ -1872,9 +1872,10 @@ meta_list(struct meta *m, const struct meta_list_req *req,
 	const char		*T = req->token ? req->token : req->start_after;
 	size_t			 plen = strlen(P), dlen = strlen(D);
 	struct mconn		*c;
-	sqlite3_stmt		*st;
+	sqlite3_stmt		*st, *st2, *src;
 	struct meta_list_ent	 e;
 	enum ark_err		 rc;
+	int			 col;
 	char			*cur, *last = NULL, *hit;
 	int			 exclusive = 0, more = 0, stop = 0;
 	unsigned		 count = 0;
@@ -1913,8 +1914,16 @@ meta_list(struct meta *m, const struct meta_list_req *req,
 	}
 	if ((rc = do_bucket_id(c, req->bucket, &bid)) != ARK_OK)
 		goto out;
-	st = stmt(c, "SELECT key, size, etag, mtime, version FROM objects"
-	    " WHERE bucket_id = ?1 AND key >= ?2 ORDER BY key");
+	/* With a delimiter the scan reads keys from the (bucket_id, key)
+	 * index alone (id is the rowid, in the index): a common prefix costs
+	 * one index seek; only plain keys fetch their row. */
+	if (dlen > 0)
+		st = stmt(c, "SELECT key, id FROM objects"
+		    " WHERE bucket_id = ?1 AND key >= ?2 ORDER BY key");
+	else
+		st = stmt(c, "SELECT key, id, size, etag, mtime, version"
+		    " FROM objects WHERE bucket_id = ?1 AND key >= ?2"
+		    " ORDER BY key");
 seek:
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, bid);
@@ -1949,10 +1958,25 @@ seek:
 		free(last);
 		last = ark_xstrdup(k);
 		e.key = last;
-		e.size = (uint64_t)sqlite3_column_int64(st, 1);
-		e.etag = (const char *)sqlite3_column_text(st, 2);
-		e.mtime_ms = sqlite3_column_int64(st, 3);
-		e.version = sqlite3_column_int64(st, 4);
+		if (dlen > 0) {
+			st2 = stmt(c, "SELECT size, etag, mtime, version"
+			    " FROM objects WHERE id = ?1");
+			sqlite3_bind_int64(st2, 1, sqlite3_column_int64(st, 1));
+			if ((rc = row(c, st2)) != ARK_OK) {
+				if (rc == ARK_ENOENT)
+					rc = ARK_ECORRUPT;
+				break;
+			}
+			col = 0;
+			src = st2;
+		} else {
+			col = 2;
+			src = st;
+		}
+		e.size = (uint64_t)sqlite3_column_int64(src, col);
+		e.etag = (const char *)sqlite3_column_text(src, col + 1);
+		e.mtime_ms = sqlite3_column_int64(src, col + 2);
+		e.version = sqlite3_column_int64(src, col + 3);
 		count++;
 		if (cb(arg, &e) != 0)
 			stop = 1;
