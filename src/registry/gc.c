@@ -10,6 +10,7 @@
 
 #include "common/http_client.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/util.h"
 #include "registry/gc.h"
 
@@ -25,6 +26,7 @@ struct gc {
 	pthread_cond_t		 cv;
 	int			 stop, kicked;
 	struct gc_stats		 st;
+	struct ark_metric	*m_deleted, *m_failed;
 };
 
 /* Deletes one fragment from every replica: ARK_OK when all confirmed. */
@@ -95,6 +97,7 @@ gc_pass(struct gc *g)
 				pthread_mutex_lock(&g->mu);
 				g->st.deleted++;
 				pthread_mutex_unlock(&g->mu);
+				ark_metric_inc(g->m_deleted, 0);
 			}
 			continue;
 		}
@@ -109,6 +112,7 @@ gc_pass(struct gc *g)
 		pthread_mutex_lock(&g->mu);
 		g->st.failed++;
 		pthread_mutex_unlock(&g->mu);
+		ark_metric_inc(g->m_failed, 0);
 	}
 	return n == GC_BATCH;		/* more may be due right away */
 }
@@ -162,6 +166,11 @@ gc_start(struct meta *m, struct cluster *c, const struct ark_secret *secret,
 		g->o.timeout_ms = 10000;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
+	g->m_deleted = ark_metric_counter("arkor_registry_gc_deleted_total",
+	    "Fragments deleted from every replica by the GC", NULL, 0);
+	g->m_failed = ark_metric_counter("arkor_registry_gc_retries_total",
+	    "GC deletions that failed on a replica and were rescheduled",
+	    NULL, 0);
 	if (pthread_create(&g->thr, NULL, gc_main, g) != 0) {
 		ark_log_error("gc: cannot start thread");
 		pthread_mutex_destroy(&g->mu);

@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/util.h"
 #include "registry/meta.h"
 
@@ -70,7 +71,17 @@ struct meta {
 	struct meta_op	*head, *tail;
 	int		 stop;
 	struct mconn	*readers;	/* free read connections */
+	struct ark_metric *m_commits, *m_ops, *m_batch, *m_commit_s;
 };
+
+static const char *const op_results[] = { "ok", "error", NULL };
+static const struct ark_metric_label op_label[] = {
+	{ "result", op_results },
+};
+static const double batch_bounds[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256,
+    512, 1024 };
+static const double commit_bounds[] = { 0.0005, 0.001, 0.002, 0.005, 0.01,
+    0.02, 0.05, 0.1, 0.5, 1 };
 
 /* Migrations: index i brings the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -359,13 +370,36 @@ finish_ops(struct meta *m, struct meta_op *ops)
 	pthread_mutex_unlock(&m->mu);
 }
 
+static void	run_batch_txn(struct meta *, struct mconn *,
+		    struct meta_op *, struct meta_op *);
+
 static void
 run_batch(struct meta *m, struct meta_op *ops)
 {
 	struct mconn	*c = m->wconn;
 	struct meta_op	*op, *first = ops;
+	uint64_t	 t0 = ark_mono_ns(), n = 0;
+
+	for (op = ops; op != NULL; op = op->next)
+		n++;
+	ark_metric_observe(m->m_batch, 0, (double)n);
+	run_batch_txn(m, c, ops, first);
+	ark_metric_inc(m->m_commits, 0);
+	ark_metric_observe(m->m_commit_s, 0,
+	    (double)(ark_mono_ns() - t0) / 1e9);
+	for (op = ops; op != NULL; op = op->next)
+		ark_metric_inc(m->m_ops, op->rc == ARK_OK ? 0 : 1);
+}
+
+/* The batch in one transaction; each op's result in op->rc. */
+static void
+run_batch_txn(struct meta *m, struct mconn *c, struct meta_op *ops,
+    struct meta_op *first)
+{
+	struct meta_op	*op;
 	enum ark_err	 rc;
 
+	(void)m;
 	if ((rc = exec(c, "BEGIN IMMEDIATE")) != ARK_OK) {
 		for (op = ops; op != NULL; op = op->next)
 			op->rc = rc;
@@ -522,6 +556,16 @@ meta_open(const char *path, const struct meta_opts *opts, struct meta **out)
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->wake, NULL);
 	pthread_cond_init(&m->done, NULL);
+	m->m_commits = ark_metric_counter("arkor_registry_commits_total",
+	    "Metadata transactions committed by the writer", NULL, 0);
+	m->m_ops = ark_metric_counter("arkor_registry_write_ops_total",
+	    "Metadata write operations by result", op_label, 1);
+	m->m_batch = ark_metric_histogram("arkor_registry_commit_batch_ops",
+	    "Write operations per group commit", NULL, 0, batch_bounds,
+	    ARK_ARRAY_SIZE(batch_bounds));
+	m->m_commit_s = ark_metric_histogram("arkor_registry_commit_seconds",
+	    "Time to run and commit one batch", NULL, 0, commit_bounds,
+	    ARK_ARRAY_SIZE(commit_bounds));
 	if ((rc = conn_open(path, 1, m->sync_full, &m->wconn)) != ARK_OK)
 		goto fail;
 	if (opts != NULL && opts->max_pages > 0) {
