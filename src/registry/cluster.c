@@ -21,6 +21,7 @@ struct srv {
 	int		 readonly;
 	int64_t		 last_ms;	/* last heartbeat; 0: none yet */
 	json_t		*stats;		/* last heartbeat's stats or NULL */
+	int		 logged_up;	/* state last logged */
 };
 
 struct cluster {
@@ -181,8 +182,11 @@ cluster_heartbeat(struct cluster *c, const struct cluster_hb *hb,
 			    s->id, s->url, s->group);
 		}
 	}
-	if (!is_up(c, s, ark_now_ms()))
-		ark_log_info("data server %s is up", s->id);
+	if (!s->logged_up) {
+		ark_log_info("data server %s (%s, group %u) is up", s->id,
+		    s->url, s->group);
+		s->logged_up = 1;
+	}
 	s->free = hb->free;
 	s->capacity = hb->capacity;
 	s->readonly = hb->readonly;
@@ -193,6 +197,24 @@ cluster_heartbeat(struct cluster *c, const struct cluster_hb *hb,
 	*group = s->group;
 	pthread_mutex_unlock(&c->mu);
 	return rc;
+}
+
+void
+cluster_sweep(struct cluster *c)
+{
+	int64_t	now = ark_now_ms();
+	size_t	i;
+
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < c->n; i++)
+		if (c->s[i].logged_up && !is_up(c, &c->s[i], now)) {
+			c->s[i].logged_up = 0;
+			ark_log_warnx("data server %s (%s, group %u) is down: "
+			    "no heartbeat for %lld ms", c->s[i].id,
+			    c->s[i].url, c->s[i].group,
+			    (long long)(now - c->s[i].last_ms));
+		}
+	pthread_mutex_unlock(&c->mu);
 }
 
 enum ark_err

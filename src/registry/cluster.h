@@ -57,6 +57,10 @@ enum ark_err	 cluster_heartbeat(struct cluster *c,
 /* Forgets a server (ARK_ENOENT if unknown). */
 enum ark_err	 cluster_remove(struct cluster *c, const char *id);
 
+/* Logs each server that went down (missed heartbeats) since the last
+ * call; the GC thread calls it every pass. */
+void		 cluster_sweep(struct cluster *c);
+
 /* JSON snapshots, caller owns (json_decref). */
 json_t		*cluster_servers_json(struct cluster *c);
 json_t		*cluster_groups_json(struct cluster *c);

@@ -87,6 +87,7 @@ gc_pass(struct gc *g)
 	int64_t			backoff;
 	enum ark_err		rc;
 
+	cluster_sweep(g->c);
 	rc = meta_gc_take(g->m, ark_now_ms(), g->o.lease_ms, items, GC_BATCH,
 	    &n);
 	if (rc != ARK_OK)

@@ -166,6 +166,8 @@ test_down_and_remove(void **state)
 	hb(f, "a", 1 << 30, 0, 0);
 	assert_int_equal(cluster_assign(f->c, 1, &fid, urls, &n), ARK_OK);
 	usleep(1200 * 1000);		/* heartbeat timeout 1 s */
+	cluster_sweep(f->c);		/* logs the server down, once */
+	cluster_sweep(f->c);
 	assert_int_equal(cluster_assign(f->c, 1, &fid, urls, &n), ARK_EAGAIN);
 	assert_int_equal(cluster_group_urls(f->c, 1, 1, urls, &n), ARK_OK);
 	assert_int_equal(n, 0);
