@@ -96,6 +96,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "ERR" || b == 0) print "-"; 
 echo "nginx 4 KiB static, $conns conns:        $ngx req/s"
 echo "registry lookups (object/get):       $look req/s  ($(ratio "$look" "$ngx")x nginx)"
 echo "registry durable commits (object/put): $com req/s  ($(ratio "$com" "$ngx")x nginx)"
+curl -s "$R/metrics" | awk '/^arkor_registry_commit_batch_ops_sum/ { s = $2 }
+	/^arkor_registry_commit_batch_ops_count/ { n = $2 }
+	END { if (n > 0) printf "group commit: %d transactions, %.1f operations each on average\n", n, s / n }'
 
 python3 - "$T/sq.db" <<'PY'
 import sqlite3, sys, time
