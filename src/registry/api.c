@@ -625,6 +625,57 @@ h_lookup(struct rq *r)
 }
 
 static void
+h_fid_status(struct rq *r)
+{
+	static const char *const allowed[] = { "fids", NULL };
+	static const char *const states[] = { "none", "queued", "deleting" };
+	json_t		*arr = NULL, *e, *out;
+	const char	**fids;
+	int		*ref, *gcs;
+	size_t		 i, n;
+	struct ark_fid	 fid;
+	enum ark_err	 rc;
+	char		 f[32];
+
+	if (keys_ok(r, r->j, allowed, ""))
+		return;
+	if ((rc = ark_json_get_array(r->j, "fids", 1, MAX_ASSIGN, &arr,
+	    &r->je)) != ARK_OK) {
+		bad_field(r, "fids", rc);
+		return;
+	}
+	n = json_array_size(arr);
+	json_array_foreach(arr, i, e) {
+		if (!json_is_string(e) ||
+		    ark_fid_parse_str(json_string_value(e), &fid) != ARK_OK) {
+			snprintf(f, sizeof(f), "fids[%zu]", i);
+			snprintf(r->je.msg, sizeof(r->je.msg),
+			    "field \"%s\": not a FileID", f);
+			bad_field(r, f, ARK_EINVAL);
+			return;
+		}
+	}
+	fids = ark_xcalloc(n + 1, sizeof(*fids));
+	ref = ark_xcalloc(n + 1, sizeof(*ref));
+	gcs = ark_xcalloc(n + 1, sizeof(*gcs));
+	json_array_foreach(arr, i, e)
+		fids[i] = json_string_value(e);
+	if ((rc = meta_fid_status(r->a->m, fids, n, ref, gcs)) != ARK_OK)
+		reply_rc(r, rc, "fid status");
+	else {
+		out = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(out, json_pack("{s:s, s:b, s:s}",
+			    "fid", fids[i], "referenced", ref[i], "gc",
+			    states[gcs[i] < 3 ? gcs[i] : 0]));
+		reply_json(r, 200, json_pack("{s:o}", "fids", out));
+	}
+	free(fids);
+	free(ref);
+	free(gcs);
+}
+
+static void
 h_stat(struct rq *r)
 {
 	static const char *const allowed[] = { NULL };
@@ -1828,6 +1879,7 @@ static const struct route routes[] = {
 	{ "/v1/group/list",		h_group_list,	R_SERVICE | R_GET },
 	{ "/v1/assign",			h_assign,	R_WRITE },
 	{ "/v1/lookup",			h_lookup,	R_SERVICE },
+	{ "/v1/fid/status",		h_fid_status,	R_SERVICE },
 	{ "/v1/stat",			h_stat,		R_GET },
 	{ "/v1/gc/run",			h_gc_run,	R_SERVICE },
 	{ "/v1/user/create",		h_user_create,	R_WRITE },

@@ -410,6 +410,11 @@ struct meta_gc_item {
  */
 enum ark_err	 meta_gc_take(struct meta *m, int64_t now_ms, int64_t lease_ms,
 		    struct meta_gc_item *items, size_t max, size_t *n);
+/* Whether each of `n` fids is referenced by any object, part or LFS
+ * object (referenced[i] 0/1) and its GC state (gc_state[i]: 0 not queued,
+ * 1 queued, 2 taken for deletion), in one snapshot. */
+enum ark_err	 meta_fid_status(struct meta *m, const char *const *fids,
+		    size_t n, int *referenced, int *gc_state);
 /* Deleted everywhere: the item leaves the queue. */
 enum ark_err	 meta_gc_done(struct meta *m, int64_t id);
 /* Failed: retry at `retry_ms` (attempts + 1). */

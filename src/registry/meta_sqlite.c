@@ -2878,6 +2878,32 @@ meta_gc_take(struct meta *m, int64_t now_ms, int64_t lease_ms,
 	return rc;
 }
 
+enum ark_err
+meta_fid_status(struct meta *m, const char *const *fids, size_t n,
+    int *referenced, int *gc_state)
+{
+	struct mconn	*c;
+	sqlite3_stmt	*st;
+	enum ark_err	 rc;
+	size_t		 i;
+
+	if ((rc = reader_get(m, &c)) != ARK_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		st = stmt(c, "SELECT EXISTS(SELECT 1 FROM frags WHERE fid = ?1),"
+		    " (SELECT state FROM gc WHERE fid = ?1)");
+		bind_text(st, 1, fids[i]);
+		if ((rc = row(c, st)) != ARK_OK)
+			break;
+		referenced[i] = sqlite3_column_int(st, 0);
+		gc_state[i] = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 :
+		    1 + sqlite3_column_int(st, 1);
+		sqlite3_reset(st);
+	}
+	reader_put(m, c);
+	return rc;
+}
+
 static enum ark_err
 do_gc_done(struct mconn *c, void *arg)
 {

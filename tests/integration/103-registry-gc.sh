@@ -28,6 +28,9 @@ api_ok /v1/object/put "{\"bucket\":\"gcb\",\"key\":\"k1\",\"size\":10,\"fragment
 api_ok /v1/gc/run '{}' >/dev/null
 sleep 1
 [ ! -s "$T/ds1.log" ] || fail "deleted a fragment still referenced by k2: $(cat "$T/ds1.log")"
+api_ok /v1/fid/status "{\"fids\":[\"$A\",\"$C\",\"9,100000001\"]}" |
+	jget '[(f["referenced"], f["gc"]) for f in d["fids"]]' |
+	grep -qx "\[(True, 'none'), (True, 'none'), (False, 'none')\]" || fail "fid status: $(cat "$T/out")"
 api_ok /v1/object/delete '{"bucket":"gcb","key":"k2"}' >/dev/null
 api_ok /v1/gc/run '{}' >/dev/null
 # ds2 fails the first DELETE of each fid: retried after the 1 s backoff

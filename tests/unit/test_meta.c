@@ -361,6 +361,19 @@ test_gc_rules(void **state)
 	mkobj(&o, fr, 1, 0x101);
 	assert_int_equal(meta_object_put(f->m, "b1", "c", &o, META_ANY, NULL),
 	    ARK_EAGAIN);
+	{
+		const char	*q[3] = { "1,1000000beef", "1,1010000beef",
+		    "1,1020000beef" };
+		int		 ref[3], gcs[3];
+
+		assert_int_equal(meta_fid_status(f->m, q, 3, ref, gcs), ARK_OK);
+		assert_int_equal(ref[0], 1);	/* in "b" */
+		assert_int_equal(gcs[0], 0);
+		assert_int_equal(ref[1], 0);
+		assert_int_equal(gcs[1], 2);	/* taken */
+		assert_int_equal(ref[2], 0);
+		assert_int_equal(gcs[2], 0);
+	}
 	/* leased: not taken again before the lease ends; retry reschedules */
 	assert_int_equal(meta_gc_take(f->m, ark_now_ms(), 60000, it, 8, &n),
 	    ARK_OK);
