@@ -1155,7 +1155,9 @@ static json_t *
 object_json(struct rq *r, const char *bucket, const struct meta_object *o,
     int tokens)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o,"
+	json_t *v;
+
+	v = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o,"
 	    " s:I, s:I, s:I, s:I, s:I, s:o}", "bucket", bucket, "key", o->key,
 	    "version", (json_int_t)o->version, "size", (json_int_t)o->size,
 	    "etag", o->etag, "content_type", o->ctype,
@@ -1167,6 +1169,9 @@ object_json(struct rq *r, const char *bucket, const struct meta_object *o,
 	    "gid", (json_int_t)o->gid, "mtime_ms", (json_int_t)o->mtime_ms,
 	    "created_ms", (json_int_t)o->created_ms,
 	    "fragments", frags_json(r, o->frags, o->nfrags, tokens));
+	if (v != NULL && o->parts != NULL)
+		json_object_set_new(v, "parts", json_loads(o->parts, 0, NULL));
+	return v;
 }
 
 static void

@@ -179,6 +179,9 @@ struct meta_object {
 	char		*headers;	/* JSON object text or NULL: stored
 					 * response headers (Cache-Control,
 					 * Content-Disposition, Expires...) */
+	char		*parts;		/* out: JSON array [{number, size,
+					 * etag}] for objects completed from
+					 * a multipart upload, else NULL */
 	uint32_t	 mode, uid, gid;
 	int64_t		 mtime_ms;
 	int64_t		 version;	/* set by the store on commit */

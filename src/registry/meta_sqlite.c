@@ -28,6 +28,7 @@
 
 #include <sqlite3.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/util.h"
@@ -138,6 +139,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE objects ADD COLUMN tags TEXT;"
 	"ALTER TABLE objects ADD COLUMN headers TEXT;"
 	"ALTER TABLE uploads ADD COLUMN headers TEXT;",
+	/* 2 -> 3: part layout of objects made by multipart uploads */
+	"ALTER TABLE objects ADD COLUMN parts TEXT;",
 };
 
 /* ---- connections and statements ---- */
@@ -1299,12 +1302,14 @@ meta_object_clear(struct meta_object *o)
 	free(o->checksums);
 	free(o->tags);
 	free(o->headers);
+	free(o->parts);
 	free(o->frags);
 	memset(o, 0, sizeof(*o));
 }
 
 #define OBJ_COLS "SELECT id, key, version, size, etag, ctype, umeta," \
-	" cksums, mode, uid, gid, mtime, created, tags, headers FROM objects"
+	" cksums, mode, uid, gid, mtime, created, tags, headers, parts" \
+	" FROM objects"
 
 static void
 object_row(sqlite3_stmt *st, struct meta_object *o, int64_t *id)
@@ -1324,6 +1329,7 @@ object_row(sqlite3_stmt *st, struct meta_object *o, int64_t *id)
 	o->created_ms = sqlite3_column_int64(st, 12);
 	o->tags = col_dup(st, 13);
 	o->headers = col_dup(st, 14);
+	o->parts = col_dup(st, 15);
 }
 
 /* Loads bucket_id/key with its fragments into *o (caller clears). */
@@ -1432,13 +1438,13 @@ do_object_write(struct mconn *c, int64_t bid, const char *key,
 		st = stmt(c, "UPDATE objects SET version = ?2, size = ?3,"
 		    " etag = ?4, ctype = ?5, umeta = ?6, cksums = ?7, mode = ?8,"
 		    " uid = ?9, gid = ?10, mtime = ?11, created = ?12,"
-		    " tags = ?15, headers = ?16 WHERE id = ?1");
+		    " tags = ?15, headers = ?16, parts = ?17 WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, id);
 	} else {
 		st = stmt(c, "INSERT INTO objects(version, size, etag, ctype,"
 		    " umeta, cksums, mode, uid, gid, mtime, created, bucket_id,"
-		    " key, tags, headers) VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+		    " key, tags, headers, parts) VALUES(?2, ?3, ?4, ?5, ?6, ?7,"
+		    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
 		sqlite3_bind_int64(st, 13, bid);
 		bind_text(st, 14, key);
 	}
@@ -1455,6 +1461,7 @@ do_object_write(struct mconn *c, int64_t bid, const char *key,
 	sqlite3_bind_int64(st, 12, now);
 	bind_text(st, 15, o->tags);
 	bind_text(st, 16, o->headers);
+	bind_text(st, 17, o->parts);
 	if ((rc = run(c, st)) != ARK_OK)
 		goto out;
 	if (found != ARK_OK)
@@ -2319,6 +2326,28 @@ out:
 	return rc;
 }
 
+/* Appends one part to a JSON array under construction, escaping the etag. */
+static enum ark_err
+part_json(struct ark_buf *b, int first, unsigned number, int64_t size,
+    const char *etag)
+{
+	enum ark_err	rc;
+	const char	*p;
+
+	if ((rc = ark_buf_printf(b, "%s{\"number\":%u,\"size\":%lld,"
+	    "\"etag\":\"", first ? "[" : ",", number, (long long)size)) != ARK_OK)
+		return rc;
+	for (p = etag ? etag : ""; *p != '\0' && rc == ARK_OK; p++) {
+		if (*p == '"' || *p == '\\')
+			rc = ark_buf_printf(b, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			rc = ark_buf_printf(b, "\\u%04x", (unsigned char)*p);
+		else
+			rc = ark_buf_append_byte(b, (unsigned char)*p);
+	}
+	return rc == ARK_OK ? ark_buf_append_str(b, "\"}") : rc;
+}
+
 static enum ark_err
 do_upload_complete(struct mconn *c, void *arg)
 {
@@ -2327,12 +2356,16 @@ do_upload_complete(struct mconn *c, void *arg)
 	struct fidlist		 l = { NULL, 0, 0 };
 	sqlite3_stmt		*st;
 	struct meta_frag	*pf;
+	struct ark_buf		 pj;
 	enum ark_err		 rc;
-	int64_t			 bid, pid;
+	int64_t			 bid, pid, psize;
 	size_t			 i, j, npf;
 	char			*key = NULL;
 
 	memset(&o, 0, sizeof(o));
+	/* [{"number":n,"size":s,"etag":"..."}], etags are S3 hex/quoted
+	 * text without backslashes or quotes escaped by the caller */
+	ark_buf_init(&pj, 10000 * (64 + META_ETAG_MAX) + 16);
 	st = stmt(c, "SELECT bucket_id, key, ctype, umeta, headers FROM uploads"
 	    " WHERE id = ?1");
 	bind_text(st, 1, a->id);
@@ -2384,9 +2417,25 @@ do_upload_complete(struct mconn *c, void *arg)
 		sqlite3_bind_int64(st, 1, pid);
 		if ((rc = row(c, st)) != ARK_OK)
 			goto out;
-		o.size += (uint64_t)sqlite3_column_int64(st, 0);
+		psize = sqlite3_column_int64(st, 0);
+		o.size += (uint64_t)psize;
+		sqlite3_reset(st);
+		st = stmt(c, "SELECT etag FROM parts WHERE id = ?1");
+		sqlite3_bind_int64(st, 1, pid);
+		if ((rc = row(c, st)) != ARK_OK)
+			goto out;
+		if (part_json(&pj, i == 0, a->numbers[i], psize,
+		    (const char *)sqlite3_column_text(st, 0)) != ARK_OK) {
+			rc = ARK_ENOMEM;
+			goto out;
+		}
 		sqlite3_reset(st);
 	}
+	if (ark_buf_append_byte(&pj, ']') != ARK_OK) {
+		rc = ARK_ENOMEM;
+		goto out;
+	}
+	o.parts = ark_xstrdup(ark_buf_str(&pj));
 	if ((rc = do_object_write(c, bid, key, &o, META_ANY, 0,
 	    a->version)) != ARK_OK)
 		goto out;
@@ -2401,6 +2450,7 @@ bad:
 out:
 	free(key);
 	free(l.fid);
+	ark_buf_free(&pj);
 	meta_object_clear(&o);
 	return rc;
 }

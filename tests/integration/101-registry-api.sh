@@ -110,8 +110,8 @@ api /v1/multipart/complete "{\"upload_id\":\"$up\",\"etag\":\"x-2\",\"parts\":[{
 [ "$(cat "$T/code")" = 400 ] || fail "parts out of order accepted"
 api_ok /v1/multipart/complete "{\"upload_id\":\"$up\",\"etag\":\"x-2\",\"parts\":[{\"number\":1,\"etag\":\"p1\"},{\"number\":2}]}" >/dev/null
 api_ok /v1/object/get '{"bucket":"photos","key":"big.bin"}' |
-	jget '(d["size"], [f["offset"] for f in d["fragments"]], d["content_type"])' |
-	grep -qx "(200, \[0, 100\], 'application/x-big')" || fail "completed object: $(cat "$T/out")"
+	jget '(d["size"], [f["offset"] for f in d["fragments"]], d["content_type"], [(p["number"], p["size"], p["etag"]) for p in d["parts"]])' |
+	grep -qx "(200, \[0, 100\], 'application/x-big', \[(1, 100, 'p1'), (2, 100, 'p2')\])" || fail "completed object: $(cat "$T/out")"
 for k in m1 m2 m3; do api_ok /v1/multipart/create "{\"bucket\":\"photos\",\"key\":\"$k\"}" >/dev/null; done
 api_ok /v1/multipart/list '{"bucket":"photos","max_uploads":2}' | jget '([u["key"] for u in d["uploads"]], d["truncated"])' |
 	grep -qx "(\['m1', 'm2'\], True)" || fail "uploads page 1: $(cat "$T/out")"

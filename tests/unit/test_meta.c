@@ -118,13 +118,13 @@ test_open_and_counter(void **state)
 	struct fx	*f = *state;
 	uint64_t	 a, b;
 
-	assert_int_equal(meta_schema_version(f->m), 2);
+	assert_int_equal(meta_schema_version(f->m), 3);
 	assert_int_equal(meta_fid_reserve(f->m, 100, &a), ARK_OK);
 	assert_int_equal(a, 1);
 	assert_int_equal(meta_fid_reserve(f->m, 10, &b), ARK_OK);
 	assert_int_equal(b, 101);
 	reopen(f);
-	assert_int_equal(meta_schema_version(f->m), 2);
+	assert_int_equal(meta_schema_version(f->m), 3);
 	assert_int_equal(meta_fid_reserve(f->m, 1, &b), ARK_OK);
 	assert_int_equal(b, 111);
 	assert_int_equal(meta_fid_reserve(f->m, 0, &b), ARK_EINVAL);
@@ -145,11 +145,12 @@ test_migration_from_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE objects DROP COLUMN tags;"
 	    "ALTER TABLE objects DROP COLUMN headers;"
 	    "ALTER TABLE uploads DROP COLUMN headers;"
+	    "ALTER TABLE objects DROP COLUMN parts;"
 	    "UPDATE schema_version SET version = 1;", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
-	assert_int_equal(meta_schema_version(f->m), 2);
+	assert_int_equal(meta_schema_version(f->m), 3);
 	assert_int_equal(meta_object_get(f->m, "b1", "old", &g), ARK_OK);
 	assert_int_equal(g.nfrags, 1);
 	assert_null(g.tags);
@@ -164,7 +165,7 @@ test_migration_from_v1(void **state)
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_ECORRUPT);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version"
-	    " = 2", NULL, NULL, NULL), SQLITE_OK);
+	    " = 3", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
 }
@@ -761,6 +762,8 @@ test_multipart(void **state)
 	assert_string_equal(g.ctype, "video/mp4");
 	assert_string_equal(g.etag, "x-2");
 	assert_string_equal(g.headers, "{\"Cache-Control\":\"no-cache\"}");
+	assert_string_equal(g.parts, "[{\"number\":1,\"size\":200,"
+	    "\"etag\":\"e1\"},{\"number\":3,\"size\":100,\"etag\":\"e3\"}]");
 	meta_object_clear(&g);
 	/* part 2 was not used: its 2 fragments join the queue */
 	assert_int_equal(gc_count(f), 4);
