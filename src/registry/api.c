@@ -1314,53 +1314,102 @@ h_object_delete(struct rq *r)
 		reply_ok(r);
 }
 
+/* Holds the text of the JSON attribute fields of a request. */
+struct attr_texts {
+	char	*user_meta, *headers, *tags;
+};
+
+static void
+attr_texts_free(struct attr_texts *t)
+{
+	free(t->user_meta);
+	free(t->headers);
+	free(t->tags);
+}
+
+/* The optional attribute fields shared by object/setattr and object/copy
+ * (replace); *any says whether one was given. "{}" clears a JSON field. */
+static int
+g_attrs(struct rq *r, struct meta_attrs *a, struct attr_texts *t, int *any)
+{
+	static const struct meta_attrs keep = META_ATTRS_KEEP;
+
+	*a = keep;
+	memset(t, 0, sizeof(*t));
+	if (g_int(r, r->j, "mode", 0, 0, UINT32_MAX, &a->mode) ||
+	    g_int(r, r->j, "uid", 0, 0, UINT32_MAX, &a->uid) ||
+	    g_int(r, r->j, "gid", 0, 0, UINT32_MAX, &a->gid) ||
+	    g_int(r, r->j, "mtime_ms", 0, 0, INT64_MAX, &a->mtime_ms) ||
+	    g_str(r, r->j, "content_type", 0, META_CTYPE_MAX, &a->ctype) ||
+	    g_objtext(r, r->j, "user_meta", &t->user_meta) ||
+	    g_objtext(r, r->j, "headers", &t->headers) ||
+	    g_objtext(r, r->j, "tags", &t->tags))
+		return -1;
+#define CLEAR_EMPTY(x) ((x) == NULL ? NULL : strcmp((x), "{}") == 0 ? "" : (x))
+	a->user_meta = CLEAR_EMPTY(t->user_meta);
+	a->headers = CLEAR_EMPTY(t->headers);
+	a->tags = CLEAR_EMPTY(t->tags);
+#undef CLEAR_EMPTY
+	*any = a->mode >= 0 || a->uid >= 0 || a->gid >= 0 ||
+	    a->mtime_ms >= 0 || a->ctype != NULL || a->user_meta != NULL ||
+	    a->headers != NULL || a->tags != NULL;
+	return 0;
+}
+
 static void
 h_object_setattr(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "mode", "uid",
-	    "gid", "mtime_ms", "tags", NULL };
-	const char	*bucket, *key;
-	char		*tags = NULL;
-	int64_t		 mode = -1, uid = -1, gid = -1, mtime = -1, v;
-	enum ark_err	 rc;
+	    "gid", "mtime_ms", "content_type", "user_meta", "headers", "tags",
+	    "if_version", NULL };
+	struct meta_attrs	 a;
+	struct attr_texts	 t;
+	const char		*bucket, *key;
+	int64_t			 ifv, v;
+	int			 any;
+	enum ark_err		 rc;
 
+	memset(&t, 0, sizeof(t));
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
 	    META_BUCKET_MAX, &bucket) || g_str(r, r->j, "key", 1,
-	    META_OBJKEY_MAX, &key) ||
-	    g_int(r, r->j, "mode", 0, 0, UINT32_MAX, &mode) ||
-	    g_int(r, r->j, "uid", 0, 0, UINT32_MAX, &uid) ||
-	    g_int(r, r->j, "gid", 0, 0, UINT32_MAX, &gid) ||
-	    g_int(r, r->j, "mtime_ms", 0, 0, INT64_MAX, &mtime) ||
-	    g_objtext(r, r->j, "tags", &tags) ||
-	    need_bucket(r, bucket, 1))
+	    META_OBJKEY_MAX, &key) || g_attrs(r, &a, &t, &any) ||
+	    g_if_version(r, &ifv) || need_bucket(r, bucket, 1))
 		goto out;
-	if ((rc = meta_object_setattr(r->a->m, bucket, key, mode, uid, gid,
-	    mtime, tags == NULL ? NULL : strcmp(tags, "{}") == 0 ? "" : tags,
-	    &v)) != ARK_OK)
-		reply_rc(r, rc, "object");
+	if ((rc = meta_object_setattr(r->a->m, bucket, key, &a, ifv, &v)) !=
+	    ARK_OK)
+		reply_write_rc(r, rc, ifv, "object");
 	else
 		reply_json(r, 200, json_pack("{s:I}", "version",
 		    (json_int_t)v));
 out:
-	free(tags);
+	attr_texts_free(&t);
 }
 
 /* copy / rename of a key (prefix = 0) or of a prefix (prefix = 1) */
 static void
 move_common(struct rq *r, int prefix, int rename)
 {
-	static const char *const kallowed[] = { "src_bucket", "src_key",
+	static const char *const callowed[] = { "src_bucket", "src_key",
+	    "bucket", "key", "noreplace", "mode", "uid", "gid", "mtime_ms",
+	    "content_type", "user_meta", "headers", "tags", NULL };
+	static const char *const rallowed[] = { "src_bucket", "src_key",
 	    "bucket", "key", "noreplace", "exchange", NULL };
 	static const char *const pallowed[] = { "src_bucket", "src_prefix",
 	    "bucket", "prefix", "noreplace", NULL };
 	const char	*sb, *sk, *db, *dk;
 	bool		 noreplace = false, exchange = false;
 	unsigned	 flags = 0;
+	struct meta_attrs a;
+	struct attr_texts t;
+	int		 any = 0;
+
+	memset(&t, 0, sizeof(t));
 	uint64_t	 n = 0;
 	int64_t		 v = 0;
 	enum ark_err	 rc;
 
-	if (keys_ok(r, r->j, prefix ? pallowed : kallowed, "") ||
+	if (keys_ok(r, r->j, prefix ? pallowed : rename ? rallowed : callowed,
+	    "") ||
 	    g_str(r, r->j, "src_bucket", 1, META_BUCKET_MAX, &sb) ||
 	    g_str(r, r->j, prefix ? "src_prefix" : "src_key", 1,
 	    META_OBJKEY_MAX, &sk) ||
@@ -1369,15 +1418,17 @@ move_common(struct rq *r, int prefix, int rename)
 	    META_OBJKEY_MAX, &dk) ||
 	    g_bool(r, r->j, "noreplace", &noreplace) ||
 	    g_bool(r, r->j, "exchange", &exchange) ||
+	    (!prefix && !rename && g_attrs(r, &a, &t, &any)) ||
 	    need_bucket(r, sb, rename) || need_bucket(r, db, 1))
-		return;
+		goto out;
+
 	if (prefix && dk == NULL)
 		dk = "";
-	if (exchange && (!rename || noreplace)) {
+	if (exchange && noreplace) {
 		snprintf(r->je.msg, sizeof(r->je.msg), "field \"exchange\": "
-		    "only for rename, and not with noreplace");
+		    "not with noreplace");
 		bad_field(r, "exchange", ARK_EINVAL);
-		return;
+		goto out;
 	}
 	flags = (noreplace ? META_NOREPLACE : 0) |
 	    (exchange ? META_EXCHANGE : 0);
@@ -1388,7 +1439,7 @@ move_common(struct rq *r, int prefix, int rename)
 	else
 		rc = rename ? meta_object_rename(r->a->m, sb, sk, db, dk,
 		    flags) : meta_object_copy(r->a->m, sb, sk, db, dk, flags,
-		    &v);
+		    any ? &a : NULL, &v);
 	if (rc == ARK_EEXIST)
 		reply_err(r, 409, "exists", "destination exists (noreplace)",
 		    prefix ? "prefix" : "key");
@@ -1403,6 +1454,8 @@ move_common(struct rq *r, int prefix, int rename)
 		reply_json(r, 200, json_pack("{s:I}", "version", (json_int_t)v));
 	else
 		reply_ok(r);
+out:
+	attr_texts_free(&t);
 }
 
 static void h_object_copy(struct rq *r) { move_common(r, 0, 0); }

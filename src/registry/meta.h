@@ -215,22 +215,34 @@ enum ark_err	 meta_object_get(struct meta *m, const char *bucket,
 /* Deletes the key; its unreferenced fragments go to the GC queue. */
 enum ark_err	 meta_object_delete(struct meta *m, const char *bucket,
 		    const char *key, int64_t if_version);
-/* Updates POSIX attributes and tags only (a value of -1 or a NULL tags
- * keeps it, "" clears the tags; mode/uid/gid are stored as 32-bit);
- * the version is bumped. */
+/* Attribute changes without touching the fragments: a value of -1 or
+ * NULL leaves the field alone; "" clears a JSON field (user_meta,
+ * headers, tags) and sets an empty content type. Strings borrowed. */
+struct meta_attrs {
+	int64_t		 mode, uid, gid, mtime_ms;	/* 32-bit ids/mode */
+	const char	*ctype, *user_meta, *headers, *tags;
+};
+#define META_ATTRS_KEEP	{ -1, -1, -1, -1, NULL, NULL, NULL, NULL }
+
+/* chmod/chown/utimens/setxattr/PutObjectTagging: changes the given
+ * attributes under the precondition `if_version` and bumps the version
+ * (*version may be NULL). */
 enum ark_err	 meta_object_setattr(struct meta *m, const char *bucket,
-		    const char *key, int64_t mode, int64_t uid, int64_t gid,
-		    int64_t mtime_ms, const char *tags, int64_t *version);
+		    const char *key, const struct meta_attrs *a,
+		    int64_t if_version, int64_t *version);
 
 #define META_NOREPLACE	0x1		/* fail with ARK_EEXIST if dst exists */
 #define META_EXCHANGE	0x2		/* rename: swap src and dst (both must exist) */
 
-/* Copy: dst becomes a new version sharing src's fragments (no data moves);
- * a replaced dst version's fragments go to GC. Rename: the row moves, keeping
- * its version and fragments. One transaction each. */
+/* Copy: dst becomes a new version sharing src's fragments (no data moves),
+ * with the attributes of `replace` (may be NULL) applied over the source's
+ * (S3 CopyObject with MetadataDirective REPLACE, also onto itself); a
+ * replaced dst version's fragments go to GC. Rename: the row moves,
+ * keeping its version and fragments. One transaction each. */
 enum ark_err	 meta_object_copy(struct meta *m, const char *sbucket,
 		    const char *skey, const char *dbucket, const char *dkey,
-		    unsigned flags, int64_t *version);
+		    unsigned flags, const struct meta_attrs *replace,
+		    int64_t *version);
 enum ark_err	 meta_object_rename(struct meta *m, const char *sbucket,
 		    const char *skey, const char *dbucket, const char *dkey,
 		    unsigned flags);

@@ -23,6 +23,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1482,11 +1483,11 @@ out:
 }
 
 struct a_obj {
-	const char		*bucket, *key, *tags;
+	const char		*bucket, *key;
 	const struct meta_object *o;
+	const struct meta_attrs	*attrs;
 	int64_t			 if_version;
 	int64_t			*version;
-	int64_t			 mode, uid, gid, mtime;
 };
 
 static enum ark_err
@@ -1587,6 +1588,8 @@ do_object_setattr(struct mconn *c, void *arg)
 		return rc;
 	if ((rc = do_object_find(c, bid, a->key, &id, &have, &size)) != ARK_OK)
 		return rc;
+	if ((rc = check_version(ARK_OK, have, a->if_version)) != ARK_OK)
+		return rc;
 	if ((rc = do_next_version(c, &v)) != ARK_OK)
 		return rc;
 	st = stmt(c, "UPDATE objects SET version = ?2,"
@@ -1594,49 +1597,94 @@ do_object_setattr(struct mconn *c, void *arg)
 	    " uid = CASE WHEN ?4 < 0 THEN uid ELSE ?4 END,"
 	    " gid = CASE WHEN ?5 < 0 THEN gid ELSE ?5 END,"
 	    " mtime = CASE WHEN ?6 < 0 THEN mtime ELSE ?6 END,"
-	    " tags = CASE WHEN ?7 IS NULL THEN tags ELSE nullif(?7, '') END"
-	    " WHERE id = ?1");
+	    " tags = CASE WHEN ?7 IS NULL THEN tags ELSE nullif(?7, '') END,"
+	    " umeta = CASE WHEN ?8 IS NULL THEN umeta ELSE nullif(?8, '') END,"
+	    " headers = CASE WHEN ?9 IS NULL THEN headers"
+	    " ELSE nullif(?9, '') END,"
+	    " ctype = coalesce(?10, ctype) WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, v);
-	sqlite3_bind_int64(st, 3, a->mode);
-	sqlite3_bind_int64(st, 4, a->uid);
-	sqlite3_bind_int64(st, 5, a->gid);
-	sqlite3_bind_int64(st, 6, a->mtime);
-	bind_text(st, 7, a->tags);
+	sqlite3_bind_int64(st, 3, a->attrs->mode);
+	sqlite3_bind_int64(st, 4, a->attrs->uid);
+	sqlite3_bind_int64(st, 5, a->attrs->gid);
+	sqlite3_bind_int64(st, 6, a->attrs->mtime_ms);
+	bind_text(st, 7, a->attrs->tags);
+	bind_text(st, 8, a->attrs->user_meta);
+	bind_text(st, 9, a->attrs->headers);
+	bind_text(st, 10, a->attrs->ctype);
 	if ((rc = run(c, st)) == ARK_OK && a->version != NULL)
 		*a->version = v;
 	return rc;
 }
 
+static int
+attrs_ok(const struct meta_attrs *a)
+{
+	return a->mode <= UINT32_MAX && a->uid <= UINT32_MAX &&
+	    a->gid <= UINT32_MAX &&
+	    (a->ctype == NULL || strlen(a->ctype) <= META_CTYPE_MAX) &&
+	    (a->user_meta == NULL || strlen(a->user_meta) <= META_JSON_MAX) &&
+	    (a->headers == NULL || strlen(a->headers) <= META_JSON_MAX) &&
+	    (a->tags == NULL || strlen(a->tags) <= META_JSON_MAX);
+}
+
 enum ark_err
 meta_object_setattr(struct meta *m, const char *bucket, const char *key,
-    int64_t mode, int64_t uid, int64_t gid, int64_t mtime_ms,
-    const char *tags, int64_t *version)
+    const struct meta_attrs *attrs, int64_t if_version, int64_t *version)
 {
 	struct a_obj a;
 
+	if (attrs == NULL || !attrs_ok(attrs))
+		return ARK_EINVAL;
 	memset(&a, 0, sizeof(a));
-	a.tags = tags;
 	a.bucket = bucket;
 	a.key = key;
-	a.mode = mode;
-	a.uid = uid;
-	a.gid = gid;
-	a.mtime = mtime_ms;
+	a.attrs = attrs;
+	a.if_version = if_version;
 	a.version = version;
 	return meta_exec(m, do_object_setattr, &a);
 }
 
 struct a_move {
-	const char	*sbucket, *skey, *dbucket, *dkey;
-	unsigned	 flags;
-	int64_t		*version;
-	uint64_t	*count;
+	const char		*sbucket, *skey, *dbucket, *dkey;
+	unsigned		 flags;
+	int64_t			*version;
+	uint64_t		*count;
+	const struct meta_attrs	*replace;
 };
+
+/* Replaces a JSON text field by `v` (NULL: keep, "": clear). */
+static void
+set_text(char **field, const char *v)
+{
+	if (v == NULL)
+		return;
+	free(*field);
+	*field = *v != '\0' ? ark_xstrdup(v) : NULL;
+}
+
+static void
+apply_attrs(struct meta_object *o, const struct meta_attrs *a)
+{
+	if (a->mode >= 0)
+		o->mode = (uint32_t)a->mode;
+	if (a->uid >= 0)
+		o->uid = (uint32_t)a->uid;
+	if (a->gid >= 0)
+		o->gid = (uint32_t)a->gid;
+	if (a->mtime_ms >= 0)
+		o->mtime_ms = a->mtime_ms;
+	if (a->ctype != NULL)
+		snprintf(o->ctype, sizeof(o->ctype), "%s", a->ctype);
+	set_text(&o->user_meta, a->user_meta);
+	set_text(&o->headers, a->headers);
+	set_text(&o->tags, a->tags);
+}
 
 static enum ark_err
 do_copy_one(struct mconn *c, int64_t sbid, const char *skey, int64_t dbid,
-    const char *dkey, unsigned flags, int64_t *version)
+    const char *dkey, unsigned flags, const struct meta_attrs *replace,
+    int64_t *version)
 {
 	struct meta_object	o;
 	enum ark_err		rc;
@@ -1644,6 +1692,8 @@ do_copy_one(struct mconn *c, int64_t sbid, const char *skey, int64_t dbid,
 
 	if ((rc = do_object_load(c, sbid, skey, &o, &id)) != ARK_OK)
 		return rc;
+	if (replace != NULL)
+		apply_attrs(&o, replace);
 	rc = do_object_write(c, dbid, dkey, &o,
 	    (flags & META_NOREPLACE) ? META_ABSENT : META_ANY, 0, version);
 	meta_object_clear(&o);
@@ -1661,16 +1711,19 @@ do_object_copy(struct mconn *c, void *arg)
 	    (rc = do_bucket_id(c, a->dbucket, &dbid)) != ARK_OK)
 		return rc;
 	return do_copy_one(c, sbid, a->skey, dbid, a->dkey, a->flags,
-	    a->version);
+	    a->replace, a->version);
 }
 
 enum ark_err
 meta_object_copy(struct meta *m, const char *sbucket, const char *skey,
-    const char *dbucket, const char *dkey, unsigned flags, int64_t *version)
+    const char *dbucket, const char *dkey, unsigned flags,
+    const struct meta_attrs *replace, int64_t *version)
 {
-	struct a_move a = { sbucket, skey, dbucket, dkey, flags, version, NULL };
+	struct a_move a = { sbucket, skey, dbucket, dkey, flags, version, NULL,
+	    replace };
 
-	if (!key_ok(skey) || !key_ok(dkey) || (flags & META_EXCHANGE))
+	if (!key_ok(skey) || !key_ok(dkey) || (flags & META_EXCHANGE) ||
+	    (replace != NULL && !attrs_ok(replace)))
 		return ARK_EINVAL;
 	return meta_exec(m, do_object_copy, &a);
 }
@@ -1751,7 +1804,8 @@ enum ark_err
 meta_object_rename(struct meta *m, const char *sbucket, const char *skey,
     const char *dbucket, const char *dkey, unsigned flags)
 {
-	struct a_move a = { sbucket, skey, dbucket, dkey, flags, NULL, NULL };
+	struct a_move a = { sbucket, skey, dbucket, dkey, flags, NULL, NULL,
+	    NULL };
 
 	if (!key_ok(skey) || !key_ok(dkey) ||
 	    ((flags & META_EXCHANGE) && (flags & META_NOREPLACE)))
@@ -1838,7 +1892,7 @@ do_prefix_op(struct mconn *c, struct a_move *a, int rename)
 			    l.k[i].size, dbid, dkey, a->flags);
 		else
 			rc = do_copy_one(c, sbid, l.k[i].key, dbid, dkey,
-			    a->flags, NULL);
+			    a->flags, NULL, NULL);
 		free(dkey);
 		if (rc != ARK_OK)
 			goto out;
@@ -1867,7 +1921,7 @@ meta_prefix_copy(struct meta *m, const char *sbucket, const char *sprefix,
     uint64_t *count)
 {
 	struct a_move	a = { sbucket, sprefix, dbucket, dprefix, flags, NULL,
-	    count };
+	    count, NULL };
 	uint64_t	dummy;
 
 	if (!key_ok(sprefix) || dprefix == NULL ||
@@ -1884,7 +1938,7 @@ meta_prefix_rename(struct meta *m, const char *sbucket, const char *sprefix,
     uint64_t *count)
 {
 	struct a_move	a = { sbucket, sprefix, dbucket, dprefix, flags, NULL,
-	    count };
+	    count, NULL };
 	uint64_t	dummy;
 
 	if (!key_ok(sprefix) || dprefix == NULL ||

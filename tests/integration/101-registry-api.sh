@@ -93,6 +93,11 @@ api_ok /v1/list '{"bucket":"photos","prefix":"old/","delimiter":"/"}' | jget 'd[
 api_ok /v1/object/setattr '{"bucket":"photos","key":"top.txt","mode":33261,"uid":1000,"tags":{"team":"a"}}' >/dev/null
 api_ok /v1/object/get '{"bucket":"photos","key":"top.txt"}' | jget '(d["mode"], d["uid"], d["tags"])' |
 	grep -qx "(33261, 1000, {'team': 'a'})" || fail "setattr"
+api_ok /v1/object/copy '{"src_bucket":"photos","src_key":"top.txt","bucket":"photos","key":"top.txt","content_type":"text/x-new","user_meta":{}}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"top.txt"}' | jget '(d["content_type"], d["user_meta"], d["mode"], len(d["fragments"]))' |
+	grep -qx "('text/x-new', {}, 33261, 1)" || fail "copy onto itself with replaced metadata: $(cat "$T/out")"
+api /v1/object/rename '{"src_bucket":"photos","src_key":"top.txt","bucket":"photos","key":"t2","content_type":"x"}' | jget 'd["field"]' |
+	grep -qx content_type || fail "rename with attributes"
 api_ok /v1/object/put '{"bucket":"photos","key":"h.txt","size":0,"headers":{"Cache-Control":"no-cache"},"fragments":[]}' >/dev/null
 api_ok /v1/object/get '{"bucket":"photos","key":"h.txt"}' | jget 'd["headers"]["Cache-Control"]' |
 	grep -qx no-cache || fail "stored headers"

@@ -310,8 +310,18 @@ test_object_commit_replaces(void **state)
 	assert_int_equal(gc_count(f), 0);
 
 	/* setattr bumps the version, delete queues the rest */
-	assert_int_equal(meta_object_setattr(f->m, "b1", "k", 0100600, 5, -1,
-	    -1, "{\"t\":\"1\"}", &v1), ARK_OK);
+	{
+		struct meta_attrs a = META_ATTRS_KEEP;
+
+		a.mode = 0100600;
+		a.uid = 5;
+		a.tags = "{\"t\":\"1\"}";
+		a.user_meta = "{\"xattr\":\"v\"}";
+		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
+		    v2 + 1, NULL), ARK_EEXIST);
+		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
+		    v2, &v1), ARK_OK);
+	}
 	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
 	assert_int_equal(g.mode, 0100600);
 	assert_int_equal(g.uid, 5);
@@ -319,10 +329,19 @@ test_object_commit_replaces(void **state)
 	assert_int_equal(g.version, v1);
 	assert_string_equal(g.tags, "{\"t\":\"1\"}");
 	meta_object_clear(&g);
-	assert_int_equal(meta_object_setattr(f->m, "b1", "k", -1, -1, -1,
-	    -1, "", &v1), ARK_OK);
+	{
+		struct meta_attrs a = META_ATTRS_KEEP;
+
+		a.tags = "";
+		a.ctype = "image/png";
+		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
+		    META_ANY, &v1), ARK_OK);
+	}
 	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
 	assert_null(g.tags);
+	assert_string_equal(g.ctype, "image/png");
+	assert_string_equal(g.user_meta, "{\"xattr\":\"v\"}");
+	assert_int_equal(g.nfrags, 2);
 	assert_int_equal(g.mode, 0100600);
 	meta_object_clear(&g);
 	assert_int_equal(meta_object_delete(f->m, "b1", "k", v1 + 1),
@@ -386,7 +405,7 @@ test_gc_rules(void **state)
 	assert_int_equal(it[0].attempts, 1);
 	/* a copy shares fragments: deleting the source frees nothing */
 	assert_int_equal(meta_object_copy(f->m, "b1", "a", "b1", "a2", 0,
-	    NULL), ARK_OK);
+	    NULL, NULL), ARK_OK);
 	assert_int_equal(meta_object_delete(f->m, "b1", "a", META_ANY),
 	    ARK_OK);
 	assert_int_equal(gc_count(f), 1);
@@ -407,13 +426,21 @@ test_copy_rename(void **state)
 	put(f, "src", 0x300, 2);
 	put(f, "dst", 0x400, 1);
 	assert_int_equal(meta_object_copy(f->m, "b1", "src", "b1", "dst",
-	    META_NOREPLACE, NULL), ARK_EEXIST);
+	    META_NOREPLACE, NULL, NULL), ARK_EEXIST);
 	assert_int_equal(meta_object_copy(f->m, "b1", "nope", "b1", "x", 0,
-	    NULL), ARK_ENOENT);
-	assert_int_equal(meta_object_copy(f->m, "b1", "src", "b2", "c", 0,
-	    NULL), ARK_OK);
+	    NULL, NULL), ARK_ENOENT);
+	{
+		struct meta_attrs a = META_ATTRS_KEEP;
+
+		a.ctype = "application/x-copied";
+		a.headers = "{\"Expires\":\"never\"}";
+		assert_int_equal(meta_object_copy(f->m, "b1", "src", "b2", "c",
+		    0, &a, NULL), ARK_OK);
+	}
 	assert_int_equal(meta_object_get(f->m, "b2", "c", &g), ARK_OK);
 	assert_int_equal(g.nfrags, 2);
+	assert_string_equal(g.ctype, "application/x-copied");
+	assert_string_equal(g.headers, "{\"Expires\":\"never\"}");
 	assert_string_equal(g.frags[0].fid, "1,3000000beef");
 	meta_object_clear(&g);
 
