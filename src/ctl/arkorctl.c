@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "common/cfg.h"
 #include "common/daemon.h"
@@ -51,6 +53,7 @@ static const struct ark_cfg_opt options[] = {
 
 static struct ark_cfg	*cfg;
 static char		 authz[512];
+static const char	*user_id, *user_secret;	/* sign requests when set */
 
 static void
 usage_commands(void)
@@ -75,8 +78,7 @@ setup_auth(int need_service)
 	const char		*id = ark_cfg_str(cfg, "access-key");
 	const char		*sec = ark_cfg_str(cfg, "secret-key");
 	struct ark_secret	 s;
-	char			 tok[ARK_TOKEN_MAXLEN], *pair;
-	unsigned char		 b64[400];
+	char			 tok[ARK_TOKEN_MAXLEN];
 	enum ark_err		 rc;
 
 	if (id == NULL)
@@ -89,15 +91,9 @@ setup_auth(int need_service)
 			    "--secret-key\n");
 			return ARK_EINVAL;
 		}
-		pair = ark_xasprintf("%s:%s", id, sec);
-		if (strlen(pair) > 290) {
-			free(pair);
-			return ARK_EINVAL;
-		}
-		EVP_EncodeBlock(b64, (const unsigned char *)pair,
-		    (int)strlen(pair));
-		free(pair);
-		snprintf(authz, sizeof(authz), "Basic %s", b64);
+		/* Requests are signed (Arkor-HMAC): the secret stays here. */
+		user_id = id;
+		user_secret = sec;
 		return ARK_OK;
 	}
 	if ((rc = ark_secret_load(ark_cfg_str(cfg, "cluster-key"), &s)) !=
@@ -112,6 +108,34 @@ setup_auth(int need_service)
 	if (rc == ARK_OK)
 		snprintf(authz, sizeof(authz), "Arkor-Service %s", tok);
 	return rc;
+}
+
+/* Arkor-HMAC request signature over method, path, time and body hash
+ * (docs/specs/Internal.md), into authz. */
+static void
+sign(const char *route, const char *body, size_t len)
+{
+	unsigned char	 dig[SHA256_DIGEST_LENGTH], mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen = 0;
+	char		 hex[2 * SHA256_DIGEST_LENGTH + 1], b64[64], *msg;
+	long long	 ts = (long long)ark_now_s();
+	int		 n, i;
+
+	SHA256((const unsigned char *)body, len, dig);
+	ark_hex_encode(dig, sizeof(dig), hex);
+	msg = ark_xasprintf("arkor-req-v1\nPOST\n%s\n%lld\n%s", route, ts,
+	    hex);
+	HMAC(EVP_sha256(), user_secret, (int)strlen(user_secret),
+	    (const unsigned char *)msg, strlen(msg), mac, &maclen);
+	free(msg);
+	n = EVP_EncodeBlock((unsigned char *)b64, mac, (int)maclen);
+	for (i = 0; i < n; i++)
+		b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	b64[n] = '\0';
+	snprintf(authz, sizeof(authz), "Arkor-HMAC %s:%lld:%s", user_id, ts,
+	    b64);
 }
 
 /* POSTs `body` to `route`; on 200 *out gets the parsed answer. Prints
@@ -130,6 +154,8 @@ call(const char *route, json_t *body, json_t **out)
 
 	b = ark_json_dump(body, &blen);
 	json_decref(body);
+	if (user_id != NULL)
+		sign(route, b, blen);
 	url = ark_xasprintf("%s%s", ark_cfg_str(cfg, "registry"), route);
 	memset(&rq, 0, sizeof(rq));
 	h[0].name = "Authorization";
@@ -342,7 +368,7 @@ cmd_status(void)
 {
 	json_t	*st, *gr = NULL, *sv = NULL, *all;
 	char	 c[32], f[32], b[32];
-	int	 service = strncmp(authz, "Arkor-Service", 13) == 0;
+	int	 service = user_id == NULL;
 
 	if (call("/v1/stat", json_object(), &st) != 0)
 		return 1;

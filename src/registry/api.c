@@ -18,6 +18,8 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "common/buf.h"
 #include "common/json.h"
@@ -342,6 +344,72 @@ service_token_check(const struct api *a, const char *tok)
 	return rc;
 }
 
+#define REQ_SIG_SKEW	300	/* seconds a signed request stays valid */
+
+/*
+ * "Arkor-HMAC <key id>:<unix seconds>:<signature>" where signature is
+ * base64url (no padding) of HMAC-SHA256(secret, "arkor-req-v1\n" method
+ * "\n" path "\n" seconds "\n" hex(SHA-256(body))). The secret never
+ * travels; a captured request replays only within REQ_SIG_SKEW.
+ */
+static int
+auth_signed(struct rq *r, const char *v)
+{
+	const char	*c1, *c2;
+	char		 id[META_KEYID_MAX + 1], *msg, *end, bh[65];
+	char		 want[64];
+	unsigned char	 mac[EVP_MAX_MD_SIZE], dig[SHA256_DIGEST_LENGTH];
+	unsigned int	 maclen = 0;
+	long long	 ts;
+	size_t		 n;
+	enum ark_err	 rc;
+
+	if ((c1 = strchr(v, ':')) == NULL || (size_t)(c1 - v) > META_KEYID_MAX
+	    || (c2 = strchr(c1 + 1, ':')) == NULL)
+		goto bad;
+	memcpy(id, v, (size_t)(c1 - v));
+	id[c1 - v] = '\0';
+	ts = strtoll(c1 + 1, &end, 10);
+	if (end != c2 || c2 == c1 + 1)
+		goto bad;
+	if (ts < ark_now_s() - REQ_SIG_SKEW || ts > ark_now_s() + REQ_SIG_SKEW) {
+		reply_err(r, 401, "unauthorized", "signed request too old or "
+		    "from the future (check the clock)", NULL);
+		return -1;
+	}
+	if ((rc = meta_key_get(r->a->m, id, &r->key)) != ARK_OK) {
+		if (rc != ARK_ENOENT) {
+			reply_rc(r, rc, "access key");
+			return -1;
+		}
+		goto wrong;
+	}
+	SHA256((const unsigned char *)ark_buf_str(&r->body),
+	    ark_buf_len(&r->body), dig);
+	ark_hex_encode(dig, sizeof(dig), bh);
+	msg = ark_xasprintf("arkor-req-v1\n%s\n%s\n%lld\n%s",
+	    ark_http_req_method(r->req), ark_http_req_path(r->req), ts, bh);
+	HMAC(EVP_sha256(), r->key.secret, (int)strlen(r->key.secret),
+	    (const unsigned char *)msg, strlen(msg), mac, &maclen);
+	free(msg);
+	n = (size_t)EVP_EncodeBlock((unsigned char *)want, mac, (int)maclen);
+	for (size_t i = 0; i < n; i++)	/* base64url without padding */
+		want[i] = want[i] == '+' ? '-' : want[i] == '/' ? '_' : want[i];
+	while (n > 0 && want[n - 1] == '=')
+		n--;
+	if (strlen(c2 + 1) == n && CRYPTO_memcmp(c2 + 1, want, n) == 0)
+		return 0;
+wrong:
+	memset(&r->key, 0, sizeof(r->key));
+	reply_err(r, 401, "unauthorized", "unknown access key or bad "
+	    "signature", NULL);
+	return -1;
+bad:
+	reply_err(r, 401, "unauthorized", "malformed Arkor-HMAC "
+	    "authorization", NULL);
+	return -1;
+}
+
 static int
 auth(struct rq *r)
 {
@@ -370,6 +438,8 @@ auth(struct rq *r)
 		r->service = 1;
 		return 0;
 	}
+	if (strncmp(h, "Arkor-HMAC ", 11) == 0)
+		return auth_signed(r, h + 11);
 	if (strncmp(h, "Basic ", 6) == 0) {
 		h += 6;
 		len = strlen(h);

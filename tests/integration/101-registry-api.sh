@@ -152,7 +152,13 @@ jget '[b["name"] for b in d["buckets"]]' <"$T/out" | grep -qx "\['bobs'\]" || fa
 api_ok /v1/bucket/acl '{"bucket":"photos","acl":"public-read"}' >/dev/null
 [ "$(ucall "BOBKEY:bobsecret" /v1/object/get '{"bucket":"photos","key":"top.txt"}')" = 200 ] || fail "public-read"
 [ "$(ucall "BOBKEY:bobsecret" /v1/object/delete '{"bucket":"photos","key":"top.txt"}')" = 403 ] || fail "public-read write"
-ok "user auth: 401 wrong secret, 403 other bucket / service route / read-only key"
+[ "$(signed_call BOBKEY bobsecret /v1/bucket/list '{}')" = 200 ] || fail "signed request: $(cat "$T/out")"
+[ "$(signed_call BOBKEY wrongsecret /v1/bucket/list '{}')" = 401 ] || fail "signed with a wrong secret"
+[ "$(signed_call BOBKEY bobsecret /v1/bucket/list '{}' -1000)" = 401 ] || fail "stale signed request"
+auth=$(python3 -c 'import time; print("BOBKEY:%d:AAAA" % time.time())')
+c=$(curl -sS -o "$T/out" -w '%{http_code}' -X POST -H "Authorization: Arkor-HMAC $auth" --data-binary '{}' "$REG/v1/bucket/list")
+[ "$c" = 401 ] || fail "forged signature: $c"
+ok "user auth: 401 wrong secret, 403 other bucket / service route / read-only key; signed requests"
 
 # bad input
 code() { curl -sS -o "$T/out" -w '%{http_code}' "$@"; }

@@ -59,3 +59,20 @@ reg_stop() {
 	fi
 	[ $rc = 0 ] || fail "arkor-registryd exit status $rc after SIGTERM"
 }
+
+# signed_call KEYID SECRET PATH JSON [TS_OFFSET]: POST with Arkor-HMAC
+# request signing; body to $T/out, prints the status.
+signed_call() {
+	local auth
+	auth=$(python3 - "$1" "$2" "$3" "$4" "${5:-0}" <<'PY'
+import base64, hashlib, hmac, sys, time
+kid, sec, path, body, off = sys.argv[1:6]
+ts = str(int(time.time()) + int(off))
+msg = "arkor-req-v1\nPOST\n%s\n%s\n%s" % (path, ts, hashlib.sha256(body.encode()).hexdigest())
+sig = base64.urlsafe_b64encode(hmac.new(sec.encode(), msg.encode(), hashlib.sha256).digest()).decode().rstrip("=")
+print("%s:%s:%s" % (kid, ts, sig))
+PY
+)
+	curl -sS -o "$T/out" -w '%{http_code}' -X POST -H "Authorization: Arkor-HMAC $auth" \
+		--data-binary "$4" "$REG$3"
+}
