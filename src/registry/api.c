@@ -1528,10 +1528,29 @@ out:
 	attr_texts_free(&t);
 }
 
-static void h_object_copy(struct rq *r) { move_common(r, 0, 0); }
-static void h_object_rename(struct rq *r) { move_common(r, 0, 1); }
-static void h_prefix_copy(struct rq *r) { move_common(r, 1, 0); }
-static void h_prefix_rename(struct rq *r) { move_common(r, 1, 1); }
+static void
+h_object_copy(struct rq *r)
+{
+	move_common(r, 0, 0);
+}
+
+static void
+h_object_rename(struct rq *r)
+{
+	move_common(r, 0, 1);
+}
+
+static void
+h_prefix_copy(struct rq *r)
+{
+	move_common(r, 1, 0);
+}
+
+static void
+h_prefix_rename(struct rq *r)
+{
+	move_common(r, 1, 1);
+}
 
 struct list_ctx {
 	json_t	*keys, *prefixes;
