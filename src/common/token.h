@@ -28,6 +28,11 @@ enum ark_token_op {
 	ARK_TOKEN_ADMIN,
 };
 
+/* The FileID field of an admin token that a service (data server, object
+ * server, arkorctl) presents to the registry as
+ * "Authorization: Arkor-Service <token>" (docs/specs/Internal.md). */
+#define ARK_SERVICE_SUBJECT	"arkor-service"
+
 #define ARK_SECRET_MINLEN	32	/* bytes of key material */
 #define ARK_SECRET_MAXLEN	256
 #define ARK_TOKEN_MAXLEN	72	/* 20 digits + '.' + 43 + NUL, rounded */

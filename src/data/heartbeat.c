@@ -25,7 +25,7 @@
 #include "data/store.h"
 
 #define HB_MAGIC		0x48425421u
-#define HB_PATH			"/v1/servers/heartbeat"
+#define HB_PATH			"/v1/server/heartbeat"
 #define HB_TOKEN_TTL_S		300
 #define HB_TIMEOUT_MS		5000
 #define HB_REPLY_MAX		65536
@@ -50,16 +50,19 @@ heartbeat_body(const struct heartbeat_opts *o)
 	char *out;
 
 	store_stats(o->st, &s);
-	j = json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:s}",
+	/* docs/specs/Internal.md, server/heartbeat: group 0 asks for
+	 * placement; the figures the registry does not use go in "stats". */
+	j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:{s:I,s:I,s:I,s:I,s:I,s:s}}",
 	    "id", o->server_id, "url", o->url,
-	    "group", g >= 0 ? json_integer(g) : json_null(),
+	    "group", (json_int_t)(g > 0 ? g : 0),
 	    "free", (json_int_t)s.fs_free,
+	    "capacity", (json_int_t)(s.fs_free + s.disk_used),
+	    "readonly", s.readonly,
+	    "stats",
 	    "used", (json_int_t)s.disk_used,
 	    "chunks", (json_int_t)s.chunks,
 	    "needles", (json_int_t)s.needles,
-	    "live_bytes", (json_int_t)s.live_bytes,
 	    "dead_bytes", (json_int_t)s.dead_bytes,
-	    "readonly", s.readonly,
 	    "corrupt", (json_int_t)s.corrupt,
 	    "version", PACKAGE_VERSION);
 	if (j == NULL)
@@ -111,19 +114,20 @@ hb_beat(struct heartbeat *hb)
 	struct ark_http_fetch_resp rs;
 	struct ark_http_header hdr[2];
 	char tok[ARK_TOKEN_MAXLEN];
-	char *body;
+	char *body, *auth;
 	enum ark_err rc;
 	int ok = 0;
 
 	if ((body = heartbeat_body(&hb->o)) == NULL)
 		return;
-	if (ark_token_mint(hb->o.secret, ARK_TOKEN_ADMIN, DSRV_ADMIN_SCOPE,
+	if (ark_token_mint(hb->o.secret, ARK_TOKEN_ADMIN, ARK_SERVICE_SUBJECT,
 	    ark_now_s() + HB_TOKEN_TTL_S, tok, sizeof(tok)) != ARK_OK) {
 		free(body);
 		return;
 	}
-	hdr[0].name = "X-Arkor-Token";
-	hdr[0].value = tok;
+	auth = ark_xasprintf("Arkor-Service %s", tok);
+	hdr[0].name = "Authorization";
+	hdr[0].value = auth;
 	hdr[1].name = "Content-Type";
 	hdr[1].value = "application/json";
 	memset(&rq, 0, sizeof(rq));
@@ -137,6 +141,7 @@ hb_beat(struct heartbeat *hb)
 	rq.timeout_ms = HB_TIMEOUT_MS;
 	rc = ark_http_fetch(&rq, &rs);
 	free(body);
+	free(auth);
 	if (rc == ARK_OK) {
 		if (rs.status >= 200 && rs.status < 300) {
 			ok = 1;

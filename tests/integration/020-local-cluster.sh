@@ -51,6 +51,24 @@ for i in 1 2 3; do
 done
 ok "three data servers store and serve"
 
+if [ -x "$top_builddir/arkor-registryd" ]; then
+	# The data servers registered and were placed in one writable group
+	# of three; the first start created the admin's access key.
+	ctl() { "$top_builddir/arkorctl" -k "$T/run/cluster.key" \
+		-r "http://127.0.0.1:$base" --json "$@"; }
+	for _ in $(seq 100); do
+		ctl group list >"$T/groups.json" 2>/dev/null &&
+		    jq -e '.groups | length == 1 and .[0].writable and
+			(.[0].servers | length == 3)' "$T/groups.json" >/dev/null && break
+		sleep 0.2
+	done
+	jq -e '.groups | length == 1 and .[0].writable and (.[0].servers | length == 3)' \
+		"$T/groups.json" >/dev/null || fail "no writable group of 3: $(cat "$T/groups.json")"
+	grep -q '^access key id: *AK' "$T/run/admin.credentials" || fail "no admin credentials"
+	grep -q 'arkor-cluster: admin  secret access key' "$T/cluster.out" || fail "credentials not printed"
+	ok "registry: one writable group of three, admin key created"
+fi
+
 kill -INT -- -$cpid		# Ctrl-C: the whole process group
 rc=0; wait $cpid || rc=$?
 [ $rc -eq 0 ] || fail "arkor-cluster exit status $rc after SIGINT"

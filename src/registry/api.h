@@ -1,0 +1,54 @@
+/*
+ * api.h - the registry's HTTP/JSON API (docs/specs/Internal.md): routing,
+ * authentication (cluster-secret service tokens; access keys for users),
+ * strict body validation, and the handlers over the store, the cluster
+ * state and the GC.
+ *
+ * Threads: api_handler runs on the HTTP worker threads. Reads run there;
+ * routes that write (and so wait for their group commit) run on a pool of
+ * `pool_threads` threads, and their answers are posted back to the loop
+ * of the request (libevent must be thread-safe: evthread_use_pthreads()
+ * before the server starts). So a few loop threads serve many concurrent
+ * commits, which share one transaction. The struct api is read-only once
+ * serving starts; api_start/api_stop from the main thread.
+ */
+#ifndef ARKOR_REGISTRY_API_H
+#define ARKOR_REGISTRY_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/http_server.h"
+#include "common/token.h"
+#include "registry/cluster.h"
+#include "registry/gc.h"
+#include "registry/meta.h"
+
+/* The `fid` a service token is minted for: ark_token_mint(secret,
+ * ARK_TOKEN_ADMIN, API_SERVICE_SUBJECT, expiry). */
+#define API_SERVICE_SUBJECT	ARK_SERVICE_SUBJECT
+
+struct api {
+	struct meta		*m;		/* borrowed, all of them */
+	struct cluster		*c;
+	struct gc		*gc;
+	const struct ark_secret	*secret;
+	int64_t			 token_ttl_s;	/* data-server tokens */
+	size_t			 max_body;	/* request bodies */
+	unsigned		 pool_threads;	/* 0: 64 */
+};
+
+struct event_base;
+
+/* Starts / joins the pool (api_stop after the HTTP server stopped). */
+enum ark_err	 api_start(struct api *a);
+void		 api_stop(struct api *a);
+/* The server's thread_fini: delivers answers still on the pool for
+ * requests that were aborted at shutdown, so nothing leaks. */
+void		 api_thread_fini(struct event_base *base, unsigned idx,
+		    void *arg);
+
+/* The ark_http_handler_cb; `arg` is the struct api. */
+void		 api_handler(struct ark_http_req *req, void *arg);
+
+#endif /* ARKOR_REGISTRY_API_H */

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# 101-registry-api: arkor-registryd with curl: data servers (plain curl
+# heartbeats) placed into groups, writable groups and FileID assignment,
+# users/keys/buckets, object commit/get/list/copy/rename/prefix rename,
+# multipart, LFS objects and locks, user auth with access keys, and bad
+# input -> 400 naming the field, 401/403/404/405/409/413.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/registry-lib.sh"
+ark_timeout 90
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
+
+reg_start --replicas 3 --heartbeat-timeout 10m
+[ "$(stat -c %a "$T/reg/cluster.key")" = 600 ] || fail "cluster key mode"
+ok "started, cluster key created 0600"
+
+hb() {	# hb ID FREE [GROUP] [READONLY]
+	local g=${3:+,\"group\":$3} ro=${4:+,\"readonly\":$4}
+	api_ok /v1/server/heartbeat "{\"id\":\"$1\",\"url\":\"http://127.0.0.1:9/$1\",\"free\":$2$g$ro}"
+}
+for i in 1 2; do hb ds$i 1000000000 >/dev/null; done
+api /v1/assign '{}' >/dev/null
+[ "$(cat "$T/code")" = 503 ] || fail "assign with 2 of 3 replicas: $(cat "$T/code")"
+hb ds3 2000000000 | jget 'd["group"]' | grep -qx 1 || fail "ds3 not in group 1"
+hb ds4 500 | jget 'd["group"]' | grep -qx 2 || fail "ds4 not placed in group 2"
+api_ok /v1/group/list '{}' | jget '[(g["id"], g["writable"], len(g["servers"])) for g in d["groups"]]' |
+	grep -qx "\[(1, True, 3), (2, False, 1)\]" || fail "groups: $(cat "$T/out")"
+out=$(api_ok /v1/assign '{"count":3,"size":4096}')
+echo "$out" | jget 'len(d["assignments"]) == 3 and all(a["group"] == 1 and len(a["urls"]) == 3 and a["token"] for a in d["assignments"])' |
+	grep -qx True || fail "assign: $out"
+fids=$(echo "$out" | jget '" ".join(a["fid"] for a in d["assignments"])')
+[ "$(echo "$fids" | tr ' ' '\n' | sort -u | wc -l)" = 3 ] || fail "duplicate fids: $fids"
+hb ds2 1000000000 "" true >/dev/null
+api /v1/assign '{}' >/dev/null
+[ "$(cat "$T/code")" = 503 ] || fail "assign with a read-only replica"
+hb ds2 1000000000 "" false >/dev/null
+api /v1/server/heartbeat '{"id":"ds2","url":"http://127.0.0.1:9/ds2","free":1,"group":2}' >/dev/null
+[ "$(cat "$T/code")" = 409 ] || fail "group change: $(cat "$T/code")"
+curl -sS -H "Authorization: Arkor-Service $SVC_TOKEN" "$REG/v1/server/list" |
+	jget 'sorted(s["id"] for s in d["servers"] if s["state"] == "up")' |
+	grep -qx "\['ds1', 'ds2', 'ds3', 'ds4'\]" || fail "server list"
+api_ok /v1/server/heartbeat '{"id":"ds1","url":"http://127.0.0.1:9/ds1","free":1000000000,"stats":{"chunks":3}}' >/dev/null
+curl -sS -H "Authorization: Arkor-Service $SVC_TOKEN" "$REG/v1/server/list" |
+	jget '[s.get("stats") for s in d["servers"] if s["id"] == "ds1"]' | grep -qx "\[{'chunks': 3}\]" ||
+	fail "heartbeat stats"
+ok "placement, writable groups, assign, heartbeat stats"
+
+api_ok /v1/user/create '{"name":"alice"}' >/dev/null
+api_ok /v1/user/create '{"name":"bob"}' >/dev/null
+akey=$(api_ok /v1/key/create '{"user":"alice"}')
+AK=$(echo "$akey" | jget 'd["key_id"]'); AS=$(echo "$akey" | jget 'd["secret"]')
+api_ok /v1/key/create '{"user":"bob","key_id":"BOBKEY","secret":"bobsecret"}' >/dev/null
+api_ok /v1/key/create '{"user":"bob","key_id":"BOBRO","secret":"bobsecret","readonly":true}' >/dev/null
+api_ok /v1/key/get "{\"key_id\":\"$AK\"}" | jget 'd["secret"]' | grep -qx -- "$AS" || fail "key get"
+api_ok /v1/bucket/create '{"bucket":"photos","owner":"alice"}' >/dev/null
+api /v1/bucket/create '{"bucket":"photos","owner":"bob"}' >/dev/null
+[ "$(cat "$T/code")" = 409 ] || fail "duplicate bucket"
+api /v1/bucket/create '{"bucket":"Bad_Name","owner":"bob"}' | jget 'd["field"]' | grep -qx bucket ||
+	fail "bucket name rules"
+ok "users, keys, buckets"
+
+F1=$(echo "$fids" | cut -d' ' -f1); F2=$(echo "$fids" | cut -d' ' -f2); F3=$(echo "$fids" | cut -d' ' -f3)
+put() {	# put KEY FID SIZE
+	api_ok /v1/object/put "{\"bucket\":\"photos\",\"key\":\"$1\",\"size\":$3,\"etag\":\"e\",\"content_type\":\"image/jpeg\",\"user_meta\":{\"k\":\"v\"},\"mode\":33188,\"fragments\":[{\"fid\":\"$2\",\"offset\":0,\"length\":$3,\"crc32c\":1}]}"
+}
+v1=$(put 2024/a.jpg "$F1" 10 | jget 'd["version"]')
+put 2024/b.jpg "$F2" 20 >/dev/null
+put 2025/c.jpg "$F3" 30 >/dev/null
+put top.txt "$F3" 5 >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"2024/a.jpg","tokens":true}' |
+	jget 'd["version"] == '"$v1"' and d["user_meta"] == {"k":"v"} and d["fragments"][0]["fid"] == "'"$F1"'" and len(d["fragments"][0]["urls"]) == 3 and "token" in d["fragments"][0]' |
+	grep -qx True || fail "object get: $(cat "$T/out")"
+api_ok /v1/list '{"bucket":"photos","delimiter":"/"}' |
+	jget 'd["prefixes"] == ["2024/","2025/"] and [k["key"] for k in d["keys"]] == ["top.txt"]' |
+	grep -qx True || fail "list: $(cat "$T/out")"
+p1=$(api_ok /v1/list '{"bucket":"photos","max_keys":2}')
+echo "$p1" | jget 'd["truncated"]' | grep -qx True || fail "truncated"
+tok=$(echo "$p1" | jget 'd["next_token"]')
+api_ok /v1/list "{\"bucket\":\"photos\",\"max_keys\":2,\"token\":\"$tok\"}" |
+	jget '[k["key"] for k in d["keys"]] == ["2025/c.jpg","top.txt"] and not d["truncated"]' |
+	grep -qx True || fail "page 2: $(cat "$T/out")"
+api /v1/object/put "{\"bucket\":\"photos\",\"key\":\"2024/a.jpg\",\"size\":1,\"if_version\":$((v1 + 100)),\"fragments\":[]}" >/dev/null
+[ "$(cat "$T/code")" = 412 ] || fail "if_version: $(cat "$T/code")"
+api_ok /v1/object/copy '{"src_bucket":"photos","src_key":"2024/a.jpg","bucket":"photos","key":"copy.jpg"}' >/dev/null
+api /v1/object/copy '{"src_bucket":"photos","src_key":"2024/a.jpg","bucket":"photos","key":"copy.jpg","noreplace":true}' >/dev/null
+[ "$(cat "$T/code")" = 409 ] || fail "copy noreplace"
+api_ok /v1/object/rename '{"src_bucket":"photos","src_key":"copy.jpg","bucket":"photos","key":"moved.jpg"}' >/dev/null
+api /v1/object/get '{"bucket":"photos","key":"copy.jpg"}' >/dev/null
+[ "$(cat "$T/code")" = 404 ] || fail "renamed source still there"
+api_ok /v1/prefix/rename '{"src_bucket":"photos","src_prefix":"2024/","bucket":"photos","prefix":"old/2024/"}' |
+	jget 'd["count"]' | grep -qx 2 || fail "prefix rename"
+api_ok /v1/list '{"bucket":"photos","prefix":"old/","delimiter":"/"}' | jget 'd["prefixes"]' |
+	grep -qx "\['old/2024/'\]" || fail "after prefix rename"
+api_ok /v1/object/setattr '{"bucket":"photos","key":"top.txt","mode":33261,"uid":1000,"tags":{"team":"a"}}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"top.txt"}' | jget '(d["mode"], d["uid"], d["tags"])' |
+	grep -qx "(33261, 1000, {'team': 'a'})" || fail "setattr"
+api_ok /v1/object/copy '{"src_bucket":"photos","src_key":"top.txt","bucket":"photos","key":"top.txt","content_type":"text/x-new","user_meta":{}}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"top.txt"}' | jget '(d["content_type"], d["user_meta"], d["mode"], len(d["fragments"]))' |
+	grep -qx "('text/x-new', {}, 33261, 1)" || fail "copy onto itself with replaced metadata: $(cat "$T/out")"
+api /v1/object/rename '{"src_bucket":"photos","src_key":"top.txt","bucket":"photos","key":"t2","content_type":"x"}' | jget 'd["field"]' |
+	grep -qx content_type || fail "rename with attributes"
+api_ok /v1/object/put '{"bucket":"photos","key":"h.txt","size":0,"headers":{"Cache-Control":"no-cache"},"fragments":[]}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"h.txt"}' | jget 'd["headers"]["Cache-Control"]' |
+	grep -qx no-cache || fail "stored headers"
+api_ok /v1/object/delete '{"bucket":"photos","key":"moved.jpg"}' >/dev/null
+ok "objects: commit, get, list pages, if_version, copy, rename, prefix rename, setattr, delete"
+
+up=$(api_ok /v1/multipart/create '{"bucket":"photos","key":"big.bin","content_type":"application/x-big"}' | jget 'd["upload_id"]')
+for n in 1 2; do
+	f=$(api_ok /v1/assign '{}' | jget 'd["assignments"][0]["fid"]')
+	api_ok /v1/multipart/part "{\"upload_id\":\"$up\",\"number\":$n,\"size\":100,\"etag\":\"p$n\",\"fragments\":[{\"fid\":\"$f\",\"offset\":0,\"length\":100,\"crc32c\":$n}]}" >/dev/null
+done
+api_ok /v1/multipart/parts "{\"upload_id\":\"$up\"}" | jget '[p["number"] for p in d["parts"]]' |
+	grep -qx "\[1, 2\]" || fail "parts"
+api /v1/multipart/complete "{\"upload_id\":\"$up\",\"etag\":\"x-2\",\"parts\":[{\"number\":2},{\"number\":1}]}" >/dev/null
+[ "$(cat "$T/code")" = 400 ] || fail "parts out of order accepted"
+api_ok /v1/multipart/complete "{\"upload_id\":\"$up\",\"etag\":\"x-2\",\"parts\":[{\"number\":1,\"etag\":\"p1\"},{\"number\":2}]}" >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"big.bin"}' |
+	jget '(d["size"], [f["offset"] for f in d["fragments"]], d["content_type"], [(p["number"], p["size"], p["etag"]) for p in d["parts"]])' |
+	grep -qx "(200, \[0, 100\], 'application/x-big', \[(1, 100, 'p1'), (2, 100, 'p2')\])" || fail "completed object: $(cat "$T/out")"
+for k in m1 m2 m3; do api_ok /v1/multipart/create "{\"bucket\":\"photos\",\"key\":\"$k\"}" >/dev/null; done
+api_ok /v1/multipart/list '{"bucket":"photos","max_uploads":2}' | jget '([u["key"] for u in d["uploads"]], d["truncated"])' |
+	grep -qx "(\['m1', 'm2'\], True)" || fail "uploads page 1: $(cat "$T/out")"
+api_ok /v1/multipart/list '{"bucket":"photos","key_marker":"m2"}' | jget '([u["key"] for u in d["uploads"]], d["truncated"])' |
+	grep -qx "(\['m3'\], False)" || fail "uploads after marker: $(cat "$T/out")"
+ok "multipart"
+
+api_ok /v1/lfs/put "{\"namespace\":\"org/repo\",\"oid\":\"$(printf %064d 7)\",\"size\":10,\"fragments\":[{\"fid\":\"$F1\",\"offset\":0,\"length\":10,\"crc32c\":1}]}" >/dev/null
+api_ok /v1/lfs/get "{\"namespace\":\"org/repo\",\"oid\":\"$(printf %064d 7)\"}" | jget 'd["size"]' | grep -qx 10 || fail "lfs get"
+lk=$(api_ok /v1/lock/create '{"namespace":"org/repo","path":"a.psd","owner":"alice"}' | jget 'd["lock"]["id"]')
+api /v1/lock/create '{"namespace":"org/repo","path":"a.psd","owner":"bob"}' | jget 'd["lock"]["owner"]' | grep -qx alice ||
+	fail "lock conflict"
+[ "$(cat "$T/code")" = 409 ] || fail "lock conflict status"
+api /v1/lock/delete "{\"namespace\":\"org/repo\",\"id\":\"$lk\",\"owner\":\"bob\"}" >/dev/null
+[ "$(cat "$T/code")" = 403 ] || fail "unlock by another"
+api_ok /v1/lock/delete "{\"namespace\":\"org/repo\",\"id\":\"$lk\",\"owner\":\"bob\",\"force\":true}" >/dev/null
+ok "LFS objects and locks"
+
+# users with access keys (HTTP Basic): their own buckets only
+ucall() {	# ucall ID:SECRET PATH JSON -> status
+	curl -sS -o "$T/out" -w '%{http_code}' -u "$1" -X POST --data-binary "$3" "$REG$2"
+}
+[ "$(ucall "$AK:$AS" /v1/object/get '{"bucket":"photos","key":"top.txt"}')" = 200 ] || fail "owner read"
+[ "$(ucall "BOBKEY:bobsecret" /v1/object/get '{"bucket":"photos","key":"top.txt"}')" = 403 ] || fail "other user read"
+[ "$(ucall "BOBKEY:wrong" /v1/list '{"bucket":"photos"}')" = 401 ] || fail "wrong secret"
+[ "$(ucall "BOBKEY:bobsecret" /v1/bucket/create '{"bucket":"bobs"}')" = 200 ] || fail "user bucket create"
+[ "$(ucall "BOBKEY:bobsecret" /v1/bucket/list '{}')" = 200 ] || fail "user bucket list"
+jget '[b["name"] for b in d["buckets"]]' <"$T/out" | grep -qx "\['bobs'\]" || fail "bucket list scoped"
+[ "$(ucall "BOBKEY:bobsecret" /v1/assign '{}')" = 200 ] || fail "user assign"
+[ "$(ucall "BOBRO:bobsecret" /v1/assign '{}')" = 403 ] || fail "read-only key assign"
+[ "$(ucall "BOBKEY:bobsecret" /v1/server/list '{}')" = 403 ] || fail "user on a service route"
+[ "$(ucall "BOBKEY:bobsecret" /v1/user/create '{"name":"eve"}')" = 403 ] || fail "non-admin user create"
+api_ok /v1/bucket/acl '{"bucket":"photos","acl":"public-read"}' >/dev/null
+[ "$(ucall "BOBKEY:bobsecret" /v1/object/get '{"bucket":"photos","key":"top.txt"}')" = 200 ] || fail "public-read"
+[ "$(ucall "BOBKEY:bobsecret" /v1/object/delete '{"bucket":"photos","key":"top.txt"}')" = 403 ] || fail "public-read write"
+[ "$(signed_call BOBKEY bobsecret /v1/bucket/list '{}')" = 200 ] || fail "signed request: $(cat "$T/out")"
+[ "$(signed_call BOBKEY wrongsecret /v1/bucket/list '{}')" = 401 ] || fail "signed with a wrong secret"
+[ "$(signed_call BOBKEY bobsecret /v1/bucket/list '{}' -1000)" = 401 ] || fail "stale signed request"
+auth=$(python3 -c 'import time; print("BOBKEY:%d:AAAA" % time.time())')
+c=$(curl -sS -o "$T/out" -w '%{http_code}' -X POST -H "Authorization: Arkor-HMAC $auth" --data-binary '{}' "$REG/v1/bucket/list")
+[ "$c" = 401 ] || fail "forged signature: $c"
+ok "user auth: 401 wrong secret, 403 other bucket / service route / read-only key; signed requests"
+
+# bad input
+code() { curl -sS -o "$T/out" -w '%{http_code}' "$@"; }
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary '{"bucket":"photos","key":"k","size":-1,"fragments":[]}' "$REG/v1/object/put")
+[ "$c" = 400 ] && jget 'd["field"]' <"$T/out" | grep -qx size || fail "negative size: $c $(cat "$T/out")"
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary '{"bucket":"photos","key":"k","size":1,"fragments":[{"fid":"1,100000001","offset":0,"length":1,"crc32c":1,"x":2}]}' "$REG/v1/object/put")
+[ "$c" = 400 ] && jget 'd["field"]' <"$T/out" | grep -qx 'fragments\[0\].x' || fail "unknown nested field: $c $(cat "$T/out")"
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary '{"bucket":"photos","key":"k","size":1,"fragments":[{"fid":"1,100000001","offset":0,"length":2,"crc32c":1}]}' "$REG/v1/object/put")
+[ "$c" = 400 ] && jget 'd["field"]' <"$T/out" | grep -qx 'fragments\[0\].length' || fail "fragment past size: $c"
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary '{"bucket":"photos"}' "$REG/v1/object/get")
+[ "$c" = 400 ] && jget 'd["error"], d["field"]' <"$T/out" | grep -qx 'missing_field key' || fail "missing key: $c $(cat "$T/out")"
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary '[1]' "$REG/v1/list")
+[ "$c" = 400 ] || fail "array body: $c"
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary '{"bucket":"photos","bucket":"x"}' "$REG/v1/list")
+[ "$c" = 400 ] || fail "duplicate key: $c"
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary "{\"bucket\":\"photos\",\"key\":\"$(head -c 1100 /dev/zero | tr '\0' a)\"}" "$REG/v1/object/get")
+[ "$c" = 400 ] && jget 'd["field"]' <"$T/out" | grep -qx key || fail "oversize key: $c"
+head -c 17000000 /dev/zero | tr '\0' ' ' >"$T/big"
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary @"$T/big" "$REG/v1/list")
+[ "$c" = 413 ] || fail "oversize body: $c"
+c=$(code -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" --data-binary '{"bucket":"nope"}' "$REG/v1/list")
+[ "$c" = 404 ] || fail "unknown bucket: $c"
+c=$(code -X DELETE -H "Authorization: Arkor-Service $SVC_TOKEN" "$REG/v1/list")
+[ "$c" = 405 ] || fail "DELETE: $c"
+c=$(code -X POST --data-binary '{}' "$REG/v1/stat")
+[ "$c" = 401 ] || fail "no auth: $c"
+expired=$(svc_token "$T/reg/cluster.key" admin arkor-service -10)
+c=$(code -H "Authorization: Arkor-Service $expired" "$REG/v1/stat")
+[ "$c" = 401 ] && grep -q expired "$T/out" || fail "expired token: $c"
+wrongop=$(svc_token "$T/reg/cluster.key" read)
+c=$(code -H "Authorization: Arkor-Service $wrongop" "$REG/v1/stat")
+[ "$c" = 401 ] || fail "read token as service token: $c"
+ok "bad input: 400 naming the field, 404, 405, 413, 401"
+
+reg_stop
+ok "clean stop"
