@@ -8,7 +8,7 @@ reg_start() {
 	ark_start registryd "$top_builddir/arkor-registryd" \
 		--listen 127.0.0.1:0 --port-file "$T/reg.port" \
 		--data-dir "$T/reg" --threads 2 --write-threads 16 --replicas 1 \
-		--heartbeat-timeout 5s --gc-interval 200ms "$@"
+		--heartbeat-timeout 10m --gc-interval 200ms "$@"
 	ark_wait_file "$T/reg.port"
 	REG="http://127.0.0.1:$(cat "$T/reg.port")"
 	SVC_TOKEN=$(svc_token "$T/reg/cluster.key")
