@@ -53,6 +53,7 @@
 #include "object/s3_req.h"
 #include "object/s3_sigv4.h"
 #include "object/s3_view.h"
+#include "object/s3_xml.h"
 #include "object/s3_xmlw.h"
 
 #define OD_KEY_CACHE		128	/* access keys remembered */
@@ -273,6 +274,12 @@ struct oreq {
 	int			 gwhole;
 	struct ark_http_creq	*gcreq;
 	int			 gwait_drain;
+
+	/* DeleteObjects */
+	struct ark_buf		 body;
+	struct s3_xml_delete	 dl;
+	size_t			 di;
+	int			*dres;		/* per key: 0 deleted, else code */
 };
 
 static void	od_put_pump(struct oreq *o);
@@ -310,6 +317,9 @@ oreq_unref(struct oreq *o)
 	json_decref(o->meta);
 	json_decref(o->obj);
 	free(o->ctype);
+	ark_buf_free(&o->body);
+	s3_xml_delete_free(&o->dl);
+	free(o->dres);
 	s3_sigv4_wipe(&o->a);
 	OPENSSL_cleanse(&o->key, sizeof(o->key));
 	free(o);
@@ -1580,6 +1590,140 @@ get_done(struct oreq *o, int status, json_t *j)
 	od_get_next(o);
 }
 
+/* ---- DeleteObjects ------------------------------------------------------------ */
+
+static void	delm_next(struct oreq *o);
+
+static void
+delm_done(struct oreq *o, int status, json_t *j)
+{
+	if (status == 200 || (status == 404 &&
+	    strncmp(jstr(j, "message"), "bucket", 6) != 0))
+		o->dres[o->di] = 0;
+	else if (status == 404)
+		o->dres[o->di] = S3_ERR_NO_SUCH_BUCKET;
+	else if (status == 401 || status == 403)
+		o->dres[o->di] = S3_ERR_ACCESS_DENIED;
+	else
+		o->dres[o->di] = S3_ERR_INTERNAL;
+	o->di++;
+	delm_next(o);
+}
+
+static void
+delm_next(struct oreq *o)
+{
+	struct ark_buf out;
+	struct s3_xmlw w;
+	size_t i;
+
+	if (o->di < o->dl.nobjs) {
+		reg_call(o, "object/delete", json_pack("{s:s, s:s}", "bucket",
+		    o->r.bucket, "key", o->dl.objs[o->di].key), 0, delm_done);
+		return;
+	}
+	ark_buf_init(&out, 16u << 20);
+	s3_xmlw_init(&w, &out);
+	s3_xmlw_start_ns(&w, "DeleteResult");
+	for (i = 0; i < o->dl.nobjs; i++) {
+		const char *k = o->dl.objs[i].key;
+
+		if (o->dres[i] == 0) {
+			if (o->dl.quiet)
+				continue;
+			s3_xmlw_start(&w, "Deleted");
+			s3_xmlw_elem(&w, "Key", k);
+			s3_xmlw_end(&w);
+			continue;
+		}
+		s3_xmlw_start(&w, "Error");
+		s3_xmlw_elem(&w, "Key", k);
+		s3_xmlw_elem(&w, "Code", s3_code_name(o->dres[i]));
+		s3_xmlw_elem(&w, "Message", s3_code_message(o->dres[i]));
+		s3_xmlw_end(&w);
+	}
+	s3_xmlw_end(&w);
+	if (s3_xmlw_finish(&w) != ARK_OK)
+		od_error(o, S3_ERR_INTERNAL, NULL);
+	else
+		od_xml_reply(o, 200, &out);
+	ark_buf_free(&out);
+}
+
+static void
+delm_body(struct ark_http_req *req, const void *d, size_t len, void *arg)
+{
+	struct oreq *o = arg;
+
+	(void)req;
+	if (o->err == S3_OK && (ark_buf_append(&o->body, d, len) != ARK_OK ||
+	    s3_cksum_update(o->ck, d, len) != ARK_OK))
+		put_fail(o, S3_ERR_MALFORMED_XML, "body too large");
+}
+
+static void
+delm_end(struct ark_http_req *req, void *arg)
+{
+	struct oreq *o = arg;
+	enum s3_code sc = S3_OK;
+	unsigned char sha[32];
+
+	(void)req;
+	if (o->err != S3_OK)
+		return;
+	if (s3_cksum_final(o->ck) != ARK_OK)
+		sc = S3_ERR_INTERNAL;
+	if (sc == S3_OK)
+		sc = s3_cksum_verify(&o->ckr, o->ck);
+	if (sc == S3_OK && o->a.payload == S3_PAYLOAD_SHA256) {
+		if (s3_cksum_raw(o->ck, S3_CKSUM_SHA256, sha) != 32)
+			sc = S3_ERR_INTERNAL;
+		else
+			sc = s3_sigv4_check_payload(&o->a, sha);
+	}
+	if (sc == S3_OK)
+		sc = s3_xml_parse_delete(ark_buf_str(&o->body),
+		    ark_buf_len(&o->body), &o->dl);
+	if (sc != S3_OK) {
+		put_fail(o, sc, NULL);
+		return;
+	}
+	o->dres = ark_xcalloc(o->dl.nobjs + 1, sizeof(*o->dres));
+	o->di = 0;
+	delm_next(o);
+}
+
+/* DeleteObjects: the XML body (Content-MD5 or x-amz-checksum-* verified
+ * when sent), then one object/delete per key, in order. */
+static void
+od_delete_multi(struct oreq *o)
+{
+	enum s3_code sc;
+	unsigned mask;
+
+	if (o->a.payload != S3_PAYLOAD_SHA256 &&
+	    o->a.payload != S3_PAYLOAD_UNSIGNED &&
+	    o->a.payload != S3_PAYLOAD_NONE) {
+		od_error(o, S3_ERR_NOT_IMPLEMENTED, "aws-chunked DeleteObjects");
+		return;
+	}
+	if ((sc = s3_cksum_parse_request(&o->v, &o->ckr)) != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
+	mask = s3_cksum_req_mask(&o->ckr) | S3_CKSUM_BIT(S3_CKSUM_SHA256);
+	if (s3_cksum_new(mask, &o->ck) != ARK_OK) {
+		od_error(o, S3_ERR_INTERNAL, NULL);
+		return;
+	}
+	if (ark_http_req_set_max_body(o->req, S3_XML_MAX_DELETE) != ARK_OK) {
+		od_error(o, S3_ERR_MALFORMED_XML, "body too large");
+		return;
+	}
+	ark_buf_init(&o->body, S3_XML_MAX_DELETE);
+	ark_http_req_on_body(o->req, delm_body, delm_end, o);
+}
+
 /* ---- dispatch -------------------------------------------------------------------- */
 
 static void
@@ -1608,6 +1752,9 @@ od_dispatch(struct oreq *o)
 		reg_call(o, "object/get", json_pack("{s:s, s:s, s:b}", "bucket",
 		    o->r.bucket, "key", o->r.key, "tokens", o->r.op ==
 		    S3_OP_GET_OBJECT), 0, get_done);
+		return;
+	case S3_OP_DELETE_OBJECTS:
+		od_delete_multi(o);
 		return;
 	case S3_OP_DELETE_OBJECT:
 		reg_call(o, "object/delete", json_pack("{s:s, s:s}", "bucket",

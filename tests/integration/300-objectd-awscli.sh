@@ -120,6 +120,19 @@ curl -s -D "$T/hdr" -o /dev/null "$S3/bkt/nope" || true
 grep -qi '^x-amz-request-id: [0-9a-f]' "$T/hdr" || fail "no x-amz-request-id"
 ok "NoSuchKey, anonymous AccessDenied, SignatureDoesNotMatch, BucketNotEmpty, request ids"
 
+awss3 s3api put-object --bucket bkt --key del1 --body "$T/f1k" >/dev/null || fail "put del1"
+awss3 s3api put-object --bucket bkt --key del2 --body "$T/f1k" >/dev/null || fail "put del2"
+awss3 s3api delete-objects --bucket bkt \
+	--delete '{"Objects":[{"Key":"del1"},{"Key":"del2"},{"Key":"never"}]}' >"$T/d.json" ||
+	fail "delete-objects"
+python3 - "$T/d.json" <<'PY' || fail "delete-objects answer: $(cat "$T/d.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert sorted(x["Key"] for x in d["Deleted"]) == ["del1", "del2", "never"], d
+PY
+awss3 s3api head-object --bucket bkt --key del1 >/dev/null 2>&1 && fail "del1 still there"
+ok "delete-objects"
+
 awss3 s3 rm s3://bkt/meta.txt >/dev/null || fail "rm"
 awss3 s3 rm s3://bkt/dir --recursive >/dev/null || fail "rm --recursive"
 [ -z "$(awss3 s3 ls s3://bkt --recursive)" ] || fail "objects left after rm"
