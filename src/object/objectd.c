@@ -541,7 +541,8 @@ reg_fail(struct oreq *o, int status, json_t *j, enum s3_code nf)
 	case 404:
 		if (strncmp(msg, "bucket", 6) == 0)
 			nf = S3_ERR_NO_SUCH_BUCKET;
-		if (strcmp(code, "no_such_upload") == 0)
+		if (strcmp(code, "no_such_upload") == 0 ||
+		    strncmp(msg, "upload", 6) == 0)
 			nf = S3_ERR_NO_SUCH_UPLOAD;
 		od_error(o, nf, NULL);
 		return;
@@ -561,7 +562,8 @@ reg_fail(struct oreq *o, int status, json_t *j, enum s3_code nf)
 		od_error(o, S3_ERR_PRECONDITION_FAILED, NULL);
 		return;
 	case 400:
-		od_error(o, S3_ERR_INVALID_ARGUMENT, msg);
+		od_error(o, strcmp(code, "invalid_part") == 0 ?
+		    S3_ERR_INVALID_PART : S3_ERR_INVALID_ARGUMENT, msg);
 		return;
 	case 503:
 	case 507:
@@ -1263,6 +1265,16 @@ put_commit(struct oreq *o)
 		json_object_set_new(b, "checksums", json_pack("{s:s}", name,
 		    b64));
 	}
+	if (o->r.op == S3_OP_UPLOAD_PART) {
+		json_t *pb = json_pack("{s:s, s:i, s:I, s:s, s:O}",
+		    "upload_id", o->r.upload_id, "number",
+		    (int)o->r.part_number, "size", (json_int_t)o->total,
+		    "etag", hex, "fragments", json_object_get(b, "fragments"));
+
+		json_decref(b);
+		reg_call(o, "multipart/part", pb, 0, commit_done);
+		return;
+	}
 	reg_call(o, "object/put", b, 0, commit_done);
 }
 
@@ -1724,6 +1736,161 @@ od_delete_multi(struct oreq *o)
 	ark_http_req_on_body(o->req, delm_body, delm_end, o);
 }
 
+/* ---- multipart uploads ------------------------------------------------------ */
+
+static void
+mpu_create_done(struct oreq *o, int status, json_t *j)
+{
+	struct ark_buf out;
+	struct s3_xmlw w;
+
+	if (status != 200) {
+		reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
+		return;
+	}
+	ark_buf_init(&out, 1 << 16);
+	s3_xmlw_init(&w, &out);
+	s3_xmlw_start_ns(&w, "InitiateMultipartUploadResult");
+	s3_xmlw_elem(&w, "Bucket", o->r.bucket);
+	s3_xmlw_elem(&w, "Key", o->r.key);
+	s3_xmlw_elem(&w, "UploadId", jstr(j, "upload_id"));
+	s3_xmlw_end(&w);
+	if (s3_xmlw_finish(&w) != ARK_OK)
+		od_error(o, S3_ERR_INTERNAL, NULL);
+	else
+		od_xml_reply(o, 200, &out);
+	ark_buf_free(&out);
+}
+
+static void
+mpu_complete_done(struct oreq *o, int status, json_t *j)
+{
+	struct ark_buf out;
+	struct s3_xmlw w;
+
+	if (status != 200) {
+		reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
+		return;
+	}
+	ark_buf_init(&out, 1 << 16);
+	s3_xmlw_init(&w, &out);
+	s3_xmlw_start_ns(&w, "CompleteMultipartUploadResult");
+	s3_xmlw_elemf(&w, "Location", "/%s/%s", o->r.bucket, o->r.key);
+	s3_xmlw_elem(&w, "Bucket", o->r.bucket);
+	s3_xmlw_elem(&w, "Key", o->r.key);
+	s3_xmlw_elemf(&w, "ETag", "\"%s\"", o->ctype);
+	s3_xmlw_end(&w);
+	if (s3_xmlw_finish(&w) != ARK_OK)
+		od_error(o, S3_ERR_INTERNAL, NULL);
+	else
+		od_xml_reply(o, 200, &out);
+	ark_buf_free(&out);
+}
+
+static void
+mpu_body(struct ark_http_req *req, const void *d, size_t len, void *arg)
+{
+	struct oreq *o = arg;
+
+	(void)req;
+	if (o->err == S3_OK && ark_buf_append(&o->body, d, len) != ARK_OK)
+		put_fail(o, S3_ERR_MALFORMED_XML, "body too large");
+}
+
+/* CompleteMultipartUpload: the S3 ETag is the MD5 of the parts' binary
+ * MD5s, "-<n>"; the registry checks the parts and their ETags. */
+static void
+mpu_end(struct ark_http_req *req, void *arg)
+{
+	struct oreq *o = arg;
+	struct s3_xml_complete c;
+	struct s3_cksum *ck = NULL;
+	char etag[S3_CKSUM_COMPOSITE_MAX + 24];
+	json_t *parts;
+	enum s3_code sc;
+	size_t i;
+
+	(void)req;
+	if (o->err != S3_OK)
+		return;
+	memset(&c, 0, sizeof(c));
+	if ((sc = s3_xml_parse_complete(ark_buf_str(&o->body),
+	    ark_buf_len(&o->body), &c)) != S3_OK) {
+		s3_xml_complete_free(&c);
+		put_fail(o, sc, NULL);
+		return;
+	}
+	if (s3_cksum_new(S3_CKSUM_BIT(S3_CKSUM_MD5), &ck) != ARK_OK) {
+		s3_xml_complete_free(&c);
+		put_fail(o, S3_ERR_INTERNAL, NULL);
+		return;
+	}
+	parts = json_array();
+	for (i = 0; i < c.nparts; i++) {
+		if (s3_cksum_composite_add(ck, S3_CKSUM_MD5,
+		    c.parts[i].etag) != ARK_OK)
+			sc = S3_ERR_INVALID_PART;
+		json_array_append_new(parts, json_pack("{s:i, s:s}", "number",
+		    (int)c.parts[i].part_number, "etag", c.parts[i].etag));
+	}
+	if (sc == S3_OK && (s3_cksum_final(ck) != ARK_OK ||
+	    s3_cksum_composite_str(ck, S3_CKSUM_MD5, (unsigned)c.nparts, etag,
+	    sizeof(etag)) != ARK_OK))
+		sc = S3_ERR_INTERNAL;
+	s3_cksum_free(ck);
+	s3_xml_complete_free(&c);
+	if (sc != S3_OK) {
+		json_decref(parts);
+		put_fail(o, sc, NULL);
+		return;
+	}
+	free(o->ctype);
+	o->ctype = ark_xstrdup(etag);	/* the ETag, for the answer */
+	reg_call(o, "multipart/complete", json_pack("{s:s, s:s, s:o}",
+	    "upload_id", o->r.upload_id, "etag", etag, "parts", parts), 0,
+	    mpu_complete_done);
+}
+
+static void
+mpu_abort_done(struct oreq *o, int status, json_t *j)
+{
+	if (status != 200) {
+		reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
+		return;
+	}
+	od_empty_reply(o, 204);
+}
+
+static void
+od_mpu(struct oreq *o)
+{
+	const char *ct = s3_view_header(&o->v, "content-type");
+
+	switch (o->r.op) {
+	case S3_OP_CREATE_MULTIPART_UPLOAD:
+		reg_call(o, "multipart/create", json_pack("{s:s, s:s, s:s, s:o}",
+		    "bucket", o->r.bucket, "key", o->r.key, "content_type",
+		    ct != NULL ? ct : "binary/octet-stream", "user_meta",
+		    od_user_meta(o)), 0, mpu_create_done);
+		return;
+	case S3_OP_COMPLETE_MULTIPART_UPLOAD:
+		if (ark_http_req_set_max_body(o->req, S3_XML_MAX_COMPLETE) !=
+		    ARK_OK) {
+			od_error(o, S3_ERR_MALFORMED_XML, "body too large");
+			return;
+		}
+		ark_buf_init(&o->body, S3_XML_MAX_COMPLETE);
+		ark_http_req_on_body(o->req, mpu_body, mpu_end, o);
+		return;
+	case S3_OP_ABORT_MULTIPART_UPLOAD:
+		reg_call(o, "multipart/abort", json_pack("{s:s}", "upload_id",
+		    o->r.upload_id), 0, mpu_abort_done);
+		return;
+	default:
+		od_error(o, S3_ERR_NOT_IMPLEMENTED, s3_op_name(o->r.op));
+	}
+}
+
 /* ---- dispatch -------------------------------------------------------------------- */
 
 static void
@@ -1745,7 +1912,13 @@ od_dispatch(struct oreq *o)
 		od_list(o);
 		return;
 	case S3_OP_PUT_OBJECT:
+	case S3_OP_UPLOAD_PART:
 		od_put_start(o);
+		return;
+	case S3_OP_CREATE_MULTIPART_UPLOAD:
+	case S3_OP_COMPLETE_MULTIPART_UPLOAD:
+	case S3_OP_ABORT_MULTIPART_UPLOAD:
+		od_mpu(o);
 		return;
 	case S3_OP_GET_OBJECT:
 	case S3_OP_HEAD_OBJECT:
