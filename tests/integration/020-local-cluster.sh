@@ -69,6 +69,25 @@ if [ -x "$top_builddir/arkor-registryd" ]; then
 	ok "registry: one writable group of three, admin key created"
 fi
 
+if [ -x "$top_builddir/arkor-objectd" ] && [ -x "$top_builddir/arkor-registryd" ] &&
+    command -v aws >/dev/null; then
+	# The printed `aws configure` lines and endpoint work as printed.
+	export AWS_CONFIG_FILE="$T/aws.config" AWS_SHARED_CREDENTIALS_FILE="$T/aws.creds"
+	unset AWS_CA_BUNDLE REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE \
+		AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
+		AWS_DEFAULT_REGION 2>/dev/null || true
+	grep -q "^arkor-cluster: S3 endpoint  http://127.0.0.1:$((base + 80))" \
+		"$T/cluster.out" || fail "S3 endpoint not printed"
+	sed -n 's/^arkor-cluster: \(aws configure set .*\)$/\1/p' "$T/cluster.out" >"$T/awsconf"
+	[ "$(wc -l <"$T/awsconf")" = 3 ] || fail "aws configure lines not printed"
+	while read -r line; do $line || fail "$line"; done <"$T/awsconf"
+	aws --endpoint-url "http://127.0.0.1:$((base + 80))" s3 mb s3://clustertest >/dev/null ||
+		fail "aws s3 mb against the printed endpoint"
+	aws --endpoint-url "http://127.0.0.1:$((base + 80))" s3 ls | grep -q clustertest ||
+		fail "aws s3 ls against the printed endpoint"
+	ok "S3 endpoint: aws s3 ls works with the printed configuration"
+fi
+
 kill -INT -- -$cpid		# Ctrl-C: the whole process group
 rc=0; wait $cpid || rc=$?
 [ $rc -eq 0 ] || fail "arkor-cluster exit status $rc after SIGINT"
