@@ -32,6 +32,7 @@
 
 #include "common/buf.h"
 #include "common/cksum.h"
+#include "common/fileid.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -111,7 +112,7 @@ struct dsrv_rq {
 	int			 op_busy;
 	int			 replied;
 	char			 fid[64];
-	struct dsrv_fid		 f;
+	struct ark_fid		 f;
 	/* PUT */
 	struct store_wr		*w;
 	int			 existed;
@@ -258,53 +259,6 @@ dsrv_query_u64(struct ark_http_req *req, const char *name, uint64_t *out,
 	if (rc == 0)
 		return 1;
 	return rc > 0 && dsrv_parse_u64(v, out);
-}
-
-static int
-dsrv_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-enum ark_err
-dsrv_parse_fid(const char *s, size_t len, struct dsrv_fid *out)
-{
-	const char *comma = memchr(s, ',', len);
-	size_t glen, hlen, i;
-	uint64_t g = 0, key = 0;
-	uint32_t cookie = 0;
-
-	if (comma == NULL)
-		return ARK_EINVAL;
-	glen = (size_t)(comma - s);
-	hlen = len - glen - 1;
-	if (glen == 0 || glen > 10 || (glen > 1 && s[0] == '0'))
-		return ARK_EINVAL;
-	for (i = 0; i < glen; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return ARK_EINVAL;
-		g = g * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (g > UINT32_MAX || hlen < 9 || hlen > 24 || comma[1] == '0')
-		return ARK_EINVAL;
-	for (i = 0; i < hlen; i++) {
-		int v = dsrv_hexval((unsigned char)comma[1 + i]);
-
-		if (v < 0)
-			return ARK_EINVAL;
-		if (i < hlen - 8)
-			key = key << 4 | (uint64_t)v;
-		else
-			cookie = cookie << 4 | (uint32_t)v;
-	}
-	out->group = (uint32_t)g;
-	out->key = key;
-	out->cookie = cookie;
-	return ARK_OK;
 }
 
 /* Token from X-Arkor-Token or ?token=. 0: answered 403. */
@@ -674,7 +628,7 @@ dsrv_put_end(struct ark_http_req *req, void *arg)
 
 static void
 dsrv_route_put(struct dsrv *d, struct ark_http_req *req, const char *fid,
-    const struct dsrv_fid *f)
+    const struct ark_fid *f)
 {
 	struct store_loc loc;
 	struct dsrv_rq *r;
@@ -773,7 +727,7 @@ dsrv_parse_range(const char *h, uint64_t size, uint64_t *start,
 
 static void
 dsrv_route_get(struct dsrv *d, struct ark_http_req *req, const char *fid,
-    const struct dsrv_fid *f, int head)
+    const struct ark_fid *f, int head)
 {
 	struct store_loc loc;
 	uint64_t start = 0, len;
@@ -884,7 +838,7 @@ dsrv_delete_done(struct dsrv_rq *r)
 
 static void
 dsrv_route_delete(struct dsrv *d, struct ark_http_req *req, const char *fid,
-    const struct dsrv_fid *f)
+    const struct ark_fid *f)
 {
 	struct dsrv_rq *r;
 
@@ -1260,7 +1214,7 @@ dsrv_handler(struct ark_http_req *req, void *arg)
 	struct dsrv *d = arg;
 	const char *path = ark_http_req_path(req);
 	const char *m = ark_http_req_method(req);
-	struct dsrv_fid f;
+	struct ark_fid f;
 	char fid[64];
 	size_t i, o;
 	int64_t g;
@@ -1295,7 +1249,7 @@ dsrv_handler(struct ark_http_req *req, void *arg)
 			fid[o++] = path[i];
 	}
 	fid[o] = '\0';
-	if (path[i] != '\0' || dsrv_parse_fid(fid, o, &f) != ARK_OK) {
+	if (path[i] != '\0' || ark_fid_parse(fid, o, &f) != ARK_OK) {
 		dsrv_reply_msg(req, path[1] == '\0' || strchr(fid, ',') ==
 		    NULL ? 404 : 400, strchr(fid, ',') == NULL ?
 		    "not found" : "bad FileID");

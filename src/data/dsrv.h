@@ -42,20 +42,6 @@ struct dsrv_opts {
 	unsigned		 jobs;		/* job threads (2) */
 };
 
-/* A parsed FileID "<group>,<key hex><cookie hex>". */
-struct dsrv_fid {
-	uint32_t	 group;
-	uint64_t	 key;
-	uint32_t	 cookie;
-};
-
-/* Parses the FileID text s[0..len): group decimal u32 without leading
- * zeros, ',', 1-16 lowercase hex digits of key (no leading zeros, not 0)
- * then exactly 8 of cookie. ARK_EINVAL otherwise. To be replaced by
- * common/fileid once it exists. */
-enum ark_err	 dsrv_parse_fid(const char *s, size_t len,
-		    struct dsrv_fid *out);
-
 /* Creates the server state and starts the job threads. Caller owns *out
  * (dsrv_free). Registers the datad metrics. */
 enum ark_err	 dsrv_new(const struct dsrv_opts *o, struct dsrv **out);
