@@ -386,6 +386,18 @@ od_xml_reply(struct oreq *o, int status, struct ark_buf *b)
 	    ark_buf_str(b), ark_buf_len(b));
 }
 
+/* Completes the document written by `w` into `out` and answers 200 with
+ * it (InternalError if the writer failed); frees `out` either way. */
+static void
+od_xml_finish(struct oreq *o, struct s3_xmlw *w, struct ark_buf *out)
+{
+	if (s3_xmlw_finish(w) != ARK_OK)
+		od_error(o, S3_ERR_INTERNAL, NULL);
+	else
+		od_xml_reply(o, 200, out);
+	ark_buf_free(out);
+}
+
 static void
 od_empty_reply(struct oreq *o, int status)
 {
@@ -607,11 +619,7 @@ list_buckets_done(struct oreq *o, int status, json_t *j)
 	}
 	s3_xmlw_end(&w);
 	s3_xmlw_end(&w);
-	if (s3_xmlw_finish(&w) != ARK_OK)
-		od_error(o, S3_ERR_INTERNAL, NULL);
-	else
-		od_xml_reply(o, 200, &out);
-	ark_buf_free(&out);
+	od_xml_finish(o, &w, &out);
 }
 
 static void
@@ -650,9 +658,7 @@ bucket_simple_done(struct oreq *o, int status, json_t *j)
 		if (strcmp(opt_region, "us-east-1") != 0)
 			s3_xmlw_text(&w, opt_region, strlen(opt_region));
 		s3_xmlw_end(&w);
-		(void)s3_xmlw_finish(&w);
-		od_xml_reply(o, 200, &out);
-		ark_buf_free(&out);
+		od_xml_finish(o, &w, &out);
 		break;
 	}
 	default:
@@ -775,11 +781,7 @@ list_done(struct oreq *o, int status, json_t *j)
 		s3_xmlw_elem_key(&w, "NextMarker", last, strlen(last),
 		    lp.encoding_url);
 	s3_xmlw_end(&w);
-	if (s3_xmlw_finish(&w) != ARK_OK)
-		od_error(o, S3_ERR_INTERNAL, NULL);
-	else
-		od_xml_reply(o, 200, &out);
-	ark_buf_free(&out);
+	od_xml_finish(o, &w, &out);
 }
 
 static void
@@ -1655,11 +1657,7 @@ delm_next(struct oreq *o)
 		s3_xmlw_end(&w);
 	}
 	s3_xmlw_end(&w);
-	if (s3_xmlw_finish(&w) != ARK_OK)
-		od_error(o, S3_ERR_INTERNAL, NULL);
-	else
-		od_xml_reply(o, 200, &out);
-	ark_buf_free(&out);
+	od_xml_finish(o, &w, &out);
 }
 
 static void
@@ -1755,11 +1753,7 @@ mpu_create_done(struct oreq *o, int status, json_t *j)
 	s3_xmlw_elem(&w, "Key", o->r.key);
 	s3_xmlw_elem(&w, "UploadId", jstr(j, "upload_id"));
 	s3_xmlw_end(&w);
-	if (s3_xmlw_finish(&w) != ARK_OK)
-		od_error(o, S3_ERR_INTERNAL, NULL);
-	else
-		od_xml_reply(o, 200, &out);
-	ark_buf_free(&out);
+	od_xml_finish(o, &w, &out);
 }
 
 static void
@@ -1780,11 +1774,7 @@ mpu_complete_done(struct oreq *o, int status, json_t *j)
 	s3_xmlw_elem(&w, "Key", o->r.key);
 	s3_xmlw_elemf(&w, "ETag", "\"%s\"", o->ctype);
 	s3_xmlw_end(&w);
-	if (s3_xmlw_finish(&w) != ARK_OK)
-		od_error(o, S3_ERR_INTERNAL, NULL);
-	else
-		od_xml_reply(o, 200, &out);
-	ark_buf_free(&out);
+	od_xml_finish(o, &w, &out);
 }
 
 static void
