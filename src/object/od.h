@@ -1,0 +1,196 @@
+/*
+ * od.h - arkor-objectd internals shared by its front ends (S3 in od_s3.c,
+ * and others): the request context, replies, registry calls, and the
+ * fragment upload (od_put.c) and download (od_get.c) pipelines.
+ *
+ * Everything of a request runs on the HTTP worker thread that accepted it:
+ * registry and data-server calls use that thread's async client od_cli,
+ * so no thread blocks on I/O. A request context (struct oreq) is
+ * reference counted: the HTTP request holds one reference until its
+ * finish callback, every outstanding registry or data-server exchange
+ * holds one. A callback that finds the request gone (dead) only drops its
+ * reference.
+ */
+#ifndef ARKOR_OBJECT_OD_H
+#define ARKOR_OBJECT_OD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/http_client.h"
+#include "common/http_server.h"
+#include "common/token.h"
+#include "object/s3_checksum.h"
+#include "object/s3_chunked.h"
+#include "object/s3_error.h"
+#include "object/s3_req.h"
+#include "object/s3_sigv4.h"
+#include "object/s3_view.h"
+#include "object/s3_xml.h"
+#include "object/s3_xmlw.h"
+
+struct od_conf {			/* set once by main */
+	const char	*region;
+	uint64_t	 fragment_size;	/* bytes per fragment */
+	unsigned	 window;	/* fragments in flight per upload */
+	const char	*reg_host;	/* registry */
+	uint16_t	 reg_port;
+};
+
+extern struct od_conf			 od_conf;
+extern struct ark_secret		 od_secret;
+extern __thread struct ark_http_client	*od_cli;	/* this worker's */
+
+/* ---- access keys ---- */
+
+struct od_key {
+	char		 id[S3_SIGV4_AKID_MAX];
+	char		 secret[S3_SIGV4_SECRET_MAX];
+	char		 user[72];
+	int64_t		 expires;
+};
+
+/* Cached secret of access key `id` (1 found, 0 not). */
+int		 od_key_lookup(const char *id, struct od_key *out);
+void		 od_key_store(const char *id, const char *secret,
+		    const char *user);
+void		 od_key_wipe(void);
+/* s3_sigv4_cfg.secret callback over the cache. */
+enum ark_err	 od_secret_cb(void *arg, const char *akid, char *secret,
+		    size_t cap);
+/* Access key id of a request from its V4/V2 header or query; "" if none. */
+void		 od_akid(const struct s3_view *v, char *out, size_t cap);
+
+/* ---- request context ---- */
+
+struct oreq;
+struct frag;
+
+typedef void	(*od_reg_cb)(struct oreq *o, int status, json_t *j);
+
+struct frag {				/* one fragment of an upload */
+	struct oreq	*o;
+	struct frag	*lnext;		/* object's list, by offset */
+	struct frag	*qnext;		/* write queue */
+	uint64_t	 offset;
+	size_t		 len;
+	unsigned char	*data;		/* len bytes, shared by the replicas */
+	unsigned	 refs;		/* evbuffer references + 1 */
+	unsigned	 erefs;		/* evbuffers referencing data */
+	uint32_t	 crc;
+	char		 fid[64];
+	unsigned	 attempts;
+	size_t		 cap;		/* bytes allocated while filling */
+	unsigned	 pending;	/* replica PUTs outstanding */
+	int		 failed;
+	int		 done;
+};
+
+struct oreq {
+	struct ark_http_req	*req;
+	unsigned		 refs;
+	int			 dead;		/* the HTTP request is gone */
+	int			 replied;
+	struct s3_view		 v;
+	struct s3_req		 r;
+	struct s3_auth		 a;
+	char			 akid[S3_SIGV4_AKID_MAX];
+	struct od_key		 key;
+	int			 have_key;
+	char			 reqid[20];
+	void			*ext;		/* front end's own state */
+	void			(*ext_free)(void *ext);
+
+	/* Upload pipeline (od_put.c); commit runs once every fragment is
+	 * stored on all its replicas. */
+	void			(*commit)(struct oreq *o);
+	struct s3_chunked	*ch;
+	struct s3_cksum		*ck;
+	struct s3_cksum_req	 ckr;
+	struct frag		*frags, *frags_tail;	/* in offset order */
+	struct frag		*cur;			/* being filled */
+	struct frag		*queued;	/* sealed, waiting for the window */
+	unsigned		 inflight;
+	json_t			*assigned;	/* spare assignments */
+	int			 assigning;
+	int			 body_done;
+	int			 paused;
+	enum s3_code		 err;
+	uint64_t		 total;		/* bytes of object so far */
+	int64_t			 declared;	/* expected size, -1 unknown */
+	json_t			*meta;		/* user_meta */
+	char			*ctype;
+
+	/* Download pipeline (od_get.c): obj is the registry's object with
+	 * fragments (fid, offset, length, crc32c, urls, token). */
+	json_t			*obj;
+	size_t			 gi;		/* fragment index */
+	uint64_t		 gstart, gend;	/* object range, inclusive */
+	uint64_t		 gsent;		/* bytes of this fragment sent */
+	size_t			 greplica;
+	uint32_t		 gcrc;
+	int			 gwhole;
+	struct ark_http_creq	*gcreq;
+	int			 gwait_drain;
+
+	/* DeleteObjects */
+	struct ark_buf		 body;
+	struct s3_xml_delete	 dl;
+	size_t			 di;
+	int			*dres;		/* per key: 0 deleted, else code */
+};
+
+
+/* A context for req holding the request's reference (dropped when the
+ * HTTP request finishes). */
+struct oreq	*od_oreq_new(struct ark_http_req *req);
+void		 od_oreq_unref(struct oreq *o);
+void		 od_frag_unref(struct frag *f);
+
+/* ---- replies (each at most once; nothing once the request is gone) ---- */
+
+void		 od_headers_common(struct oreq *o);
+void		 od_error(struct oreq *o, enum s3_code sc, const char *msg);
+void		 od_xml_reply(struct oreq *o, int status, struct ark_buf *b);
+void		 od_xml_finish(struct oreq *o, struct s3_xmlw *w,
+		    struct ark_buf *out);
+void		 od_empty_reply(struct oreq *o, int status);
+
+/* ---- registry ---- */
+
+/* POSTs `body` (stolen) to /v1/<route>, as the service when o has no key
+ * (or svc is set), else signed as the request's user. cb runs later with
+ * the status (-1 on transport errors) and the parsed answer (borrowed,
+ * may be NULL); not at all if the request is gone. */
+void		 od_reg_call(struct oreq *o, const char *route, json_t *body,
+		    int svc, od_reg_cb cb);
+/* Replies with the S3 error for a failed registry answer; nf for 404. */
+void		 od_reg_fail(struct oreq *o, int status, json_t *j,
+		    enum s3_code nf);
+const char	*od_jstr(const json_t *j, const char *k);	/* "" if none */
+int64_t		 od_jint(const json_t *j, const char *k);
+/* x-amz-meta-* request headers as {lower-case name: value}. */
+json_t		*od_user_meta(struct oreq *o);
+
+/* ---- pipelines ---- */
+
+/* Streams the request body into fragments. Before: o->ck (the checksums to
+ * compute), o->declared (size or -1), o->commit;
+ * o->ch for aws-chunked bodies. Errors reply through od_put_fail. */
+void		 od_put_stream(struct oreq *o);
+/* Feeds decoded body bytes (the s3_chunked data callback). */
+enum s3_code	 od_put_data(void *arg, const void *p, size_t n);
+void		 od_put_fail(struct oreq *o, enum s3_code sc, const char *msg);
+/* Streams bytes start..end (inclusive) of o->obj after the caller sent
+ * the reply head with their length. */
+void		 od_get_stream(struct oreq *o, uint64_t start, uint64_t end);
+
+/* ---- S3 front end (od_s3.c) ---- */
+
+void		 od_s3_configure(const char *domain, const char *region);
+void		 od_s3_handler(struct ark_http_req *req, void *arg);
+
+#endif

@@ -1,0 +1,861 @@
+/*
+ * od_s3.c - the S3 front end of arkor-objectd: classifies a request,
+ * authenticates it (SigV4/V2 with secrets from the registry's key/get),
+ * and runs the operation over the registry and the fragment pipelines.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/cksum.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "object/od.h"
+#include "object/s3_checksum.h"
+#include "object/s3_chunked.h"
+#include "object/s3_error.h"
+#include "object/s3_req.h"
+#include "object/s3_sigv4.h"
+#include "object/s3_view.h"
+#include "object/s3_xml.h"
+#include "object/s3_xmlw.h"
+
+static struct s3_req_cfg	 od_rcfg;
+static struct s3_sigv4_cfg	 od_scfg;
+
+static void	put_commit(struct oreq *o);
+
+/* ---- buckets --------------------------------------------------------------- */
+
+static void
+list_buckets_done(struct oreq *o, int status, json_t *j)
+{
+	json_t *arr, *b;
+	struct ark_buf out;
+	struct s3_xmlw w;
+	size_t i;
+
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
+		return;
+	}
+	ark_buf_init(&out, 64u << 20);
+	s3_xmlw_init(&w, &out);
+	s3_xmlw_start_ns(&w, "ListAllMyBucketsResult");
+	s3_xmlw_start(&w, "Owner");
+	s3_xmlw_elem(&w, "ID", o->key.user);
+	s3_xmlw_elem(&w, "DisplayName", o->key.user);
+	s3_xmlw_end(&w);
+	s3_xmlw_start(&w, "Buckets");
+	arr = json_object_get(j, "buckets");
+	json_array_foreach(arr, i, b) {
+		s3_xmlw_start(&w, "Bucket");
+		s3_xmlw_elem(&w, "Name", od_jstr(b, "name"));
+		s3_xmlw_elem_time(&w, "CreationDate",
+		    od_jint(b, "created_ms") / 1000);
+		s3_xmlw_end(&w);
+	}
+	s3_xmlw_end(&w);
+	s3_xmlw_end(&w);
+	od_xml_finish(o, &w, &out);
+}
+
+static void
+bucket_simple_done(struct oreq *o, int status, json_t *j)
+{
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
+		return;
+	}
+	switch (o->r.op) {
+	case S3_OP_CREATE_BUCKET:
+		if (!o->dead) {
+			char *loc = ark_xasprintf("/%s", o->r.bucket);
+
+			ark_http_resp_header(o->req, "Location", loc);
+			free(loc);
+		}
+		od_empty_reply(o, 200);
+		break;
+	case S3_OP_DELETE_BUCKET:
+		od_empty_reply(o, 204);
+		break;
+	case S3_OP_HEAD_BUCKET:
+		if (!o->dead)
+			ark_http_resp_header(o->req, "x-amz-bucket-region",
+			    od_conf.region[0] != '\0' ? od_conf.region : "us-east-1");
+		od_empty_reply(o, 200);
+		break;
+	case S3_OP_GET_BUCKET_LOCATION: {
+		struct ark_buf out;
+		struct s3_xmlw w;
+
+		ark_buf_init(&out, 4096);
+		s3_xmlw_init(&w, &out);
+		s3_xmlw_start_ns(&w, "LocationConstraint");
+		if (strcmp(od_conf.region, "us-east-1") != 0)
+			s3_xmlw_text(&w, od_conf.region, strlen(od_conf.region));
+		s3_xmlw_end(&w);
+		od_xml_finish(o, &w, &out);
+		break;
+	}
+	default:
+		od_error(o, S3_ERR_INTERNAL, NULL);
+	}
+}
+
+static void
+od_bucket_op(struct oreq *o)
+{
+	json_t *b = json_pack("{s:s}", "bucket", o->r.bucket);
+
+	switch (o->r.op) {
+	case S3_OP_CREATE_BUCKET: {
+		const char *acl = s3_view_header(&o->v, "x-amz-acl");
+		enum s3_acl a = S3_ACL_PRIVATE;
+		enum s3_code sc;
+
+		if (acl != NULL && (sc = s3_req_canned_acl(acl, &a)) != S3_OK) {
+			json_decref(b);
+			od_error(o, sc, NULL);
+			return;
+		}
+		json_object_set_new(b, "acl", json_string(a ==
+		    S3_ACL_PUBLIC_READ ? "public-read" : "private"));
+		od_reg_call(o, "bucket/create", b, 0, bucket_simple_done);
+		return;
+	}
+	case S3_OP_DELETE_BUCKET:
+		od_reg_call(o, "bucket/delete", b, 0, bucket_simple_done);
+		return;
+	default:
+		od_reg_call(o, "bucket/get", b, 0, bucket_simple_done);
+		return;
+	}
+}
+
+/* ---- listing ---------------------------------------------------------------- */
+
+static void
+list_done(struct oreq *o, int status, json_t *j)
+{
+	struct s3_list_params lp;
+	json_t *keys, *prefixes, *e;
+	struct ark_buf out;
+	struct s3_xmlw w;
+	int v2 = o->r.op == S3_OP_LIST_OBJECTS_V2, trunc;
+	const char *last = NULL;
+	size_t i, nk, np;
+
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
+		return;
+	}
+	if (s3_req_list_params(o->r.op, o->v.query, &lp) != S3_OK)
+		memset(&lp, 0, sizeof(lp));
+	keys = json_object_get(j, "keys");
+	prefixes = json_object_get(j, "prefixes");
+	trunc = json_is_true(json_object_get(j, "truncated"));
+	nk = json_array_size(keys);
+	np = json_array_size(prefixes);
+	ark_buf_init(&out, 256u << 20);
+	s3_xmlw_init(&w, &out);
+	s3_xmlw_start_ns(&w, "ListBucketResult");
+	s3_xmlw_elem(&w, "Name", o->r.bucket);
+	s3_xmlw_elem_key(&w, "Prefix", lp.prefix, strlen(lp.prefix),
+	    lp.encoding_url);
+	if (lp.delimiter[0] != '\0')
+		s3_xmlw_elem_key(&w, "Delimiter", lp.delimiter,
+		    strlen(lp.delimiter), lp.encoding_url);
+	s3_xmlw_elem_u64(&w, "MaxKeys", lp.max_keys);
+	if (lp.encoding_url)
+		s3_xmlw_elem(&w, "EncodingType", "url");
+	s3_xmlw_elem_bool(&w, "IsTruncated", trunc);
+	if (v2) {
+		s3_xmlw_elem_u64(&w, "KeyCount", nk + np);
+		if (lp.has_token)
+			s3_xmlw_elem(&w, "ContinuationToken", lp.token);
+		if (lp.after[0] != '\0')
+			s3_xmlw_elem_key(&w, "StartAfter", lp.after,
+			    strlen(lp.after), lp.encoding_url);
+		if (trunc)
+			s3_xmlw_elem(&w, "NextContinuationToken",
+			    od_jstr(j, "next_token"));
+	} else
+		s3_xmlw_elem_key(&w, "Marker", lp.after, strlen(lp.after),
+		    lp.encoding_url);
+	json_array_foreach(keys, i, e) {
+		const char *k = od_jstr(e, "key");
+
+		s3_xmlw_start(&w, "Contents");
+		s3_xmlw_elem_key(&w, "Key", k, strlen(k), lp.encoding_url);
+		s3_xmlw_elem_time(&w, "LastModified",
+		    od_jint(e, "mtime_ms") / 1000);
+		s3_xmlw_elemf(&w, "ETag", "\"%s\"", od_jstr(e, "etag"));
+		s3_xmlw_elem_u64(&w, "Size", (uint64_t)od_jint(e, "size"));
+		s3_xmlw_elem(&w, "StorageClass", "STANDARD");
+		if (!v2 || lp.fetch_owner) {
+			s3_xmlw_start(&w, "Owner");
+			s3_xmlw_elem(&w, "ID", o->key.user);
+			s3_xmlw_elem(&w, "DisplayName", o->key.user);
+			s3_xmlw_end(&w);
+		}
+		s3_xmlw_end(&w);
+		if (last == NULL || strcmp(k, last) > 0)
+			last = k;
+	}
+	json_array_foreach(prefixes, i, e) {
+		const char *k = json_string_value(e);
+
+		if (k == NULL)
+			continue;
+		s3_xmlw_start(&w, "CommonPrefixes");
+		s3_xmlw_elem_key(&w, "Prefix", k, strlen(k), lp.encoding_url);
+		s3_xmlw_end(&w);
+		if (last == NULL || strcmp(k, last) > 0)
+			last = k;
+	}
+	if (!v2 && trunc && last != NULL)
+		s3_xmlw_elem_key(&w, "NextMarker", last, strlen(last),
+		    lp.encoding_url);
+	s3_xmlw_end(&w);
+	od_xml_finish(o, &w, &out);
+}
+
+static void
+od_list(struct oreq *o)
+{
+	struct s3_list_params lp;
+	enum s3_code sc;
+	json_t *b;
+
+	if ((sc = s3_req_list_params(o->r.op, o->v.query, &lp)) != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
+	if (lp.max_keys == 0) {
+		/* S3 answers an empty, untruncated page. */
+		json_t *j = json_pack("{s:[], s:[], s:b}", "keys", "prefixes",
+		    "truncated", 0);
+
+		list_done(o, 200, j);
+		json_decref(j);
+		return;
+	}
+	b = json_pack("{s:s, s:i}", "bucket", o->r.bucket, "max_keys",
+	    (json_int_t)lp.max_keys);
+	if (lp.prefix[0] != '\0')
+		json_object_set_new(b, "prefix", json_string(lp.prefix));
+	if (lp.delimiter[0] != '\0')
+		json_object_set_new(b, "delimiter", json_string(lp.delimiter));
+	if (lp.after[0] != '\0')
+		json_object_set_new(b, "start_after", json_string(lp.after));
+	if (lp.has_token && lp.token[0] != '\0')
+		json_object_set_new(b, "token", json_string(lp.token));
+	od_reg_call(o, "list", b, 0, list_done);
+}
+
+/* ---- DeleteObject ------------------------------------------------------------ */
+
+static void
+delete_done(struct oreq *o, int status, json_t *j)
+{
+	if (status != 200 && !(status == 404 &&
+	    strncmp(od_jstr(j, "message"), "bucket", 6) != 0)) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
+		return;
+	}
+	od_empty_reply(o, 204);
+}
+
+
+static void
+commit_done(struct oreq *o, int status, json_t *j)
+{
+	char etag[40], hex[33], b64[S3_CKSUM_B64_MAX];
+
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
+		return;
+	}
+	if (o->dead || o->replied)
+		return;
+	if (s3_cksum_hex(o->ck, S3_CKSUM_MD5, hex) == ARK_OK) {
+		snprintf(etag, sizeof(etag), "\"%s\"", hex);
+		ark_http_resp_header(o->req, "ETag", etag);
+	}
+	if (o->ckr.alg != S3_CKSUM_NONE && o->ckr.alg != S3_CKSUM_MD5 &&
+	    s3_cksum_b64(o->ck, o->ckr.alg, b64) == ARK_OK)
+		ark_http_resp_header(o->req, s3_cksum_header(o->ckr.alg), b64);
+	od_empty_reply(o, 200);
+}
+
+static void
+put_commit(struct oreq *o)
+{
+	json_t *b, *frags = json_array();
+	struct frag *f;
+	char hex[33], b64[S3_CKSUM_B64_MAX];
+
+	for (f = o->frags; f != NULL; f = f->lnext)
+		json_array_append_new(frags, json_pack("{s:s, s:I, s:I, s:I}",
+		    "fid", f->fid, "offset", (json_int_t)f->offset, "length",
+		    (json_int_t)f->len, "crc32c", (json_int_t)f->crc));
+	if (s3_cksum_hex(o->ck, S3_CKSUM_MD5, hex) != ARK_OK)
+		hex[0] = '\0';
+	b = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O, s:o}", "bucket",
+	    o->r.bucket, "key", o->r.key, "size", (json_int_t)o->total,
+	    "etag", hex, "content_type", o->ctype, "user_meta", o->meta,
+	    "fragments", frags);
+	if (o->ckr.alg != S3_CKSUM_NONE && o->ckr.alg != S3_CKSUM_MD5 &&
+	    s3_cksum_b64(o->ck, o->ckr.alg, b64) == ARK_OK) {
+		char name[16];
+		size_t i;
+
+		snprintf(name, sizeof(name), "%s", s3_cksum_name(o->ckr.alg));
+		for (i = 0; name[i] != '\0'; i++)
+			name[i] = (char)tolower((unsigned char)name[i]);
+		json_object_set_new(b, "checksums", json_pack("{s:s}", name,
+		    b64));
+	}
+	if (o->r.op == S3_OP_UPLOAD_PART) {
+		json_t *pb = json_pack("{s:s, s:i, s:I, s:s, s:O}",
+		    "upload_id", o->r.upload_id, "number",
+		    (int)o->r.part_number, "size", (json_int_t)o->total,
+		    "etag", hex, "fragments", json_object_get(b, "fragments"));
+
+		json_decref(b);
+		od_reg_call(o, "multipart/part", pb, 0, commit_done);
+		return;
+	}
+	od_reg_call(o, "object/put", b, 0, commit_done);
+}
+
+/* x-amz-meta-* request headers as a JSON object of lower-case names
+ * without the prefix. */
+
+static void
+od_put_start(struct oreq *o)
+{
+	const char *ct, *dl;
+	enum s3_code sc;
+	unsigned mask;
+	int streaming = o->a.payload == S3_PAYLOAD_STREAMING_SIGNED ||
+	    o->a.payload == S3_PAYLOAD_STREAMING_SIGNED_TRAILER ||
+	    o->a.payload == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
+
+	if (s3_view_header(&o->v, "x-amz-copy-source") != NULL) {
+		od_error(o, S3_ERR_NOT_IMPLEMENTED, "CopyObject");
+		return;
+	}
+	if ((sc = s3_cksum_parse_request(&o->v, &o->ckr)) != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
+	mask = s3_cksum_req_mask(&o->ckr);
+	if (o->a.payload == S3_PAYLOAD_SHA256)
+		mask |= S3_CKSUM_BIT(S3_CKSUM_SHA256);
+	if (s3_cksum_new(mask, &o->ck) != ARK_OK) {
+		od_error(o, S3_ERR_INTERNAL, NULL);
+		return;
+	}
+	o->declared = ark_http_req_content_length(o->req);
+	if (ark_http_req_is_chunked(o->req))
+		o->declared = -1;
+	if (streaming) {
+		dl = s3_view_header(&o->v, "x-amz-decoded-content-length");
+		o->declared = dl != NULL ? strtoll(dl, NULL, 10) : -1;
+		if (o->declared < -1)
+			o->declared = -1;
+		if ((sc = s3_chunked_new(&o->a, o->declared, od_put_data, o,
+		    &o->ch)) != S3_OK) {
+			od_error(o, sc, NULL);
+			return;
+		}
+	}
+	if (o->declared > (int64_t)5 << 30) {
+		od_error(o, S3_ERR_ENTITY_TOO_LARGE, NULL);
+		return;
+	}
+	ct = s3_view_header(&o->v, "content-type");
+	o->ctype = ark_xstrdup(ct != NULL ? ct : "binary/octet-stream");
+	o->meta = od_user_meta(o);
+	o->commit = put_commit;
+	od_put_stream(o);
+}
+
+
+static void
+get_done(struct oreq *o, int status, json_t *j)
+{
+	const char *etag, *key;
+	json_t *meta, *v;
+	struct s3_range rg;
+	enum s3_code sc;
+	uint64_t size, len;
+	int64_t mtime;
+	char buf[128];
+	int head = o->r.op == S3_OP_HEAD_OBJECT;
+
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_KEY);
+		return;
+	}
+	if (o->dead)
+		return;
+	o->obj = json_incref(j);
+	etag = od_jstr(j, "etag");
+	size = (uint64_t)od_jint(j, "size");
+	mtime = od_jint(j, "mtime_ms") / 1000;
+	if ((sc = s3_req_conditions(&o->v, etag, mtime, 1)) != S3_OK) {
+		if (sc == S3_ERR_NOT_MODIFIED) {
+			snprintf(buf, sizeof(buf), "\"%s\"", etag);
+			ark_http_resp_header(o->req, "ETag", buf);
+		}
+		od_error(o, sc, NULL);
+		return;
+	}
+	if ((sc = s3_req_range(s3_view_header(&o->v, "range"), size, &rg)) !=
+	    S3_OK) {
+		snprintf(buf, sizeof(buf), "bytes */%" PRIu64, size);
+		ark_http_resp_header(o->req, "Content-Range", buf);
+		od_error(o, sc, NULL);
+		return;
+	}
+	if (!rg.set) {
+		rg.start = 0;
+		rg.end = size - 1;	/* wraps for 0: nothing to send */
+	}
+	len = size == 0 ? 0 : rg.end - rg.start + 1;
+	od_headers_common(o);
+	snprintf(buf, sizeof(buf), "\"%s\"", etag);
+	ark_http_resp_header(o->req, "ETag", buf);
+	ark_http_date(mtime, buf, sizeof(buf));
+	ark_http_resp_header(o->req, "Last-Modified", buf);
+	ark_http_resp_header(o->req, "Content-Type",
+	    od_jstr(j, "content_type")[0] != '\0' ? od_jstr(j, "content_type") :
+	    "binary/octet-stream");
+	ark_http_resp_header(o->req, "Accept-Ranges", "bytes");
+	if (rg.set) {
+		snprintf(buf, sizeof(buf), "bytes %" PRIu64 "-%" PRIu64 "/%"
+		    PRIu64, rg.start, rg.end, size);
+		ark_http_resp_header(o->req, "Content-Range", buf);
+	}
+	meta = json_object_get(j, "user_meta");
+	json_object_foreach(meta, key, v) {
+		char name[300];
+
+		if (!json_is_string(v))
+			continue;
+		snprintf(name, sizeof(name), "x-amz-meta-%s", key);
+		ark_http_resp_header(o->req, name, json_string_value(v));
+	}
+	o->replied = 1;
+	ark_http_reply_start(o->req, rg.set ? 206 : 200, (int64_t)len);
+	if (head || len == 0) {
+		ark_http_reply_end(o->req);
+		return;
+	}
+	od_get_stream(o, rg.start, rg.end);
+}
+
+
+/* ---- DeleteObjects ------------------------------------------------------------ */
+
+static void	delm_next(struct oreq *o);
+
+static void
+delm_done(struct oreq *o, int status, json_t *j)
+{
+	if (status == 200 || (status == 404 &&
+	    strncmp(od_jstr(j, "message"), "bucket", 6) != 0))
+		o->dres[o->di] = 0;
+	else if (status == 404)
+		o->dres[o->di] = S3_ERR_NO_SUCH_BUCKET;
+	else if (status == 401 || status == 403)
+		o->dres[o->di] = S3_ERR_ACCESS_DENIED;
+	else
+		o->dres[o->di] = S3_ERR_INTERNAL;
+	o->di++;
+	delm_next(o);
+}
+
+static void
+delm_next(struct oreq *o)
+{
+	struct ark_buf out;
+	struct s3_xmlw w;
+	size_t i;
+
+	if (o->di < o->dl.nobjs) {
+		od_reg_call(o, "object/delete", json_pack("{s:s, s:s}", "bucket",
+		    o->r.bucket, "key", o->dl.objs[o->di].key), 0, delm_done);
+		return;
+	}
+	ark_buf_init(&out, 16u << 20);
+	s3_xmlw_init(&w, &out);
+	s3_xmlw_start_ns(&w, "DeleteResult");
+	for (i = 0; i < o->dl.nobjs; i++) {
+		const char *k = o->dl.objs[i].key;
+
+		if (o->dres[i] == 0) {
+			if (o->dl.quiet)
+				continue;
+			s3_xmlw_start(&w, "Deleted");
+			s3_xmlw_elem(&w, "Key", k);
+			s3_xmlw_end(&w);
+			continue;
+		}
+		s3_xmlw_start(&w, "Error");
+		s3_xmlw_elem(&w, "Key", k);
+		s3_xmlw_elem(&w, "Code", s3_code_name(o->dres[i]));
+		s3_xmlw_elem(&w, "Message", s3_code_message(o->dres[i]));
+		s3_xmlw_end(&w);
+	}
+	s3_xmlw_end(&w);
+	od_xml_finish(o, &w, &out);
+}
+
+static void
+delm_body(struct ark_http_req *req, const void *d, size_t len, void *arg)
+{
+	struct oreq *o = arg;
+
+	(void)req;
+	if (o->err == S3_OK && (ark_buf_append(&o->body, d, len) != ARK_OK ||
+	    s3_cksum_update(o->ck, d, len) != ARK_OK))
+		od_put_fail(o, S3_ERR_MALFORMED_XML, "body too large");
+}
+
+static void
+delm_end(struct ark_http_req *req, void *arg)
+{
+	struct oreq *o = arg;
+	enum s3_code sc = S3_OK;
+	unsigned char sha[32];
+
+	(void)req;
+	if (o->err != S3_OK)
+		return;
+	if (s3_cksum_final(o->ck) != ARK_OK)
+		sc = S3_ERR_INTERNAL;
+	if (sc == S3_OK)
+		sc = s3_cksum_verify(&o->ckr, o->ck);
+	if (sc == S3_OK && o->a.payload == S3_PAYLOAD_SHA256) {
+		if (s3_cksum_raw(o->ck, S3_CKSUM_SHA256, sha) != 32)
+			sc = S3_ERR_INTERNAL;
+		else
+			sc = s3_sigv4_check_payload(&o->a, sha);
+	}
+	if (sc == S3_OK)
+		sc = s3_xml_parse_delete(ark_buf_str(&o->body),
+		    ark_buf_len(&o->body), &o->dl);
+	if (sc != S3_OK) {
+		od_put_fail(o, sc, NULL);
+		return;
+	}
+	o->dres = ark_xcalloc(o->dl.nobjs + 1, sizeof(*o->dres));
+	o->di = 0;
+	delm_next(o);
+}
+
+/* DeleteObjects: the XML body (Content-MD5 or x-amz-checksum-* verified
+ * when sent), then one object/delete per key, in order. */
+static void
+od_delete_multi(struct oreq *o)
+{
+	enum s3_code sc;
+	unsigned mask;
+
+	if (o->a.payload != S3_PAYLOAD_SHA256 &&
+	    o->a.payload != S3_PAYLOAD_UNSIGNED &&
+	    o->a.payload != S3_PAYLOAD_NONE) {
+		od_error(o, S3_ERR_NOT_IMPLEMENTED, "aws-chunked DeleteObjects");
+		return;
+	}
+	if ((sc = s3_cksum_parse_request(&o->v, &o->ckr)) != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
+	mask = s3_cksum_req_mask(&o->ckr) | S3_CKSUM_BIT(S3_CKSUM_SHA256);
+	if (s3_cksum_new(mask, &o->ck) != ARK_OK) {
+		od_error(o, S3_ERR_INTERNAL, NULL);
+		return;
+	}
+	if (ark_http_req_set_max_body(o->req, S3_XML_MAX_DELETE) != ARK_OK) {
+		od_error(o, S3_ERR_MALFORMED_XML, "body too large");
+		return;
+	}
+	ark_buf_init(&o->body, S3_XML_MAX_DELETE);
+	ark_http_req_on_body(o->req, delm_body, delm_end, o);
+}
+
+/* ---- multipart uploads ------------------------------------------------------ */
+
+static void
+mpu_create_done(struct oreq *o, int status, json_t *j)
+{
+	struct ark_buf out;
+	struct s3_xmlw w;
+
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
+		return;
+	}
+	ark_buf_init(&out, 1 << 16);
+	s3_xmlw_init(&w, &out);
+	s3_xmlw_start_ns(&w, "InitiateMultipartUploadResult");
+	s3_xmlw_elem(&w, "Bucket", o->r.bucket);
+	s3_xmlw_elem(&w, "Key", o->r.key);
+	s3_xmlw_elem(&w, "UploadId", od_jstr(j, "upload_id"));
+	s3_xmlw_end(&w);
+	od_xml_finish(o, &w, &out);
+}
+
+static void
+mpu_complete_done(struct oreq *o, int status, json_t *j)
+{
+	struct ark_buf out;
+	struct s3_xmlw w;
+
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
+		return;
+	}
+	ark_buf_init(&out, 1 << 16);
+	s3_xmlw_init(&w, &out);
+	s3_xmlw_start_ns(&w, "CompleteMultipartUploadResult");
+	s3_xmlw_elemf(&w, "Location", "/%s/%s", o->r.bucket, o->r.key);
+	s3_xmlw_elem(&w, "Bucket", o->r.bucket);
+	s3_xmlw_elem(&w, "Key", o->r.key);
+	s3_xmlw_elemf(&w, "ETag", "\"%s\"", o->ctype);
+	s3_xmlw_end(&w);
+	od_xml_finish(o, &w, &out);
+}
+
+static void
+mpu_body(struct ark_http_req *req, const void *d, size_t len, void *arg)
+{
+	struct oreq *o = arg;
+
+	(void)req;
+	if (o->err == S3_OK && ark_buf_append(&o->body, d, len) != ARK_OK)
+		od_put_fail(o, S3_ERR_MALFORMED_XML, "body too large");
+}
+
+/* CompleteMultipartUpload: the S3 ETag is the MD5 of the parts' binary
+ * MD5s, "-<n>"; the registry checks the parts and their ETags. */
+static void
+mpu_end(struct ark_http_req *req, void *arg)
+{
+	struct oreq *o = arg;
+	struct s3_xml_complete c;
+	struct s3_cksum *ck = NULL;
+	char etag[S3_CKSUM_COMPOSITE_MAX + 24];
+	json_t *parts;
+	enum s3_code sc;
+	size_t i;
+
+	(void)req;
+	if (o->err != S3_OK)
+		return;
+	memset(&c, 0, sizeof(c));
+	if ((sc = s3_xml_parse_complete(ark_buf_str(&o->body),
+	    ark_buf_len(&o->body), &c)) != S3_OK) {
+		s3_xml_complete_free(&c);
+		od_put_fail(o, sc, NULL);
+		return;
+	}
+	if (s3_cksum_new(S3_CKSUM_BIT(S3_CKSUM_MD5), &ck) != ARK_OK) {
+		s3_xml_complete_free(&c);
+		od_put_fail(o, S3_ERR_INTERNAL, NULL);
+		return;
+	}
+	parts = json_array();
+	for (i = 0; i < c.nparts; i++) {
+		if (s3_cksum_composite_add(ck, S3_CKSUM_MD5,
+		    c.parts[i].etag) != ARK_OK)
+			sc = S3_ERR_INVALID_PART;
+		json_array_append_new(parts, json_pack("{s:i, s:s}", "number",
+		    (int)c.parts[i].part_number, "etag", c.parts[i].etag));
+	}
+	if (sc == S3_OK && (s3_cksum_final(ck) != ARK_OK ||
+	    s3_cksum_composite_str(ck, S3_CKSUM_MD5, (unsigned)c.nparts, etag,
+	    sizeof(etag)) != ARK_OK))
+		sc = S3_ERR_INTERNAL;
+	s3_cksum_free(ck);
+	s3_xml_complete_free(&c);
+	if (sc != S3_OK) {
+		json_decref(parts);
+		od_put_fail(o, sc, NULL);
+		return;
+	}
+	free(o->ctype);
+	o->ctype = ark_xstrdup(etag);	/* the ETag, for the answer */
+	od_reg_call(o, "multipart/complete", json_pack("{s:s, s:s, s:o}",
+	    "upload_id", o->r.upload_id, "etag", etag, "parts", parts), 0,
+	    mpu_complete_done);
+}
+
+static void
+mpu_abort_done(struct oreq *o, int status, json_t *j)
+{
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
+		return;
+	}
+	od_empty_reply(o, 204);
+}
+
+static void
+od_mpu(struct oreq *o)
+{
+	const char *ct = s3_view_header(&o->v, "content-type");
+
+	switch (o->r.op) {
+	case S3_OP_CREATE_MULTIPART_UPLOAD:
+		od_reg_call(o, "multipart/create", json_pack("{s:s, s:s, s:s, s:o}",
+		    "bucket", o->r.bucket, "key", o->r.key, "content_type",
+		    ct != NULL ? ct : "binary/octet-stream", "user_meta",
+		    od_user_meta(o)), 0, mpu_create_done);
+		return;
+	case S3_OP_COMPLETE_MULTIPART_UPLOAD:
+		if (ark_http_req_set_max_body(o->req, S3_XML_MAX_COMPLETE) !=
+		    ARK_OK) {
+			od_error(o, S3_ERR_MALFORMED_XML, "body too large");
+			return;
+		}
+		ark_buf_init(&o->body, S3_XML_MAX_COMPLETE);
+		ark_http_req_on_body(o->req, mpu_body, mpu_end, o);
+		return;
+	case S3_OP_ABORT_MULTIPART_UPLOAD:
+		od_reg_call(o, "multipart/abort", json_pack("{s:s}", "upload_id",
+		    o->r.upload_id), 0, mpu_abort_done);
+		return;
+	default:
+		od_error(o, S3_ERR_NOT_IMPLEMENTED, s3_op_name(o->r.op));
+	}
+}
+
+
+/* ---- dispatch -------------------------------------------------------------------- */
+
+static void
+od_dispatch(struct oreq *o)
+{
+	switch (o->r.op) {
+	case S3_OP_LIST_BUCKETS:
+		od_reg_call(o, "bucket/list", json_pack("{s:s}", "owner",
+		    o->key.user), 0, list_buckets_done);
+		return;
+	case S3_OP_CREATE_BUCKET:
+	case S3_OP_DELETE_BUCKET:
+	case S3_OP_HEAD_BUCKET:
+	case S3_OP_GET_BUCKET_LOCATION:
+		od_bucket_op(o);
+		return;
+	case S3_OP_LIST_OBJECTS:
+	case S3_OP_LIST_OBJECTS_V2:
+		od_list(o);
+		return;
+	case S3_OP_PUT_OBJECT:
+	case S3_OP_UPLOAD_PART:
+		od_put_start(o);
+		return;
+	case S3_OP_CREATE_MULTIPART_UPLOAD:
+	case S3_OP_COMPLETE_MULTIPART_UPLOAD:
+	case S3_OP_ABORT_MULTIPART_UPLOAD:
+		od_mpu(o);
+		return;
+	case S3_OP_GET_OBJECT:
+	case S3_OP_HEAD_OBJECT:
+		od_reg_call(o, "object/get", json_pack("{s:s, s:s, s:b}", "bucket",
+		    o->r.bucket, "key", o->r.key, "tokens", o->r.op ==
+		    S3_OP_GET_OBJECT), 0, get_done);
+		return;
+	case S3_OP_DELETE_OBJECTS:
+		od_delete_multi(o);
+		return;
+	case S3_OP_DELETE_OBJECT:
+		od_reg_call(o, "object/delete", json_pack("{s:s, s:s}", "bucket",
+		    o->r.bucket, "key", o->r.key), 0, delete_done);
+		return;
+	default:
+		od_error(o, S3_ERR_NOT_IMPLEMENTED, s3_op_name(o->r.op));
+	}
+}
+
+static void
+od_auth(struct oreq *o)
+{
+	enum s3_code sc;
+
+	sc = s3_sigv4_verify(&od_scfg, &o->v, ark_now_s(), &o->a);
+	if (sc != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
+	if (o->a.kind == S3_AUTH_ANONYMOUS || !o->have_key) {
+		od_error(o, S3_ERR_ACCESS_DENIED, NULL);
+		return;
+	}
+	od_dispatch(o);
+}
+
+static void
+key_done(struct oreq *o, int status, json_t *j)
+{
+	if (status == 200 && od_jstr(j, "secret")[0] != '\0') {
+		od_key_store(o->akid, od_jstr(j, "secret"), od_jstr(j, "user"));
+		o->have_key = od_key_lookup(o->akid, &o->key);
+	} else if (status != 404 && status != 200) {
+		od_reg_fail(o, status == 401 || status == 403 ? 500 : status, j,
+		    S3_ERR_INVALID_ACCESS_KEY_ID);
+		return;
+	}
+	od_auth(o);
+}
+
+void
+od_s3_handler(struct ark_http_req *req, void *arg)
+{
+	struct oreq *o;
+	enum s3_code sc;
+
+	(void)arg;
+	o = od_oreq_new(req);
+	s3_view_init_http(&o->v, req);
+	if ((sc = s3_req_classify(&od_rcfg, &o->v, &o->r)) != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
+	if (o->r.vhost)
+		o->v.host_bucket = o->r.bucket;
+	od_akid(&o->v, o->akid, sizeof(o->akid));
+	if (o->akid[0] == '\0' || (o->have_key = od_key_lookup(o->akid,
+	    &o->key))) {
+		od_auth(o);
+		return;
+	}
+	od_reg_call(o, "key/get", json_pack("{s:s}", "key_id", o->akid), 1,
+	    key_done);
+}
+
+
+void
+od_s3_configure(const char *domain, const char *region)
+{
+	od_rcfg.domain = domain;
+	od_scfg.region = region;
+	od_scfg.allow_v2 = 1;
+	od_scfg.secret = od_secret_cb;
+}
