@@ -184,6 +184,11 @@ void		 od_put_stream(struct oreq *o);
 /* Feeds decoded body bytes (the s3_chunked data callback). */
 enum s3_code	 od_put_data(void *arg, const void *p, size_t n);
 void		 od_put_fail(struct oreq *o, enum s3_code sc, const char *msg);
+/* For bodies the front end produces itself (UploadPartCopy): set
+ * o->body_done first (no client to pause), feed with od_put_data,
+ * od_put_seal ends a fragment early, od_put_finish writes and commits. */
+void		 od_put_seal(struct oreq *o);
+void		 od_put_finish(struct oreq *o);
 /* Streams bytes start..end (inclusive) of o->obj after the caller sent
  * the reply head with their length. */
 void		 od_get_stream(struct oreq *o, uint64_t start, uint64_t end);

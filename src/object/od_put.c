@@ -418,6 +418,28 @@ put_end(struct ark_http_req *req, void *arg)
 }
 
 
+/* Bodies fed by the front end itself (copies): seals the fragment being
+ * filled, so that the next bytes start a new one. */
+void
+od_put_seal(struct oreq *o)
+{
+	struct frag *f = o->cur;
+
+	if (f != NULL) {
+		o->cur = NULL;
+		frag_seal(o, f);
+	}
+}
+
+/* The front end fed the whole body: seal, then write and commit. */
+void
+od_put_finish(struct oreq *o)
+{
+	od_put_seal(o);
+	o->body_done = 1;
+	od_put_pump(o);
+}
+
 void
 od_put_stream(struct oreq *o)
 {

@@ -20,11 +20,13 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "object/od.h"
+#include "object/od_s3.h"
 #include "object/s3_checksum.h"
 #include "object/s3_chunked.h"
 #include "object/s3_error.h"
 #include "object/s3_req.h"
 #include "object/s3_sigv4.h"
+#include "object/s3_uri.h"
 #include "object/s3_view.h"
 #include "object/s3_xml.h"
 #include "object/s3_xmlw.h"
@@ -33,6 +35,118 @@ static struct s3_req_cfg	 od_rcfg;
 static struct s3_sigv4_cfg	 od_scfg;
 
 static void	put_commit(struct oreq *o);
+
+struct putx {				/* PutObject's o->ext */
+	int64_t		 if_version;	/* -1: unconditional */
+};
+
+/* ---- helpers shared with od_s3_*.c ----------------------------------------- */
+
+/* The response headers S3 stores with an object, by their canonical
+ * spelling. */
+static const char *const od_stored_names[] = { "Cache-Control",
+    "Content-Disposition", "Content-Encoding", "Content-Language",
+    "Expires", NULL };
+
+json_t *
+od_s3_stored_headers(struct oreq *o)
+{
+	json_t *h = json_object();
+	const char *v;
+	size_t i;
+
+	for (i = 0; od_stored_names[i] != NULL; i++) {
+		if ((v = s3_view_header(&o->v, od_stored_names[i])) == NULL)
+			continue;
+		if (strcasecmp(od_stored_names[i], "Content-Encoding") == 0) {
+			/* aws-chunked describes the request body only. */
+			char buf[256], out[256] = "", *tok, *save = NULL;
+			size_t n = 0;
+
+			snprintf(buf, sizeof(buf), "%s", v);
+			for (tok = strtok_r(buf, ",", &save); tok != NULL;
+			    tok = strtok_r(NULL, ",", &save)) {
+				while (*tok == ' ')
+					tok++;
+				if (*tok == '\0' || strcasecmp(tok,
+				    "aws-chunked") == 0)
+					continue;
+				n += (size_t)snprintf(out + n, n < sizeof(out) ?
+				    sizeof(out) - n : 0, "%s%s", n > 0 ? "," :
+				    "", tok);
+				if (n >= sizeof(out))
+					n = sizeof(out) - 1;
+			}
+			if (out[0] != '\0')
+				json_object_set_new(h, od_stored_names[i],
+				    json_string(out));
+			continue;
+		}
+		json_object_set_new(h, od_stored_names[i], json_string(v));
+	}
+	return h;
+}
+
+enum s3_code
+od_s3_tagging_header(struct oreq *o, json_t **out)
+{
+	const char *h = s3_view_header(&o->v, "x-amz-tagging"), *cur;
+	struct s3_uri_param p;
+	char k[S3_XML_TAG_KEY_CHARS * 4 + 1], v[S3_XML_TAG_VALUE_CHARS * 4 + 1];
+	size_t kn, vn, kc, vc;
+	json_t *t;
+
+	*out = NULL;
+	if (h == NULL)
+		return S3_OK;
+	t = json_object();
+	cur = h;
+	while (s3_uri_query_next(&cur, &p)) {
+		if (s3_uri_decode_to(p.key, p.keylen, k, sizeof(k), &kn) !=
+		    ARK_OK || s3_uri_decode_to(p.val, p.vallen, v, sizeof(v),
+		    &vn) != ARK_OK || kn == 0 || !s3_xml_utf8_valid(k, kn, &kc)
+		    || !s3_xml_utf8_valid(v, vn, &vc) ||
+		    kc > S3_XML_TAG_KEY_CHARS || vc > S3_XML_TAG_VALUE_CHARS ||
+		    strlen(k) != kn || strlen(v) != vn ||
+		    strncmp(k, "aws:", 4) == 0 ||
+		    json_object_get(t, k) != NULL ||
+		    json_object_size(t) == S3_XML_MAX_TAGS) {
+			json_decref(t);
+			return S3_ERR_INVALID_TAG;
+		}
+		json_object_set_new(t, k, json_string(v));
+	}
+	*out = t;
+	return S3_OK;
+}
+
+void
+od_s3_owner(struct s3_xmlw *w, const char *user)
+{
+	s3_xmlw_elem(w, "ID", user);
+	s3_xmlw_elem(w, "DisplayName", user);
+}
+
+void
+od_s3_checksum_headers(struct oreq *o, const json_t *obj)
+{
+	static const char *const names[] = { "crc32", "crc32c", "crc64nvme",
+	    "sha1", "sha256", NULL };
+	json_t *ck = json_object_get(obj, "checksums");
+	const char *v;
+	char h[40];
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((v = json_string_value(json_object_get(ck, names[i]))) ==
+		    NULL)
+			continue;
+		snprintf(h, sizeof(h), "x-amz-checksum-%s", names[i]);
+		ark_http_resp_header(o->req, h, v);
+		ark_http_resp_header(o->req, "x-amz-checksum-type",
+		    strchr(v, '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
+	}
+}
 
 /* ---- buckets --------------------------------------------------------------- */
 
@@ -327,6 +441,17 @@ put_commit(struct oreq *o)
 		json_object_set_new(b, "checksums", json_pack("{s:s}", name,
 		    b64));
 	}
+	if (o->r.op == S3_OP_PUT_OBJECT) {
+		struct putx *px = o->ext;
+		json_t *tags = NULL;
+
+		json_object_set_new(b, "headers", od_s3_stored_headers(o));
+		if (od_s3_tagging_header(o, &tags) == S3_OK && tags != NULL)
+			json_object_set_new(b, "tags", tags);
+		if (px != NULL && px->if_version >= 0)
+			json_object_set_new(b, "if_version",
+			    json_integer(px->if_version));
+	}
 	if (o->r.op == S3_OP_UPLOAD_PART) {
 		json_t *pb = json_pack("{s:s, s:i, s:I, s:s, s:O}",
 		    "upload_id", o->r.upload_id, "number",
@@ -340,11 +465,71 @@ put_commit(struct oreq *o)
 	od_reg_call(o, "object/put", b, 0, commit_done);
 }
 
-/* x-amz-meta-* request headers as a JSON object of lower-case names
- * without the prefix. */
+/* Conditional PutObject: If-None-Match "*" commits only a new key
+ * (if_version 0), If-Match only over the version whose ETag matched. */
+static void	od_put_body(struct oreq *o);
+
+static void
+put_match_done(struct oreq *o, int status, json_t *j)
+{
+	struct putx *px = o->ext;
+
+	if (status == 404 && strncmp(od_jstr(j, "message"), "bucket", 6) != 0) {
+		od_error(o, S3_ERR_NO_SUCH_KEY, NULL);
+		return;
+	}
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_KEY);
+		return;
+	}
+	if (!s3_req_etag_match(s3_view_header(&o->v, "if-match"),
+	    od_jstr(j, "etag"))) {
+		od_error(o, S3_ERR_PRECONDITION_FAILED, NULL);
+		return;
+	}
+	px->if_version = od_jint(j, "version");
+	od_put_body(o);
+}
 
 static void
 od_put_start(struct oreq *o)
+{
+	const char *inm = s3_view_header(&o->v, "if-none-match");
+	const char *im = s3_view_header(&o->v, "if-match");
+	struct putx *px;
+	json_t *tags = NULL;
+	enum s3_code sc;
+
+	if (o->r.op == S3_OP_PUT_OBJECT) {
+		if ((sc = od_s3_tagging_header(o, &tags)) != S3_OK) {
+			od_error(o, sc, NULL);
+			return;
+		}
+		json_decref(tags);
+		px = ark_xcalloc(1, sizeof(*px));
+		px->if_version = -1;
+		o->ext = px;
+		o->ext_free = free;
+		if (inm != NULL) {
+			if (strcmp(inm, "*") != 0) {
+				od_error(o, S3_ERR_NOT_IMPLEMENTED,
+				    "If-None-Match on PUT takes only *");
+				return;
+			}
+			px->if_version = 0;
+		}
+		if (im != NULL && inm == NULL) {
+			od_reg_call(o, "object/get", json_pack("{s:s, s:s}",
+			    "bucket", o->r.bucket, "key", o->r.key), 0,
+			    put_match_done);
+			return;
+		}
+	}
+	od_put_body(o);
+}
+
+static void
+od_put_body(struct oreq *o)
 {
 	const char *ct, *dl;
 	enum s3_code sc;
@@ -353,10 +538,6 @@ od_put_start(struct oreq *o)
 	    o->a.payload == S3_PAYLOAD_STREAMING_SIGNED_TRAILER ||
 	    o->a.payload == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
 
-	if (s3_view_header(&o->v, "x-amz-copy-source") != NULL) {
-		od_error(o, S3_ERR_NOT_IMPLEMENTED, "CopyObject");
-		return;
-	}
 	if ((sc = s3_cksum_parse_request(&o->v, &o->ckr)) != S3_OK) {
 		od_error(o, sc, NULL);
 		return;
@@ -382,7 +563,7 @@ od_put_start(struct oreq *o)
 			return;
 		}
 	}
-	if (o->declared > (int64_t)5 << 30) {
+	if (o->declared > OD_S3_MAX_OBJECT) {
 		od_error(o, S3_ERR_ENTITY_TOO_LARGE, NULL);
 		return;
 	}
@@ -394,10 +575,78 @@ od_put_start(struct oreq *o)
 }
 
 
+/* GET/HEAD with partNumber: the part's byte range of a multipart object
+ * (x-amz-mp-parts-count), or the whole object as part 1 of others. */
+static enum s3_code
+get_part_range(struct oreq *o, const json_t *j, uint64_t size,
+    struct s3_range *rg)
+{
+	json_t *parts = json_object_get(j, "parts"), *p;
+	uint64_t off = 0;
+	size_t i, n = json_array_size(parts);
+	char buf[24];
+
+	if (s3_view_header(&o->v, "range") != NULL)
+		return S3_ERR_INVALID_REQUEST;
+	if (n == 0) {
+		if (o->r.part_number != 1)
+			return S3_ERR_INVALID_PART_NUMBER;
+		rg->set = size > 0;
+		rg->start = 0;
+		rg->end = size - 1;
+		return S3_OK;
+	}
+	if (o->r.part_number > n)
+		return S3_ERR_INVALID_PART_NUMBER;
+	json_array_foreach(parts, i, p) {
+		uint64_t psz = (uint64_t)od_jint(p, "size");
+
+		if (i + 1 == o->r.part_number) {
+			rg->set = psz > 0;
+			rg->start = off;
+			rg->end = off + psz - 1;
+			break;
+		}
+		off += psz;
+	}
+	snprintf(buf, sizeof(buf), "%zu", n);
+	ark_http_resp_header(o->req, "x-amz-mp-parts-count", buf);
+	return S3_OK;
+}
+
+/* Stored headers, each overridable on GET by its response-* query
+ * parameter (signed requests only, as S3). */
+static void
+get_headers(struct oreq *o, const json_t *j)
+{
+	static const char *const names[] = { "Content-Type", "Cache-Control",
+	    "Content-Disposition", "Content-Encoding", "Content-Language",
+	    "Expires", NULL };
+	json_t *hs = json_object_get(j, "headers");
+	const char *v, *ct = od_jstr(j, "content_type");
+	char q[40], val[1024];
+	size_t i, k;
+
+	for (i = 0; names[i] != NULL; i++) {
+		snprintf(q, sizeof(q), "response-%s", names[i]);
+		for (k = 0; q[k] != '\0'; k++)
+			q[k] = (char)tolower((unsigned char)q[k]);
+		if (o->have_key && s3_uri_query_get(o->v.query, q, val,
+		    sizeof(val)) == ARK_OK)
+			v = val;
+		else if (i == 0)
+			v = ct[0] != '\0' ? ct : "binary/octet-stream";
+		else
+			v = json_string_value(json_object_get(hs, names[i]));
+		if (v != NULL)
+			ark_http_resp_header(o->req, names[i], v);
+	}
+}
+
 static void
 get_done(struct oreq *o, int status, json_t *j)
 {
-	const char *etag, *key;
+	const char *etag, *key, *cm;
 	json_t *meta, *v;
 	struct s3_range rg;
 	enum s3_code sc;
@@ -424,8 +673,14 @@ get_done(struct oreq *o, int status, json_t *j)
 		od_error(o, sc, NULL);
 		return;
 	}
-	if ((sc = s3_req_range(s3_view_header(&o->v, "range"), size, &rg)) !=
-	    S3_OK) {
+	if (o->r.part_number > 0) {
+		memset(&rg, 0, sizeof(rg));
+		if ((sc = get_part_range(o, j, size, &rg)) != S3_OK) {
+			od_error(o, sc, NULL);
+			return;
+		}
+	} else if ((sc = s3_req_range(s3_view_header(&o->v, "range"), size,
+	    &rg)) != S3_OK) {
 		snprintf(buf, sizeof(buf), "bytes */%" PRIu64, size);
 		ark_http_resp_header(o->req, "Content-Range", buf);
 		od_error(o, sc, NULL);
@@ -441,14 +696,20 @@ get_done(struct oreq *o, int status, json_t *j)
 	ark_http_resp_header(o->req, "ETag", buf);
 	ark_http_date(mtime, buf, sizeof(buf));
 	ark_http_resp_header(o->req, "Last-Modified", buf);
-	ark_http_resp_header(o->req, "Content-Type",
-	    od_jstr(j, "content_type")[0] != '\0' ? od_jstr(j, "content_type") :
-	    "binary/octet-stream");
+	get_headers(o, j);
 	ark_http_resp_header(o->req, "Accept-Ranges", "bytes");
 	if (rg.set) {
 		snprintf(buf, sizeof(buf), "bytes %" PRIu64 "-%" PRIu64 "/%"
 		    PRIu64, rg.start, rg.end, size);
 		ark_http_resp_header(o->req, "Content-Range", buf);
+	}
+	cm = s3_view_header(&o->v, "x-amz-checksum-mode");
+	if (cm != NULL && strcasecmp(cm, "ENABLED") == 0 && !rg.set)
+		od_s3_checksum_headers(o, j);
+	if (json_object_size(json_object_get(j, "tags")) > 0) {
+		snprintf(buf, sizeof(buf), "%zu", json_object_size(
+		    json_object_get(j, "tags")));
+		ark_http_resp_header(o->req, "x-amz-tagging-count", buf);
 	}
 	meta = json_object_get(j, "user_meta");
 	json_object_foreach(meta, key, v) {
@@ -622,27 +883,6 @@ mpu_create_done(struct oreq *o, int status, json_t *j)
 }
 
 static void
-mpu_complete_done(struct oreq *o, int status, json_t *j)
-{
-	struct ark_buf out;
-	struct s3_xmlw w;
-
-	if (status != 200) {
-		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
-		return;
-	}
-	ark_buf_init(&out, 1 << 16);
-	s3_xmlw_init(&w, &out);
-	s3_xmlw_start_ns(&w, "CompleteMultipartUploadResult");
-	s3_xmlw_elemf(&w, "Location", "/%s/%s", o->r.bucket, o->r.key);
-	s3_xmlw_elem(&w, "Bucket", o->r.bucket);
-	s3_xmlw_elem(&w, "Key", o->r.key);
-	s3_xmlw_elemf(&w, "ETag", "\"%s\"", o->ctype);
-	s3_xmlw_end(&w);
-	od_xml_finish(o, &w, &out);
-}
-
-static void
 mpu_body(struct ark_http_req *req, const void *d, size_t len, void *arg)
 {
 	struct oreq *o = arg;
@@ -699,11 +939,8 @@ mpu_end(struct ark_http_req *req, void *arg)
 		od_put_fail(o, sc, NULL);
 		return;
 	}
-	free(o->ctype);
-	o->ctype = ark_xstrdup(etag);	/* the ETag, for the answer */
-	od_reg_call(o, "multipart/complete", json_pack("{s:s, s:s, s:o}",
-	    "upload_id", o->r.upload_id, "etag", etag, "parts", parts), 0,
-	    mpu_complete_done);
+	od_s3_complete(o, json_pack("{s:s, s:s, s:o}", "upload_id",
+	    o->r.upload_id, "etag", etag, "parts", parts), etag);
 }
 
 static void
@@ -723,10 +960,16 @@ od_mpu(struct oreq *o)
 
 	switch (o->r.op) {
 	case S3_OP_CREATE_MULTIPART_UPLOAD:
-		od_reg_call(o, "multipart/create", json_pack("{s:s, s:s, s:s, s:o}",
-		    "bucket", o->r.bucket, "key", o->r.key, "content_type",
-		    ct != NULL ? ct : "binary/octet-stream", "user_meta",
-		    od_user_meta(o)), 0, mpu_create_done);
+		if (s3_view_header(&o->v, "x-amz-tagging") != NULL) {
+			od_error(o, S3_ERR_NOT_IMPLEMENTED,
+			    "x-amz-tagging on CreateMultipartUpload");
+			return;
+		}
+		od_reg_call(o, "multipart/create", json_pack("{s:s, s:s, s:s, s:o,"
+		    " s:o}", "bucket", o->r.bucket, "key", o->r.key,
+		    "content_type", ct != NULL ? ct : "binary/octet-stream",
+		    "user_meta", od_user_meta(o), "headers",
+		    od_s3_stored_headers(o)), 0, mpu_create_done);
 		return;
 	case S3_OP_COMPLETE_MULTIPART_UPLOAD:
 		if (ark_http_req_set_max_body(o->req, S3_XML_MAX_COMPLETE) !=
@@ -775,6 +1018,16 @@ od_dispatch(struct oreq *o)
 	case S3_OP_COMPLETE_MULTIPART_UPLOAD:
 	case S3_OP_ABORT_MULTIPART_UPLOAD:
 		od_mpu(o);
+		return;
+	case S3_OP_COPY_OBJECT:
+	case S3_OP_UPLOAD_PART_COPY:
+		od_s3_copy(o);
+		return;
+	case S3_OP_LIST_PARTS:
+		od_s3_list_parts(o);
+		return;
+	case S3_OP_LIST_MULTIPART_UPLOADS:
+		od_s3_list_uploads(o);
 		return;
 	case S3_OP_GET_OBJECT:
 	case S3_OP_HEAD_OBJECT:

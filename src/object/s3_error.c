@@ -139,6 +139,8 @@ static const struct s3_code_row s3_codes[] = {
 	[S3_ERR_CONTENT_SHA256_MISMATCH] = { "XAmzContentSHA256Mismatch",
 	    400, "The provided 'x-amz-content-sha256' header does not match "
 	    "what was computed." },
+	[S3_ERR_INVALID_PART_NUMBER] = { "InvalidPartNumber", 416,
+	    "The requested partnumber is not satisfiable" },
 };
 
 _Static_assert(ARK_ARRAY_SIZE(s3_codes) == S3_ERR_CODE_MAX,

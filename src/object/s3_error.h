@@ -68,6 +68,7 @@ enum s3_code {
 	S3_ERR_SLOW_DOWN,
 	S3_ERR_TOO_MANY_BUCKETS,
 	S3_ERR_CONTENT_SHA256_MISMATCH,	/* XAmzContentSHA256Mismatch */
+	S3_ERR_INVALID_PART_NUMBER,	/* 416: partNumber past the parts */
 	S3_ERR_CODE_MAX
 };
 

@@ -603,10 +603,18 @@ enum s3_code
 s3_req_conditions(const struct s3_view *v, const char *etag,
     int64_t last_modified, int read)
 {
-	const char *im = s3_view_header(v, "if-match");
-	const char *ius = s3_view_header(v, "if-unmodified-since");
-	const char *inm = s3_view_header(v, "if-none-match");
-	const char *ims = s3_view_header(v, "if-modified-since");
+	return s3_req_conditions_h(s3_view_header(v, "if-match"),
+	    s3_view_header(v, "if-unmodified-since"),
+	    s3_view_header(v, "if-none-match"),
+	    s3_view_header(v, "if-modified-since"), etag, last_modified,
+	    read ? S3_COND_READ : S3_COND_WRITE);
+}
+
+enum s3_code
+s3_req_conditions_h(const char *im, const char *ius, const char *inm,
+    const char *ims, const char *etag, int64_t last_modified,
+    enum s3_cond_mode mode)
+{
 	int64_t t;
 
 	/* 1. If-Match, else 2. If-Unmodified-Since */
@@ -616,13 +624,14 @@ s3_req_conditions(const struct s3_view *v, const char *etag,
 	} else if (ius != NULL && etag != NULL &&
 	    s3_time_parse_http(ius, &t) == ARK_OK && last_modified > t)
 		return S3_ERR_PRECONDITION_FAILED;
-	/* 3. If-None-Match, else 4. If-Modified-Since (reads only) */
+	/* 3. If-None-Match, else 4. If-Modified-Since (not for writes) */
 	if (inm != NULL) {
 		if (s3_req_etag_match(inm, etag))
-			return read ? S3_ERR_NOT_MODIFIED :
+			return mode == S3_COND_READ ? S3_ERR_NOT_MODIFIED :
 			    S3_ERR_PRECONDITION_FAILED;
-	} else if (read && ims != NULL && etag != NULL &&
+	} else if (mode != S3_COND_WRITE && ims != NULL && etag != NULL &&
 	    s3_time_parse_http(ims, &t) == ARK_OK && last_modified <= t)
-		return S3_ERR_NOT_MODIFIED;
+		return mode == S3_COND_READ ? S3_ERR_NOT_MODIFIED :
+		    S3_ERR_PRECONDITION_FAILED;
 	return S3_OK;
 }

@@ -170,4 +170,16 @@ enum s3_code	 s3_req_conditions(const struct s3_view *v, const char *etag,
  * any existing object; W/ prefixes and quotes are ignored). */
 int		 s3_req_etag_match(const char *h, const char *etag);
 
+enum s3_cond_mode {
+	S3_COND_READ,		/* GET/HEAD: 304 for a "not modified" */
+	S3_COND_WRITE,		/* PUT: If-Modified-Since ignored, else 412 */
+	S3_COND_COPY,		/* x-amz-copy-source-if-*: every failure 412 */
+};
+/* The same evaluation over explicit header values (each may be NULL),
+ * e.g. the x-amz-copy-source-if-* headers of CopyObject. */
+enum s3_code	 s3_req_conditions_h(const char *if_match,
+		    const char *if_unmodified_since, const char *if_none_match,
+		    const char *if_modified_since, const char *etag,
+		    int64_t last_modified, enum s3_cond_mode mode);
+
 #endif /* ARKOR_OBJECT_S3_REQ_H */

@@ -1,0 +1,54 @@
+/*
+ * od_s3.h - the S3 front end's own files share these: od_s3.c (dispatch,
+ * buckets, listing, Put/Get/Delete, multipart), od_s3_copy.c (CopyObject,
+ * UploadPartCopy), od_s3_mpu.c (ListParts, ListMultipartUploads, the
+ * part size rule), od_s3_attr.c (versions, attributes, tagging, ACLs).
+ * Everything runs on the request's worker thread (see od.h).
+ */
+#ifndef ARKOR_OBJECT_OD_S3_H
+#define ARKOR_OBJECT_OD_S3_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "object/od.h"
+
+#define OD_S3_MIN_PART		((uint64_t)5 << 20)	/* but the last */
+#define OD_S3_MAX_OBJECT	((int64_t)5 << 30)	/* one PutObject */
+
+/* ---- od_s3_copy.c ---- */
+/* CopyObject and UploadPartCopy (x-amz-copy-source set). */
+void		 od_s3_copy(struct oreq *o);
+
+/* ---- od_s3_mpu.c ---- */
+void		 od_s3_list_parts(struct oreq *o);
+void		 od_s3_list_uploads(struct oreq *o);
+/* CompleteMultipartUpload after its body parsed: checks the parts against
+ * multipart/parts (InvalidPart, EntityTooSmall below 5 MiB but the last)
+ * and then calls multipart/complete with `body` (stolen); the reply
+ * names etag. */
+void		 od_s3_complete(struct oreq *o, json_t *body, const char *etag);
+
+/* ---- od_s3_attr.c ---- */
+void		 od_s3_list_versions(struct oreq *o);
+void		 od_s3_get_versioning(struct oreq *o);
+void		 od_s3_attributes(struct oreq *o);
+void		 od_s3_tagging(struct oreq *o);
+void		 od_s3_acl(struct oreq *o);
+
+/* ---- od_s3.c: helpers for the others ---- */
+/* The stored response headers of a PUT / CreateMultipartUpload / copy
+ * with REPLACE: Cache-Control, Content-Disposition, Content-Encoding
+ * (without aws-chunked), Content-Language, Expires, as {canonical name:
+ * value}; caller owns. */
+json_t		*od_s3_stored_headers(struct oreq *o);
+/* x-amz-tagging (URL query form) as {key: value} in *out (caller owns;
+ * NULL when the header is absent). S3_ERR_INVALID_TAG on bad tags. */
+enum s3_code	 od_s3_tagging_header(struct oreq *o, json_t **out);
+/* Owner ID / DisplayName element for listings. */
+void		 od_s3_owner(struct s3_xmlw *w, const char *user);
+/* Appends x-amz-checksum-* headers of o->obj's "checksums". */
+void		 od_s3_checksum_headers(struct oreq *o, const json_t *obj);
+
+#endif /* ARKOR_OBJECT_OD_S3_H */
