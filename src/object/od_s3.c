@@ -350,6 +350,8 @@ od_list(struct oreq *o)
 {
 	struct s3_list_params lp;
 	enum s3_code sc;
+	od_reg_cb cb = o->r.op == S3_OP_LIST_OBJECT_VERSIONS ?
+	    od_s3_versions_done : list_done;
 	json_t *b;
 
 	if ((sc = s3_req_list_params(o->r.op, o->v.query, &lp)) != S3_OK) {
@@ -361,7 +363,7 @@ od_list(struct oreq *o)
 		json_t *j = json_pack("{s:[], s:[], s:b}", "keys", "prefixes",
 		    "truncated", 0);
 
-		list_done(o, 200, j);
+		cb(o, 200, j);
 		json_decref(j);
 		return;
 	}
@@ -373,9 +375,11 @@ od_list(struct oreq *o)
 		json_object_set_new(b, "delimiter", json_string(lp.delimiter));
 	if (lp.after[0] != '\0')
 		json_object_set_new(b, "start_after", json_string(lp.after));
-	if (lp.has_token && lp.token[0] != '\0')
+	/* (ListObjectVersions' version-id-marker is no registry token) */
+	if (o->r.op == S3_OP_LIST_OBJECTS_V2 && lp.has_token &&
+	    lp.token[0] != '\0')
 		json_object_set_new(b, "token", json_string(lp.token));
-	od_reg_call(o, "list", b, 0, list_done);
+	od_reg_call(o, "list", b, 0, cb);
 }
 
 /* ---- DeleteObject ------------------------------------------------------------ */
@@ -787,7 +791,7 @@ delm_next(struct oreq *o)
 }
 
 static void
-delm_body(struct ark_http_req *req, const void *d, size_t len, void *arg)
+xbody_data(struct ark_http_req *req, const void *d, size_t len, void *arg)
 {
 	struct oreq *o = arg;
 
@@ -798,7 +802,7 @@ delm_body(struct ark_http_req *req, const void *d, size_t len, void *arg)
 }
 
 static void
-delm_end(struct ark_http_req *req, void *arg)
+xbody_end(struct ark_http_req *req, void *arg)
 {
 	struct oreq *o = arg;
 	enum s3_code sc = S3_OK;
@@ -817,10 +821,50 @@ delm_end(struct ark_http_req *req, void *arg)
 		else
 			sc = s3_sigv4_check_payload(&o->a, sha);
 	}
-	if (sc == S3_OK)
-		sc = s3_xml_parse_delete(ark_buf_str(&o->body),
-		    ark_buf_len(&o->body), &o->dl);
 	if (sc != S3_OK) {
+		od_put_fail(o, sc, NULL);
+		return;
+	}
+	o->commit(o);
+}
+
+void
+od_s3_read_body(struct oreq *o, size_t max, void (*done)(struct oreq *o))
+{
+	enum s3_code sc;
+	unsigned mask;
+
+	if (o->a.payload != S3_PAYLOAD_SHA256 &&
+	    o->a.payload != S3_PAYLOAD_UNSIGNED &&
+	    o->a.payload != S3_PAYLOAD_NONE) {
+		od_error(o, S3_ERR_NOT_IMPLEMENTED, "aws-chunked XML body");
+		return;
+	}
+	if ((sc = s3_cksum_parse_request(&o->v, &o->ckr)) != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
+	mask = s3_cksum_req_mask(&o->ckr) | S3_CKSUM_BIT(S3_CKSUM_SHA256);
+	if (s3_cksum_new(mask, &o->ck) != ARK_OK) {
+		od_error(o, S3_ERR_INTERNAL, NULL);
+		return;
+	}
+	if (ark_http_req_set_max_body(o->req, max) != ARK_OK) {
+		od_error(o, S3_ERR_MALFORMED_XML, "body too large");
+		return;
+	}
+	ark_buf_init(&o->body, max);
+	o->commit = done;
+	ark_http_req_on_body(o->req, xbody_data, xbody_end, o);
+}
+
+static void
+delm_parsed(struct oreq *o)
+{
+	enum s3_code sc;
+
+	if ((sc = s3_xml_parse_delete(ark_buf_str(&o->body),
+	    ark_buf_len(&o->body), &o->dl)) != S3_OK) {
 		od_put_fail(o, sc, NULL);
 		return;
 	}
@@ -834,30 +878,7 @@ delm_end(struct ark_http_req *req, void *arg)
 static void
 od_delete_multi(struct oreq *o)
 {
-	enum s3_code sc;
-	unsigned mask;
-
-	if (o->a.payload != S3_PAYLOAD_SHA256 &&
-	    o->a.payload != S3_PAYLOAD_UNSIGNED &&
-	    o->a.payload != S3_PAYLOAD_NONE) {
-		od_error(o, S3_ERR_NOT_IMPLEMENTED, "aws-chunked DeleteObjects");
-		return;
-	}
-	if ((sc = s3_cksum_parse_request(&o->v, &o->ckr)) != S3_OK) {
-		od_error(o, sc, NULL);
-		return;
-	}
-	mask = s3_cksum_req_mask(&o->ckr) | S3_CKSUM_BIT(S3_CKSUM_SHA256);
-	if (s3_cksum_new(mask, &o->ck) != ARK_OK) {
-		od_error(o, S3_ERR_INTERNAL, NULL);
-		return;
-	}
-	if (ark_http_req_set_max_body(o->req, S3_XML_MAX_DELETE) != ARK_OK) {
-		od_error(o, S3_ERR_MALFORMED_XML, "body too large");
-		return;
-	}
-	ark_buf_init(&o->body, S3_XML_MAX_DELETE);
-	ark_http_req_on_body(o->req, delm_body, delm_end, o);
+	od_s3_read_body(o, S3_XML_MAX_DELETE, delm_parsed);
 }
 
 /* ---- multipart uploads ------------------------------------------------------ */
@@ -1008,7 +1029,25 @@ od_dispatch(struct oreq *o)
 		return;
 	case S3_OP_LIST_OBJECTS:
 	case S3_OP_LIST_OBJECTS_V2:
+	case S3_OP_LIST_OBJECT_VERSIONS:
 		od_list(o);
+		return;
+	case S3_OP_GET_BUCKET_VERSIONING:
+		od_s3_get_versioning(o);
+		return;
+	case S3_OP_GET_OBJECT_ATTRIBUTES:
+		od_s3_attributes(o);
+		return;
+	case S3_OP_GET_OBJECT_TAGGING:
+	case S3_OP_PUT_OBJECT_TAGGING:
+	case S3_OP_DELETE_OBJECT_TAGGING:
+		od_s3_tagging(o);
+		return;
+	case S3_OP_GET_BUCKET_ACL:
+	case S3_OP_PUT_BUCKET_ACL:
+	case S3_OP_GET_OBJECT_ACL:
+	case S3_OP_PUT_OBJECT_ACL:
+		od_s3_acl(o);
 		return;
 	case S3_OP_PUT_OBJECT:
 	case S3_OP_UPLOAD_PART:
@@ -1047,6 +1086,41 @@ od_dispatch(struct oreq *o)
 	}
 }
 
+/* Anonymous requests: reads of public-read buckets only. The registry
+ * calls then go as the service, and listings name the bucket's owner. */
+static void
+anon_bucket_done(struct oreq *o, int status, json_t *j)
+{
+	if (status == 404) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
+		return;
+	}
+	if (status != 200 || strcmp(od_jstr(j, "acl"), "public-read") != 0) {
+		od_error(o, S3_ERR_ACCESS_DENIED, NULL);
+		return;
+	}
+	snprintf(o->key.user, sizeof(o->key.user), "%s", od_jstr(j, "owner"));
+	od_dispatch(o);
+}
+
+static void
+od_anon(struct oreq *o)
+{
+	switch (o->r.op) {
+	case S3_OP_GET_OBJECT:
+	case S3_OP_HEAD_OBJECT:
+	case S3_OP_HEAD_BUCKET:
+	case S3_OP_LIST_OBJECTS:
+	case S3_OP_LIST_OBJECTS_V2:
+	case S3_OP_LIST_OBJECT_VERSIONS:
+		od_reg_call(o, "bucket/get", json_pack("{s:s}", "bucket",
+		    o->r.bucket), 1, anon_bucket_done);
+		return;
+	default:
+		od_error(o, S3_ERR_ACCESS_DENIED, NULL);
+	}
+}
+
 static void
 od_auth(struct oreq *o)
 {
@@ -1057,7 +1131,11 @@ od_auth(struct oreq *o)
 		od_error(o, sc, NULL);
 		return;
 	}
-	if (o->a.kind == S3_AUTH_ANONYMOUS || !o->have_key) {
+	if (o->a.kind == S3_AUTH_ANONYMOUS) {
+		od_anon(o);
+		return;
+	}
+	if (!o->have_key) {
 		od_error(o, S3_ERR_ACCESS_DENIED, NULL);
 		return;
 	}

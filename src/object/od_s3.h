@@ -31,7 +31,8 @@ void		 od_s3_list_uploads(struct oreq *o);
 void		 od_s3_complete(struct oreq *o, json_t *body, const char *etag);
 
 /* ---- od_s3_attr.c ---- */
-void		 od_s3_list_versions(struct oreq *o);
+/* The registry's list answer as ListVersionsResult. */
+void		 od_s3_versions_done(struct oreq *o, int status, json_t *j);
 void		 od_s3_get_versioning(struct oreq *o);
 void		 od_s3_attributes(struct oreq *o);
 void		 od_s3_tagging(struct oreq *o);
@@ -46,6 +47,11 @@ json_t		*od_s3_stored_headers(struct oreq *o);
 /* x-amz-tagging (URL query form) as {key: value} in *out (caller owns;
  * NULL when the header is absent). S3_ERR_INVALID_TAG on bad tags. */
 enum s3_code	 od_s3_tagging_header(struct oreq *o, json_t **out);
+/* Reads a small request body (XML) into o->body up to max bytes,
+ * verifies Content-MD5 / x-amz-checksum-* / the signed SHA-256, then
+ * calls done (errors are answered here). Uses o->commit. */
+void		 od_s3_read_body(struct oreq *o, size_t max,
+		    void (*done)(struct oreq *o));
 /* Owner ID / DisplayName element for listings. */
 void		 od_s3_owner(struct s3_xmlw *w, const char *user);
 /* Appends x-amz-checksum-* headers of o->obj's "checksums". */

@@ -102,6 +102,30 @@ s3_xmlw_start_ns(struct s3_xmlw *w, const char *name)
 }
 
 void
+s3_xmlw_start_attr(struct s3_xmlw *w, const char *name, const char *attr,
+    const char *value)
+{
+	size_t len;
+
+	if (w->err != ARK_OK)
+		return;
+	if (w->depth >= S3_XMLW_MAXDEPTH) {
+		w->err = ARK_EINVAL;
+		return;
+	}
+	len = ark_buf_len(w->b);
+	w->err = ark_buf_printf(w->b, "<%s %s=\"", name, attr);
+	if (w->err == ARK_OK)
+		w->err = s3_xmlw_escape(w->b, value, strlen(value));
+	if (w->err == ARK_OK)
+		w->err = ark_buf_append_str(w->b, "\">");
+	if (w->err == ARK_OK)
+		w->stack[w->depth++] = name;
+	else
+		ark_buf_truncate(w->b, len);
+}
+
+void
 s3_xmlw_text(struct s3_xmlw *w, const char *s, size_t n)
 {
 	if (w->err == ARK_OK && n > 0)

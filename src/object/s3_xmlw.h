@@ -47,6 +47,10 @@ void		 s3_xmlw_init_fragment(struct s3_xmlw *w, struct ark_buf *b);
 void		 s3_xmlw_start(struct s3_xmlw *w, const char *name);
 /* <name xmlns="S3_XMLNS"> for document roots. */
 void		 s3_xmlw_start_ns(struct s3_xmlw *w, const char *name);
+/* <name attr="value"> (value escaped), e.g. an xsi:type or a namespace
+ * declaration; `name` as for s3_xmlw_start. */
+void		 s3_xmlw_start_attr(struct s3_xmlw *w, const char *name,
+		    const char *attr, const char *value);
 /* Escaped character data. */
 void		 s3_xmlw_text(struct s3_xmlw *w, const char *s, size_t n);
 void		 s3_xmlw_end(struct s3_xmlw *w);
