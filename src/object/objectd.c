@@ -36,7 +36,7 @@ static const char	*opt_listen, *opt_registry, *opt_cluster_key;
 static const char	*opt_region, *opt_domain, *opt_port_file;
 static const char	*opt_pid_file;
 static uint64_t		 opt_fragment_size;
-static int64_t		 opt_window, opt_threads;
+static int64_t		 opt_window, opt_threads, opt_fid_pool;
 static int		 opt_log_level;
 
 static const struct ark_cfg_opt od_opts[] = {
@@ -53,6 +53,9 @@ static const struct ark_cfg_opt od_opts[] = {
 	  &opt_fragment_size },
 	{ "window", 'w', ARK_CFG_INT, "4", 1, 64, NULL, "N",
 	  "fragments in flight per upload", 0, &opt_window },
+	{ "fid-pool", 0, ARK_CFG_INT, "32", 0, 256, NULL, "N",
+	  "spare FileIDs kept per worker thread (0: one assign per upload)",
+	  0, &opt_fid_pool },
 	{ "region", 0, ARK_CFG_STR, "us-east-1", 0, 0, NULL, "REGION",
 	  "region name signatures must use (empty: any)", 0, &opt_region },
 	{ "domain", 0, ARK_CFG_STR, NULL, 0, 0, NULL, "DOMAIN",
@@ -146,6 +149,7 @@ main(int argc, char **argv)
 	od_conf.region = opt_region;
 	od_conf.fragment_size = opt_fragment_size;
 	od_conf.window = (unsigned)opt_window;
+	od_conf.fid_pool = (unsigned)opt_fid_pool;
 	od_conf.reg_host = od_reg_host;
 	od_s3_configure(opt_domain, opt_region);
 

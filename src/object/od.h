@@ -38,6 +38,7 @@ struct od_conf {			/* set once by main */
 	unsigned	 window;	/* fragments in flight per upload */
 	const char	*reg_host;	/* registry */
 	uint16_t	 reg_port;
+	unsigned	 fid_pool;	/* spare FileIDs per worker thread */
 };
 
 extern struct od_conf			 od_conf;
@@ -51,6 +52,7 @@ struct od_key {
 	char		 secret[S3_SIGV4_SECRET_MAX];
 	char		 user[72];
 	int64_t		 expires;
+	int		 writer;	/* known not read-only */
 };
 
 /* Cached secret of access key `id` (1 found, 0 not). */
@@ -58,6 +60,9 @@ int		 od_key_lookup(const char *id, struct od_key *out);
 void		 od_key_store(const char *id, const char *secret,
 		    const char *user);
 void		 od_key_wipe(void);
+/* Marks cached key `id` as able to write (not read-only): only such
+ * requests take FileIDs from the spare pool (od_pool.c). */
+void		 od_key_set_writer(const char *id, int writer);
 /* s3_sigv4_cfg.secret callback over the cache. */
 enum ark_err	 od_secret_cb(void *arg, const char *akid, char *secret,
 		    size_t cap);
@@ -116,6 +121,7 @@ struct oreq {
 	unsigned		 inflight;
 	json_t			*assigned;	/* spare assignments */
 	int			 assigning;
+	unsigned		 assign_want;	/* of the call in flight */
 	int			 body_done;
 	int			 paused;
 	enum s3_code		 err;
@@ -174,6 +180,24 @@ const char	*od_jstr(const json_t *j, const char *k);	/* "" if none */
 int64_t		 od_jint(const json_t *j, const char *k);
 /* x-amz-meta-* request headers as {lower-case name: value}. */
 json_t		*od_user_meta(struct oreq *o);
+
+/* ---- spare FileIDs (od_pool.c) ---- */
+
+/* Each worker thread keeps up to od_conf.fid_pool spare assignments
+ * (FileID, replica URLs, write token) left over from its assign calls, so
+ * that a small upload usually needs no assign round trip: its fragment
+ * goes out at once and only the commit talks to the registry. Entries
+ * are used for at most OD_POOL_AGE_S seconds and well before their token
+ * expires; a failed fragment write empties the pool (the group may be
+ * gone). Only requests of keys known to write use it. */
+#define OD_POOL_AGE_S		30
+/* Moves up to `want` spare assignments to o->assigned; the count. */
+unsigned	 od_pool_take(struct oreq *o, unsigned want);
+/* Keeps the assignments of `arr` from index `from` on (borrowed). */
+void		 od_pool_put(json_t *arr, size_t from, int64_t expires);
+void		 od_pool_flush(void);
+/* How many extra FileIDs an assign call for o should ask for. */
+unsigned	 od_pool_extra(const struct oreq *o);
 
 /* ---- pipelines ---- */
 

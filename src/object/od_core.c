@@ -72,7 +72,20 @@ od_key_store(const char *id, const char *secret, const char *user)
 	snprintf(k->id, sizeof(k->id), "%s", id);
 	snprintf(k->secret, sizeof(k->secret), "%s", secret);
 	snprintf(k->user, sizeof(k->user), "%s", user);
+	k->writer = 0;
 	k->expires = ark_now_s() + OD_KEY_TTL_S;
+	pthread_mutex_unlock(&key_mtx);
+}
+
+void
+od_key_set_writer(const char *id, int writer)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&key_mtx);
+	for (i = 0; i < OD_KEY_CACHE; i++)
+		if (strcmp(key_cache[i].id, id) == 0)
+			key_cache[i].writer = writer;
 	pthread_mutex_unlock(&key_mtx);
 }
 

@@ -96,6 +96,7 @@ rput_done(struct ark_http_creq *r, enum ark_err err, void *arg)
 			f->qnext = o->queued;
 			o->queued = f;
 			f->refs++;
+			od_pool_flush();	/* its group may be gone */
 		} else if (f->failed)
 			od_put_fail(o, S3_ERR_SLOW_DOWN, "fragment write failed");
 		else {
@@ -224,23 +225,34 @@ assign_done(struct oreq *o, int status, json_t *j)
 	}
 	if (o->assigned == NULL)
 		o->assigned = json_array();
-	json_array_foreach(arr, i, e)
+	json_array_foreach(arr, i, e) {
+		if (i == o->assign_want)
+			break;
 		json_array_append(o->assigned, e);
+	}
+	od_pool_put(arr, o->assign_want, od_jint(j, "expires"));
 	od_put_pump(o);
 }
 
-static void
+/* Gets up to `want` assignments: from the thread's pool at once (returns
+ * 1), else with an assign call (returns 0; assign_done pumps). */
+static int
 od_assign(struct oreq *o, unsigned want)
 {
 	if (o->assigning || o->err != S3_OK)
-		return;
+		return 0;
 	if (want == 0)
 		want = 1;
 	if (want > od_conf.window)
 		want = od_conf.window;
+	if (od_pool_take(o, want) > 0)
+		return 1;
 	o->assigning = 1;
-	od_reg_call(o, "assign", json_pack("{s:i, s:I}", "count", (int)want,
-	    "size", (json_int_t)od_conf.fragment_size), 0, assign_done);
+	o->assign_want = want;
+	od_reg_call(o, "assign", json_pack("{s:i, s:I}", "count", (int)(want +
+	    od_pool_extra(o)), "size", (json_int_t)od_conf.fragment_size), 0,
+	    assign_done);
+	return 0;
 }
 
 static unsigned
@@ -265,10 +277,9 @@ od_put_pump(struct oreq *o)
 		return;
 	while (o->queued != NULL && o->inflight < od_conf.window) {
 		f = o->queued;
-		if (json_array_size(o->assigned) == 0) {
-			od_assign(o, put_frags_left(o));
+		if (json_array_size(o->assigned) == 0 &&
+		    !od_assign(o, put_frags_left(o)))
 			break;
-		}
 		o->queued = f->qnext;
 		f->qnext = NULL;
 		(void)frag_dispatch(o, f);
@@ -444,6 +455,6 @@ void
 od_put_stream(struct oreq *o)
 {
 	if (o->declared != 0)
-		od_assign(o, put_frags_left(o));
+		(void)od_assign(o, put_frags_left(o));
 	ark_http_req_on_body(o->req, put_body, put_end, o);
 }
