@@ -413,7 +413,7 @@ copy_part(struct oreq *o, struct cp *c)
 		}
 	} else
 		b = ssize - 1;		/* wraps for an empty source */
-	if (ssize > (uint64_t)OD_S3_MAX_OBJECT && rh == NULL) {
+	if ((ssize > 0 ? b - a + 1 : 0) > (uint64_t)OD_S3_MAX_OBJECT) {
 		od_error(o, S3_ERR_INVALID_REQUEST, "The specified copy source "
 		    "is larger than the maximum allowable size for a copy "
 		    "source: 5368709120");

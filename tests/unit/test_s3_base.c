@@ -35,6 +35,9 @@ test_error_table(void **state)
 	assert_int_equal(s3_code_status(S3_ERR_NO_SUCH_KEY), 404);
 	assert_int_equal(s3_code_status(S3_ERR_BUCKET_NOT_EMPTY), 409);
 	assert_int_equal(s3_code_status(S3_ERR_INVALID_RANGE), 416);
+	assert_string_equal(s3_code_name(S3_ERR_INVALID_PART_NUMBER),
+	    "InvalidPartNumber");
+	assert_int_equal(s3_code_status(S3_ERR_INVALID_PART_NUMBER), 416);
 	assert_int_equal(s3_code_status(S3_ERR_PRECONDITION_FAILED), 412);
 	assert_int_equal(s3_code_status(S3_ERR_NOT_MODIFIED), 304);
 	assert_true(s3_code_no_body(S3_ERR_NOT_MODIFIED));
@@ -95,6 +98,15 @@ test_xmlw(void **state)
 	    "<C>a&#x1;&#x9;&#xA;&#xD;&#x1F;&#x7F;z</C>"
 	    "<N>18446744073709551615</N><T>true</T>"
 	    "<D>2009-10-12T17:50:30.000Z</D><E></E><U>caf\xc3\xa9</U></R>");
+	/* an attribute, escaped */
+	ark_buf_reset(&b);
+	s3_xmlw_init_fragment(&w, &b);
+	s3_xmlw_start_attr(&w, "G", "xsi:type", "a\"<b");
+	s3_xmlw_elem(&w, "ID", "o");
+	s3_xmlw_end(&w);
+	assert_int_equal(s3_xmlw_finish(&w), ARK_OK);
+	assert_string_equal(ark_buf_str(&b),
+	    "<G xsi:type=\"a&quot;&lt;b\"><ID>o</ID></G>");
 	/* unbalanced */
 	ark_buf_reset(&b);
 	s3_xmlw_init_fragment(&w, &b);

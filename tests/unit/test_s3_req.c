@@ -436,6 +436,22 @@ test_conditions(void **state)
 	/* both failing kinds: 412 wins */
 	assert_int_equal(cond("\"x\"", "\"e1\"", NULL, NULL, "e1", 1),
 	    S3_ERR_PRECONDITION_FAILED);
+	/* x-amz-copy-source-if-*: every failure is 412, If-Modified-Since
+	 * applies; conditional PUT ignores If-Modified-Since */
+	assert_int_equal(s3_req_conditions_h(NULL, NULL, "\"e1\"", NULL,
+	    "e1", 784111777, S3_COND_COPY), S3_ERR_PRECONDITION_FAILED);
+	assert_int_equal(s3_req_conditions_h(NULL, NULL, NULL, SAME, "e1",
+	    784111777, S3_COND_COPY), S3_ERR_PRECONDITION_FAILED);
+	assert_int_equal(s3_req_conditions_h(NULL, NULL, NULL, BEFORE, "e1",
+	    784111777, S3_COND_COPY), S3_OK);
+	assert_int_equal(s3_req_conditions_h("e1", AFTER, NULL, BEFORE, "e1",
+	    784111777, S3_COND_COPY), S3_OK);
+	assert_int_equal(s3_req_conditions_h(NULL, BEFORE, NULL, NULL, "e1",
+	    784111777, S3_COND_COPY), S3_ERR_PRECONDITION_FAILED);
+	assert_int_equal(s3_req_conditions_h(NULL, NULL, NULL, SAME, "e1",
+	    784111777, S3_COND_WRITE), S3_OK);
+	assert_int_equal(s3_req_conditions_h(NULL, NULL, NULL, SAME, "e1",
+	    784111777, S3_COND_READ), S3_ERR_NOT_MODIFIED);
 	assert_false(s3_req_etag_match("", "e1"));
 	assert_false(s3_req_etag_match("\"e1\"", NULL));
 	assert_true(s3_req_etag_match(" , e1 ,", "e1"));
