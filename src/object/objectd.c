@@ -105,6 +105,7 @@ od_thread_fini(struct event_base *base, unsigned idx, void *arg)
 	(void)arg;
 	ark_http_client_free(od_cli);
 	od_cli = NULL;
+	od_pool_flush();
 }
 
 static enum ark_err

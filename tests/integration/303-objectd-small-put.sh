@@ -111,5 +111,12 @@ print("read back", len(keys))
 PY
 ok "every object reads back"
 
+for d in objectd0 objectd1; do
+	eval "pid=\$PID_$d"
+	kill -TERM "$pid"; wait "$pid" || fail "$d exit status after SIGTERM"
+	if grep -q "Sanitizer\|runtime error" "$T/$d.log"; then
+		cat "$T/$d.log" >&2; fail "sanitizer report from $d"
+	fi
+done
 objectd_stop
 ok "clean stop"
