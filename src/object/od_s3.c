@@ -48,41 +48,47 @@ static const char *const od_stored_names[] = { "Cache-Control",
     "Content-Disposition", "Content-Encoding", "Content-Language",
     "Expires", NULL };
 
+/* Content-Encoding without aws-chunked, which describes the request
+ * body only; "" when nothing else is left. */
+static void
+content_encoding(const char *v, char *out, size_t cap)
+{
+	char buf[256], *tok, *save = NULL;
+	size_t n = 0;
+
+	out[0] = '\0';
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if (*tok == '\0' || strcasecmp(tok, "aws-chunked") == 0)
+			continue;
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", n > 0 ? "," :
+		    "", tok);
+		if (n >= cap - 1)
+			break;
+	}
+}
+
 json_t *
 od_s3_stored_headers(struct oreq *o)
 {
 	json_t *h = json_object();
 	const char *v;
+	char ce[256];
 	size_t i;
 
 	for (i = 0; od_stored_names[i] != NULL; i++) {
 		if ((v = s3_view_header(&o->v, od_stored_names[i])) == NULL)
 			continue;
-		if (strcasecmp(od_stored_names[i], "Content-Encoding") == 0) {
-			/* aws-chunked describes the request body only. */
-			char buf[256], out[256] = "", *tok, *save = NULL;
-			size_t n = 0;
-
-			snprintf(buf, sizeof(buf), "%s", v);
-			for (tok = strtok_r(buf, ",", &save); tok != NULL;
-			    tok = strtok_r(NULL, ",", &save)) {
-				while (*tok == ' ')
-					tok++;
-				if (*tok == '\0' || strcasecmp(tok,
-				    "aws-chunked") == 0)
-					continue;
-				n += (size_t)snprintf(out + n, n < sizeof(out) ?
-				    sizeof(out) - n : 0, "%s%s", n > 0 ? "," :
-				    "", tok);
-				if (n >= sizeof(out))
-					n = sizeof(out) - 1;
-			}
-			if (out[0] != '\0')
-				json_object_set_new(h, od_stored_names[i],
-				    json_string(out));
-			continue;
+		if (strcmp(od_stored_names[i], "Content-Encoding") == 0) {
+			content_encoding(v, ce, sizeof(ce));
+			v = ce[0] != '\0' ? ce : NULL;
 		}
-		json_object_set_new(h, od_stored_names[i], json_string(v));
+		if (v != NULL)
+			json_object_set_new(h, od_stored_names[i],
+			    json_string(v));
 	}
 	return h;
 }

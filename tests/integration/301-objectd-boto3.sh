@@ -13,6 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster-lib.sh"
 python3 -c 'import boto3' 2>/dev/null || { echo "SKIP: no python3-boto3"; exit 77; }
+command -v aws >/dev/null || { echo "SKIP: no aws CLI"; exit 77; }
 ark_timeout 600
 
 cluster_start --fragment-size 1MiB --window 4
@@ -246,6 +247,15 @@ assert g["Body"].read() == data
 ok("x-amz-checksum-* on GET/HEAD with x-amz-checksum-mode: ENABLED")
 PY
 ok "boto3 scenario"
+
+# aws-chunked is the request's encoding only: not stored.
+head -c 100000 /dev/urandom >"$T/fch"
+out=$(python3 "$top_srcdir/tests/integration/s3-chunked-put.py" "$S3" src \
+	chunked "$T/fch") || fail "aws-chunked PUT"
+[ "$out" = "200 True" ] || fail "aws-chunked PUT: $out"
+awss3 s3api head-object --bucket src --key chunked >"$T/h.json" || fail "head"
+grep -q ContentEncoding "$T/h.json" && fail "aws-chunked stored: $(cat "$T/h.json")"
+ok "Content-Encoding: aws-chunked not stored"
 
 objectd_stop
 ok "clean stop"

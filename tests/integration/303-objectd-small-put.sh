@@ -64,6 +64,7 @@ PY
 # group 1 (the only group yet). Then a second group comes up and a server
 # of group 1 dies: the spares must not fail the uploads that follow.
 python3 "$T/puts.py" "$S3_ONE" "$REG" 200 1 >/dev/null || fail "fill the pool"
+filled=$(date +%s)
 for i in 4 5 6; do
 	mkdir -p "$T/data$i"
 	ark_start "datad$i" "$top_builddir/arkor-datad" \
@@ -86,8 +87,14 @@ done
 python3 "$T/puts.py" "$S3_ONE" "$REG" 300 20 >/dev/null ||
 	fail "uploads after a data server died: $(tail -5 "$T/objectd1.log")"
 nf=$(grep -c "replica write failed" "$T/objectd1.log" || true)
-[ "$nf" -ge 1 ] || fail "no spare FileID of the lost group was tried"
-ok "uploads after losing a data server succeed ($nf stale spare tried)"
+if [ $(( $(date +%s) - filled )) -lt 25 ]; then
+	# spares live 30 s: they must have been tried, and dropped
+	[ "$nf" -ge 1 ] || fail "no spare FileID of the lost group was tried"
+	ok "uploads after losing a data server succeed ($nf stale spare tried)"
+else
+	ok "uploads after losing a data server succeed (slow run: the spares" \
+		"expired before, the flush was not exercised)"
+fi
 
 rp=$(python3 "$T/puts.py" "$S3" "$REG" 0 60) || fail "PUTs through the pool"
 r0=$(python3 "$T/puts.py" "$S3_NOPOOL" "$REG" 100 60) || fail "PUTs, no pool"
