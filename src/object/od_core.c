@@ -205,6 +205,10 @@ od_error(struct oreq *o, enum s3_code sc, const char *msg)
 	if (o->dead || o->replied)
 		return;
 	o->replied = 1;
+	if (o->error_reply != NULL) {
+		o->error_reply(o, sc, msg);
+		return;
+	}
 	od_headers_common(o);
 	if (sc == S3_ERR_NOT_MODIFIED ||
 	    strcmp(ark_http_req_method(o->req), "HEAD") == 0) {
