@@ -87,7 +87,9 @@ lfs_down() {	# lfs_down ROUND: seconds for git lfs pull in a fresh clone
 		t0=$(now)
 		git lfs pull >/dev/null 2>&1
 		t1=$(now)
-		cmp -s asset-01*.bin "$T"/src/asset-01*.bin || echo "lfs_bench: clone differs" >&2
+		for f in "$T"/src/*.bin; do
+			cmp -s "$f" "${f##*/}" || echo "lfs_bench: ${f##*/} differs" >&2
+		done
 		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 	)
 	rm -rf "$T/clone$r"

@@ -108,6 +108,9 @@ struct oreq {
 	 * runs once, with o->replied already set. */
 	void			(*error_reply)(struct oreq *o, enum s3_code sc,
 				    const char *msg);
+	/* When set, sees every decoded body byte of an upload, in order,
+	 * as od_put_data takes it (LFS tus: a resumable SHA-256). */
+	void			(*tap)(struct oreq *o, const void *p, size_t n);
 
 	/* Upload pipeline (od_put.c); commit runs once every fragment is
 	 * stored on all its replicas. */
@@ -152,6 +155,8 @@ struct oreq {
 /* A context for req holding the request's reference (dropped when the
  * HTTP request finishes). */
 struct oreq	*od_oreq_new(struct ark_http_req *req);
+/* The last reference runs o->ext_free first, while the fragment list
+ * still describes what was stored. */
 void		 od_oreq_unref(struct oreq *o);
 void		 od_frag_unref(struct frag *f);
 

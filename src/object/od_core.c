@@ -145,6 +145,8 @@ od_oreq_unref(struct oreq *o)
 
 	if (--o->refs > 0)
 		return;
+	if (o->ext_free != NULL)
+		o->ext_free(o->ext);
 	for (f = o->queued; f != NULL; f = n) {
 		n = f->qnext;
 		od_frag_unref(f);
@@ -164,8 +166,6 @@ od_oreq_unref(struct oreq *o)
 	ark_buf_free(&o->body);
 	s3_xml_delete_free(&o->dl);
 	free(o->dres);
-	if (o->ext_free != NULL)
-		o->ext_free(o->ext);
 	s3_sigv4_wipe(&o->a);
 	OPENSSL_cleanse(&o->key, sizeof(o->key));
 	free(o);

@@ -222,6 +222,17 @@ lfs_href(struct oreq *o, const char *suffix)
 
 /* ---- authorisation ---------------------------------------------------- */
 
+/* PUT, PATCH and a tus HEAD (the upload's offset) act on an upload. */
+static int
+is_upload(struct oreq *o)
+{
+	const char *m = ark_http_req_method(o->req);
+
+	return strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 ||
+	    (strcmp(m, "HEAD") == 0 &&
+	    ark_http_req_header(o->req, "tus-resumable") != NULL);
+}
+
 static void
 lfs_dispatch(struct oreq *o)
 {
@@ -238,7 +249,7 @@ lfs_dispatch(struct oreq *o)
 	/* Writes need write access, except transfers already authorised
 	 * by their token. */
 	if (lr->basic && !lr->can_write && ((lr->p.ep == LFS_EP_OBJECT &&
-	    strcmp(m, "PUT") == 0) || (lr->p.ep == LFS_EP_LOCKS && post) ||
+	    is_upload(o)) || (lr->p.ep == LFS_EP_LOCKS && post) ||
 	    lr->p.ep == LFS_EP_LOCKS_VERIFY || lr->p.ep == LFS_EP_UNLOCK)) {
 		if (lr->readonly)
 			lfs_error(o, 403, "access key %s is read-only",
@@ -256,6 +267,10 @@ lfs_dispatch(struct oreq *o)
 	case LFS_EP_OBJECT:
 		if (strcmp(m, "PUT") == 0)
 			lfs_xfer_put(o);
+		else if (strcmp(m, "PATCH") == 0)
+			lfs_tus_patch(o);
+		else if (is_upload(o))
+			lfs_tus_head(o);
 		else
 			lfs_xfer_get(o);
 		return;
@@ -356,8 +371,7 @@ lfs_authenticate(struct oreq *o)
 		lr->token = 1;
 		if (lr->p.ep == LFS_EP_OBJECT) {
 			/* verify checks the token against its body later */
-			rc = lfs_token_check(&od_secret, strcmp(
-			    ark_http_req_method(o->req), "PUT") == 0 ?
+			rc = lfs_token_check(&od_secret, is_upload(o) ?
 			    ARK_TOKEN_WRITE : ARK_TOKEN_READ, &lr->p,
 			    lr->p.oid, lr->token_size, lr->token_str,
 			    ark_now_s());
@@ -420,6 +434,7 @@ lfs_req_free(void *p)
 
 	if (lr == NULL)
 		return;
+	lfs_tus_end(lr->o, lr);
 	json_decref(lr->in);
 	json_decref(lr->out);
 	OPENSSL_cleanse(lr, sizeof(*lr));
@@ -431,9 +446,9 @@ method_ok(enum lfs_ep ep, const char *m, const char **allow)
 {
 	switch (ep) {
 	case LFS_EP_OBJECT:
-		*allow = "GET, HEAD, PUT";
+		*allow = "GET, HEAD, PUT, PATCH";
 		return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
-		    strcmp(m, "PUT") == 0;
+		    strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
 	case LFS_EP_LOCKS:
 		*allow = "GET, POST";
 		return strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0;
@@ -453,6 +468,7 @@ od_lfs_handler(struct ark_http_req *req, void *arg)
 	(void)arg;
 	o = od_oreq_new(req);
 	lr = ark_xcalloc(1, sizeof(*lr));
+	lr->o = o;
 	o->ext = lr;
 	o->ext_free = lfs_req_free;
 	o->error_reply = lfs_pipeline_error;

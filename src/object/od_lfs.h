@@ -24,6 +24,7 @@
 #include "common/token.h"
 
 struct oreq;
+struct lfs_tus;
 
 #define LFS_MEDIA_TYPE		"application/vnd.git-lfs+json"
 #define LFS_REPO_MAX		512	/* repository path bytes */
@@ -68,6 +69,10 @@ int		 lfs_oid_valid(const char *s);
 /* The S3 key of oid in the repository (out >= LFS_KEY_MAX). */
 void		 lfs_object_key(const struct lfs_path *p, const char *oid,
 		    char *out, size_t cap);
+/* The S3 key of an interrupted tus upload of oid (od_lfs_tus.c):
+ * <repo>/lfs/partial/<oid>. */
+void		 lfs_partial_key(const struct lfs_path *p, const char *oid,
+		    char *out, size_t cap);
 /* The lock namespace "<bucket>/<repo>" ("<bucket>" for "") into out. */
 void		 lfs_namespace(const struct lfs_path *p, char *out, size_t cap);
 /* Transfer tokens: the value of the Authorization header of an href,
@@ -100,6 +105,7 @@ enum ark_err	 lfs_basic_parse(const char *h, char *id, size_t idcap,
 /* ---- od_lfs.c: request state, authorisation, replies ---- */
 
 struct lfs_req {
+	struct oreq	*o;		/* back pointer, for ext_free */
 	struct lfs_path	 p;
 	int		 basic;		/* authenticated with a key pair */
 	int		 token;		/* authorised by a transfer token */
@@ -115,10 +121,12 @@ struct lfs_req {
 	json_t		*out;		/* answer objects */
 	size_t		 bi;
 	int		 upload;
+	int		 tus;		/* answer with the tus adapter */
 	/* transfers (od_lfs_xfer.c) */
 	char		 oid[LFS_OID_LEN + 1];
 	uint64_t	 size;
 	char		 key[LFS_KEY_MAX];
+	struct lfs_tus	*tus_state;	/* od_lfs_tus.c */
 	/* lfs_read_json */
 	void		(*body_cb)(struct oreq *o, json_t *body);
 };
@@ -147,6 +155,11 @@ void		 lfs_batch(struct oreq *o);		/* od_lfs_batch.c */
 void		 lfs_xfer_put(struct oreq *o);		/* od_lfs_xfer.c */
 void		 lfs_xfer_get(struct oreq *o);
 void		 lfs_xfer_verify(struct oreq *o);
+void		 lfs_tus_head(struct oreq *o);		/* od_lfs_tus.c */
+void		 lfs_tus_patch(struct oreq *o);
+/* From the request's last reference: an interrupted PATCH keeps what is
+ * stored for the next one; frees the tus state. */
+void		 lfs_tus_end(struct oreq *o, struct lfs_req *lr);
 void		 lfs_lock_create(struct oreq *o);	/* od_lfs_lock.c */
 void		 lfs_lock_list(struct oreq *o);
 void		 lfs_lock_verify(struct oreq *o);

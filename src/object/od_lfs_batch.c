@@ -170,7 +170,8 @@ batch_next(struct oreq *o)
 		    lr->p.bucket, "key", key), 0, obj_done);
 		return;
 	}
-	lfs_reply(o, 200, json_pack("{s:s, s:O, s:s}", "transfer", "basic",
+	lfs_reply(o, 200, json_pack("{s:s, s:O, s:s}", "transfer", lr->tus ?
+	    "tus" : "basic",
 	    "objects", lr->out, "hash_algo", "sha256"));
 }
 
@@ -201,11 +202,18 @@ batch_body(struct oreq *o, json_t *in)
 		lfs_error(o, 422, "transfers must be an array of strings");
 		return;
 	}
-	json_array_foreach(tr, i, t)
-		if (json_is_string(t) && strcmp(json_string_value(t),
-		    "basic") == 0)
+	json_array_foreach(tr, i, t) {
+		if (!json_is_string(t))
+			continue;
+		if (strcmp(json_string_value(t), "basic") == 0)
 			basic = 1;
-	if (!basic) {
+		/* resumable uploads; states are kept at fragment
+		 * boundaries, which must end SHA-256 blocks */
+		else if (strcmp(json_string_value(t), "tus") == 0 &&
+		    lr->upload && od_conf.fragment_size % 64 == 0)
+			lr->tus = 1;
+	}
+	if (!basic && !lr->tus) {
 		lfs_error(o, 422, "no supported transfer adapter: this server "
 		    "speaks \"basic\"");
 		return;

@@ -157,6 +157,14 @@ lfs_object_key(const struct lfs_path *p, const char *oid, char *out,
 }
 
 void
+lfs_partial_key(const struct lfs_path *p, const char *oid, char *out,
+    size_t cap)
+{
+	snprintf(out, cap, "%s%slfs/partial/%s", p->repo,
+	    p->repo[0] != '\0' ? "/" : "", oid);
+}
+
+void
 lfs_namespace(const struct lfs_path *p, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s%s%s", p->bucket, p->repo[0] != '\0' ? "/" :
