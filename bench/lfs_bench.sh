@@ -5,8 +5,10 @@
 #   upload:   `git push` of a commit tracking them with git lfs (the
 #             pre-push hook uploads them through the batch API)
 #             vs `aws s3 cp --recursive` of the same directory;
-#   download: `git lfs pull` in a fresh clone (GIT_LFS_SKIP_SMUDGE=1)
-#             vs `aws s3 cp --recursive` back to an empty directory.
+#   download: `git lfs pull` in a fresh clone (GIT_LFS_SKIP_SMUDGE=1),
+#             timed as fetch + checkout, the fetch (transfer) also
+#             alone, vs `aws s3 cp --recursive` back to an empty
+#             directory.
 # Both clients keep their default concurrency (git lfs: 8 transfers; aws:
 # 10 requests, multipart above 8 MiB). The cluster is the test one: a
 # registry and three data servers (one group of three replicas, so every
@@ -77,7 +79,8 @@ lfs_up() {	# lfs_up ROUND: seconds for git push
 	rm -rf "$T/repo$r"
 }
 lfs_down() {	# lfs_down ROUND: seconds for git lfs pull in a fresh clone
-	local r=$1 t0 t1
+	# (= git lfs fetch, whose time goes to $T/lf, + git lfs checkout)
+	local r=$1 t0 tf t1
 	rm -rf "$T/clone$r"
 	GIT_LFS_SKIP_SMUDGE=1 git -c credential.helper="store --file=$T/creds.admin" \
 		clone -q "$T/origin$r.git" "$T/clone$r"
@@ -85,8 +88,11 @@ lfs_down() {	# lfs_down ROUND: seconds for git lfs pull in a fresh clone
 		cd "$T/clone$r"
 		git config credential.helper "store --file=$T/creds.admin"
 		t0=$(now)
-		git lfs pull >/dev/null 2>&1
+		git lfs fetch >/dev/null 2>&1
+		tf=$(now)
+		git lfs checkout >/dev/null 2>&1
 		t1=$(now)
+		awk -v a="$t0" -v b="$tf" 'BEGIN { printf "%.3f\n", b - a }' >>"$T/lf"
 		for f in "$T"/src/*.bin; do
 			cmp -s "$f" "${f##*/}" || echo "lfs_bench: ${f##*/} differs" >&2
 		done
@@ -111,7 +117,7 @@ s3_down() {
 	rm -rf "$T/down$r"
 }
 
-: >"$T/lu"; : >"$T/ld"; : >"$T/su"; : >"$T/sd"
+: >"$T/lu"; : >"$T/ld"; : >"$T/lf"; : >"$T/su"; : >"$T/sd"
 for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then
 		lfs_up "$r" >>"$T/lu"; s3_up "$r" >>"$T/su"
@@ -121,11 +127,15 @@ for r in $(seq 1 "$ROUNDS"); do
 		s3_down "$r" >>"$T/sd"; lfs_down "$r" >>"$T/ld"
 	fi
 	echo "round $r: git push $(tail -1 "$T/lu") s, aws up $(tail -1 "$T/su") s," \
-		"git lfs pull $(tail -1 "$T/ld") s, aws down $(tail -1 "$T/sd") s"
+		"git lfs pull $(tail -1 "$T/ld") s (fetch $(tail -1 "$T/lf") s)," \
+		"aws down $(tail -1 "$T/sd") s"
 done
 LU=$(median <"$T/lu"); SU=$(median <"$T/su"); LD=$(median <"$T/ld"); SD=$(median <"$T/sd")
+LF=$(median <"$T/lf")
 printf 'upload   git push (lfs)  %7.2f s %7s MB/s | aws s3 cp --recursive %7.2f s %7s MB/s | lfs/s3 speed %s\n' \
 	"$LU" "$(mbs "$LU")" "$SU" "$(mbs "$SU")" "$(ratio "$SU" "$LU")"
 printf 'download git lfs pull    %7.2f s %7s MB/s | aws s3 cp --recursive %7.2f s %7s MB/s | lfs/s3 speed %s\n' \
 	"$LD" "$(mbs "$LD")" "$SD" "$(mbs "$SD")" "$(ratio "$SD" "$LD")"
+printf '  of which git lfs fetch %7.2f s %7s MB/s (transfer into .git/lfs; checkout copies it to the work tree)\n' \
+	"$LF" "$(mbs "$LF")"
 echo "objectd peak RSS: $(ark_hwm_kb "$PID_objectd") KiB"
