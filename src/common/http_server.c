@@ -228,6 +228,7 @@ ark_http_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
@@ -236,6 +237,7 @@ ark_http_reason(int status)
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
 	case 417: return "Expectation Failed";
+	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";

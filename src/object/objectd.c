@@ -75,10 +75,14 @@ static const struct ark_cfg_opt od_opts[] = {
 
 static char	od_reg_host[256];
 
-/* One front end per request: S3 for now. */
+/* One front end per request: Git LFS for its own paths, else S3. */
 static void
 od_handler(struct ark_http_req *req, void *arg)
 {
+	if (od_lfs_match(req)) {
+		od_lfs_handler(req, arg);
+		return;
+	}
 	od_s3_handler(req, arg);
 }
 

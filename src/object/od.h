@@ -108,6 +108,14 @@ struct oreq {
 	char			 reqid[20];
 	void			*ext;		/* front end's own state */
 	void			(*ext_free)(void *ext);
+	/* When set, od_error (and so od_put_fail, od_reg_fail) answers
+	 * through it instead of with an S3 XML body (Git LFS: JSON); it
+	 * runs once, with o->replied already set. */
+	void			(*error_reply)(struct oreq *o, enum s3_code sc,
+				    const char *msg);
+	/* When set, sees every decoded body byte of an upload, in order,
+	 * as od_put_data takes it (LFS tus: a resumable SHA-256). */
+	void			(*tap)(struct oreq *o, const void *p, size_t n);
 
 	/* Upload pipeline (od_put.c); commit runs once every fragment is
 	 * stored on all its replicas. */
@@ -153,6 +161,8 @@ struct oreq {
 /* A context for req holding the request's reference (dropped when the
  * HTTP request finishes). */
 struct oreq	*od_oreq_new(struct ark_http_req *req);
+/* The last reference runs o->ext_free first, while the fragment list
+ * still describes what was stored. */
 void		 od_oreq_unref(struct oreq *o);
 void		 od_frag_unref(struct frag *f);
 
@@ -221,5 +231,12 @@ void		 od_get_stream(struct oreq *o, uint64_t start, uint64_t end);
 
 void		 od_s3_configure(const char *domain, const char *region);
 void		 od_s3_handler(struct ark_http_req *req, void *arg);
+
+/* ---- Git LFS front end (od_lfs*.c, docs/specs/LFS.md) ---- */
+
+/* 1 when req is for the Git LFS API: a path /lfs/<bucket>/.../info/lfs...
+ * not signed the S3 way. */
+int		 od_lfs_match(struct ark_http_req *req);
+void		 od_lfs_handler(struct ark_http_req *req, void *arg);
 
 #endif

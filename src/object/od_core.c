@@ -158,6 +158,8 @@ od_oreq_unref(struct oreq *o)
 
 	if (--o->refs > 0)
 		return;
+	if (o->ext_free != NULL)
+		o->ext_free(o->ext);
 	for (f = o->queued; f != NULL; f = n) {
 		n = f->qnext;
 		od_frag_unref(f);
@@ -177,8 +179,6 @@ od_oreq_unref(struct oreq *o)
 	ark_buf_free(&o->body);
 	s3_xml_delete_free(&o->dl);
 	free(o->dres);
-	if (o->ext_free != NULL)
-		o->ext_free(o->ext);
 	s3_sigv4_wipe(&o->a);
 	OPENSSL_cleanse(&o->key, sizeof(o->key));
 	free(o);
@@ -218,6 +218,10 @@ od_error(struct oreq *o, enum s3_code sc, const char *msg)
 	if (o->dead || o->replied)
 		return;
 	o->replied = 1;
+	if (o->error_reply != NULL) {
+		o->error_reply(o, sc, msg);
+		return;
+	}
 	od_headers_common(o);
 	if (sc == S3_ERR_NOT_MODIFIED ||
 	    strcmp(ark_http_req_method(o->req), "HEAD") == 0) {

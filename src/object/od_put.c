@@ -331,6 +331,8 @@ od_put_data(void *arg, const void *p, size_t n)
 		return o->err;
 	if (s3_cksum_update(o->ck, p, n) != ARK_OK)
 		return S3_ERR_INTERNAL;
+	if (o->tap != NULL)
+		o->tap(o, p, n);
 	while (n > 0) {
 		if ((f = o->cur) == NULL) {
 			size_t cap = (size_t)od_conf.fragment_size;
