@@ -1,0 +1,53 @@
+# s3c-lib.sh - helpers for the real-client scenarios 350-369 (sourced
+# after lib.sh and cluster-lib.sh).
+
+# Client output must not depend on the caller's locale: names in the
+# trees are UTF-8.
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+unset AWS_CA_BUNDLE REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE \
+	SSL_CERT_DIR NODE_EXTRA_CA_CERTS 2>/dev/null || true
+
+# s3c_big BYTES SANITIZED_BYTES: the size to use for a large object.
+s3c_big() {
+	if [ "${ARKOR_SANITIZED:-0}" = 1 ]; then echo "$2"; else echo "$1"; fi
+}
+
+# s3c_tree DIR: a small tree with nested directories, an empty file,
+# names with spaces, '+', '&', unicode, and files of a few sizes.
+s3c_tree() {
+	local d=$1
+	mkdir -p "$d/a/b/c" "$d/sp ace" "$d/ünï cödé" "$d/x+y&z"
+	: >"$d/empty"
+	echo "hello" >"$d/a/b/c/deep.txt"
+	echo "plus" >"$d/x+y&z/a+b=c.txt"
+	printf 'caf\xc3\xa9\n' >"$d/ünï cödé/fïlé ñ 日本.txt"
+	echo "spaces" >"$d/sp ace/f g h.txt"
+	head -c 1 /dev/urandom >"$d/a/one"
+	head -c 70000 /dev/urandom >"$d/a/b/seventyk"
+	head -c $((3 << 20)) /dev/urandom >"$d/a/three-mib"
+}
+
+# s3c_sums DIR: "sha256  relative/path" of every file, sorted.
+s3c_sums() {
+	(cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
+}
+
+# s3c_same_tree A B: fails unless both trees hold the same files and bytes.
+s3c_same_tree() {
+	s3c_sums "$1" >"$T/sums.a"
+	s3c_sums "$2" >"$T/sums.b"
+	diff "$T/sums.a" "$T/sums.b" >&2 || fail "trees $1 and $2 differ"
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# s3c_no_sanitizer_report: the daemons' logs carry no sanitizer report.
+s3c_no_sanitizer_report() {
+	local f
+	for f in "$T"/*.log; do
+		if grep -q "Sanitizer\|runtime error" "$f"; then
+			cat "$f" >&2
+			fail "sanitizer report in $f"
+		fi
+	done
+}
