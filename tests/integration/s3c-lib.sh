@@ -51,3 +51,12 @@ s3c_no_sanitizer_report() {
 		fi
 	done
 }
+
+# s3c_has REGEX CMD...: CMD's whole output matches REGEX (grep -q on a
+# pipe would end CMD early with SIGPIPE, which pipefail reports).
+s3c_has() {
+	local re=$1 out
+	shift
+	out=$("$@") || return 1
+	grep -q -- "$re" <<<"$out"
+}
