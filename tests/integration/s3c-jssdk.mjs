@@ -57,6 +57,39 @@ assert(r.ChecksumSHA256 === createHash("sha256").update(small).digest("base64"),
     "ChecksumSHA256 " + r.ChecksumSHA256);
 ok("PutObject with ChecksumAlgorithm SHA256");
 
+// Every algorithm the SDK offers without native add-ons, as a trailer of
+// an aws-chunked stream; the answer carries the server's value.
+const algs = { CRC32: null, CRC32C: null, SHA1: "sha1", SHA256: "sha256" };
+for (const alg of Object.keys(algs)) {
+	r = await client.send(new s3.PutObjectCommand({
+		Bucket: bucket, Key: "alg/" + alg, ChecksumAlgorithm: alg,
+		Body: Readable.from([streamed.subarray(0, 9000), streamed.subarray(9000)]),
+		ContentLength: streamed.length,
+	}));
+	const got = r["Checksum" + alg];
+	assert(got, "no Checksum" + alg + " in the PutObject answer");
+	if (algs[alg])
+		assert(got === createHash(algs[alg]).update(streamed).digest("base64"),
+		    alg + " " + got);
+}
+ok("PutObject streamed with trailing CRC32, CRC32C, SHA1, SHA256 (values returned)");
+
+try {
+	await client.send(new s3.PutObjectCommand({
+		Bucket: bucket, Key: "bad", Body: small, ChecksumCRC32: "AAAAAA==",
+	}));
+	throw new Error("PutObject with a wrong CRC32 worked");
+} catch (e) {
+	assert(e.name === "BadDigest", "wrong CRC32: " + e.name + " " + e);
+}
+try {
+	await client.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: "bad" }));
+	throw new Error("object committed despite a wrong CRC32");
+} catch (e) {
+	assert(e.$metadata?.httpStatusCode === 404, "HeadObject after BadDigest: " + e);
+}
+ok("PutObject with a wrong CRC32 refused (nothing committed)");
+
 r = await client.send(new s3.PutObjectCommand({ Bucket: bucket, Key: "empty", Body: "" }));
 ok("PutObject (empty)");
 
@@ -119,19 +152,23 @@ function* chunks(b) {
 
 r = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket }));
 let keys = (r.Contents || []).map((c) => c.Key);
-let want = ["dir/streamed.bin", "empty", "sha256.bin", "small.bin"];
-if (big) want.splice(0, 0, "dir/mp.bin");
+let want = ["alg/CRC32", "alg/CRC32C", "alg/SHA1", "alg/SHA256",
+    "dir/streamed.bin", "empty", "sha256.bin", "small.bin"];
+if (big) want.splice(4, 0, "dir/mp.bin");
 assert(JSON.stringify(keys) === JSON.stringify(want), "ListObjectsV2 " + keys);
-r = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket, Delimiter: "/", MaxKeys: 2 }));
-assert(r.IsTruncated && r.NextContinuationToken, "ListObjectsV2 page 1 truncated");
-let all = [...(r.CommonPrefixes || []).map((p) => p.Prefix), ...(r.Contents || []).map((c) => c.Key)];
-r = await client.send(new s3.ListObjectsV2Command({
-	Bucket: bucket, Delimiter: "/", MaxKeys: 2, ContinuationToken: r.NextContinuationToken,
-}));
-all.push(...(r.CommonPrefixes || []).map((p) => p.Prefix), ...(r.Contents || []).map((c) => c.Key));
-assert(JSON.stringify(all.sort()) === JSON.stringify(["dir/", "empty", "sha256.bin", "small.bin"]),
+let all = [], token, pages = 0;
+do {
+	r = await client.send(new s3.ListObjectsV2Command({
+		Bucket: bucket, Delimiter: "/", MaxKeys: 2, ContinuationToken: token,
+	}));
+	all.push(...(r.CommonPrefixes || []).map((p) => p.Prefix), ...(r.Contents || []).map((c) => c.Key));
+	token = r.NextContinuationToken;
+	assert(r.IsTruncated === !!token, "IsTruncated without a token");
+} while (token && ++pages < 10);
+assert(pages === 2, "ListObjectsV2 pages: " + (pages + 1));
+assert(JSON.stringify(all.sort()) === JSON.stringify(["alg/", "dir/", "empty", "sha256.bin", "small.bin"]),
     "ListObjectsV2 pages " + all);
-ok("ListObjectsV2 (all keys; delimiter, 2 pages)");
+ok("ListObjectsV2 (all keys; delimiter, 3 pages of 2)");
 
 r = await client.send(new s3.DeleteObjectsCommand({
 	Bucket: bucket, Delete: { Objects: want.map((k) => ({ Key: k })) },

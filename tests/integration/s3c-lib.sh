@@ -3,9 +3,9 @@
 
 # Client output must not depend on the caller's locale: names in the
 # trees are UTF-8.
+# (cluster_start unsets the CA-bundle variables that break clients
+# talking plain HTTP; npm still needs them, so install before it.)
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
-unset AWS_CA_BUNDLE REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE \
-	SSL_CERT_DIR NODE_EXTRA_CA_CERTS 2>/dev/null || true
 
 # s3c_big BYTES SANITIZED_BYTES: the size to use for a large object.
 s3c_big() {
