@@ -87,6 +87,7 @@ struct frag {				/* one fragment of an upload */
 	unsigned	 pending;	/* replica PUTs outstanding */
 	int		 failed;
 	int		 done;
+	int64_t	 group;		/* of the current FileID */
 };
 
 struct oreq {
@@ -116,6 +117,12 @@ struct oreq {
 	unsigned		 inflight;
 	json_t			*assigned;	/* spare assignments */
 	int			 assigning;
+	/* Groups a fragment write of this request failed in: their
+	 * assignments are passed over (`skipped` in a row, bounded) until
+	 * the registry stops handing them out. */
+	int64_t			 bad_groups[4];
+	unsigned		 nbad_groups;
+	unsigned		 skipped;
 	int			 body_done;
 	int			 paused;
 	enum s3_code		 err;
