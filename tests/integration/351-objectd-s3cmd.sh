@@ -63,7 +63,7 @@ CFG
 
 	C sync "$T/tree/" "s3://$b/tree/" >/dev/null || fail "$sig: sync up"
 	n=$(C ls -r "s3://$b/tree/" | wc -l)
-	[ "$n" = 8 ] || fail "$sig: sync up stored $n objects: $(C ls -r "s3://$b/tree/")"
+	[ "$n" = $S3C_TREE_FILES ] || fail "$sig: sync up stored $n objects: $(C ls -r "s3://$b/tree/")"
 	rm -rf "$T/down"
 	C sync "s3://$b/tree/" "$T/down/" >/dev/null || fail "$sig: sync down"
 	s3c_same_tree "$T/tree" "$T/down"

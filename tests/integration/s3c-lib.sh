@@ -12,12 +12,18 @@ s3c_big() {
 	if [ "${ARKOR_SANITIZED:-0}" = 1 ]; then echo "$2"; else echo "$1"; fi
 }
 
-# s3c_tree DIR: a small tree with nested directories, an empty file,
-# names with spaces, '+', '&', unicode, and files of a few sizes.
+# s3c_tree DIR: a small tree (S3C_TREE_FILES files) with nested
+# directories, an empty file, names with spaces, unicode and characters
+# that URI encoding, signing and XML must get right, files of a few sizes.
+S3C_TREE_FILES=18
 s3c_tree() {
-	local d=$1
-	mkdir -p "$d/a/b/c" "$d/sp ace" "$d/ünï cödé" "$d/x+y&z"
+	local d=$1 n
+	mkdir -p "$d/a/b/c" "$d/sp ace" "$d/ünï cödé" "$d/x+y&z/d!r(1)"
 	: >"$d/empty"
+	for n in 'a<b>c' 'q"uo'"'"'te' 'hash#?x' 'pct%20%' 'semi;eq=at@' \
+	    'star*til~' 'par(x)br[y]' 'dol$ex!,c:' 'd!r(1)/uni€😀' 'd!r(1)/  two'; do
+		echo "$n" >"$d/x+y&z/$n"
+	done
 	echo "hello" >"$d/a/b/c/deep.txt"
 	echo "plus" >"$d/x+y&z/a+b=c.txt"
 	printf 'caf\xc3\xa9\n' >"$d/ünï cödé/fïlé ñ 日本.txt"
