@@ -31,6 +31,10 @@ s3c_tree() {
 	head -c 1 /dev/urandom >"$d/a/one"
 	head -c 70000 /dev/urandom >"$d/a/b/seventyk"
 	head -c $((3 << 20)) /dev/urandom >"$d/a/three-mib"
+	# Older than any upload: sync tools compare the file's mtime (with
+	# sub-second digits) with LastModified (whole seconds, as in AWS), so
+	# a file written in the second of its upload would look newer.
+	find "$d" -exec touch -d '2 hours ago' {} +
 }
 
 # s3c_sums DIR: "sha256  relative/path" of every file, sorted.
