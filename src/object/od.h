@@ -92,6 +92,7 @@ struct frag {				/* one fragment of an upload */
 	unsigned	 pending;	/* replica PUTs outstanding */
 	int		 failed;
 	int		 done;
+	int64_t	 group;		/* of the current FileID */
 };
 
 struct oreq {
@@ -130,6 +131,12 @@ struct oreq {
 	json_t			*assigned;	/* spare assignments */
 	int			 assigning;
 	unsigned		 assign_want;	/* of the call in flight */
+	/* Groups a fragment write of this request failed in: their
+	 * assignments are passed over (`skipped` in a row, bounded) until
+	 * the registry stops handing them out. */
+	int64_t			 bad_groups[4];
+	unsigned		 nbad_groups;
+	unsigned		 skipped;
 	int			 body_done;
 	int			 paused;
 	enum s3_code		 err;

@@ -27,6 +27,7 @@
 #include "object/s3_sigv4.h"
 
 #define OD_PUT_ATTEMPTS		3	/* fragment writes, each a new FID */
+#define OD_PUT_MAX_SKIPS	64	/* assignments passed over in a row */
 #define OD_MAX_REPLICAS		8
 
 static void	od_put_pump(struct oreq *o);
@@ -47,6 +48,45 @@ frag_ref_cleanup(const void *data, size_t len, void *arg)
 		f->data = NULL;
 	}
 	od_frag_unref(f);
+}
+
+/* A replica of `group` failed: until the registry notices (heartbeat
+ * timeout), it still assigns FileIDs there, so retries and the following
+ * fragments of this request avoid it. */
+static void
+put_bad_group(struct oreq *o, int64_t group)
+{
+	unsigned i;
+
+	for (i = 0; i < o->nbad_groups; i++)
+		if (o->bad_groups[i] == group)
+			return;
+	if (o->nbad_groups < ARK_ARRAY_SIZE(o->bad_groups))
+		o->bad_groups[o->nbad_groups++] = group;
+}
+
+/* Drops spare assignments in groups that failed for this request (no
+ * bytes were written under those FileIDs: nothing to collect). At most
+ * OD_PUT_MAX_SKIPS in a row, so that a cluster whose only writable group
+ * is failing ends in SlowDown instead of spinning on `assign`. */
+static void
+put_skip_bad(struct oreq *o)
+{
+	json_t *as;
+	int64_t g;
+	unsigned i;
+	int bad;
+
+	while (o->nbad_groups > 0 && o->skipped < OD_PUT_MAX_SKIPS &&
+	    (as = json_array_get(o->assigned, 0)) != NULL) {
+		g = od_jint(as, "group");
+		for (bad = 0, i = 0; i < o->nbad_groups && !bad; i++)
+			bad = o->bad_groups[i] == g;
+		if (!bad)
+			return;
+		json_array_remove(o->assigned, 0);
+		o->skipped++;
+	}
 }
 
 struct rput {
@@ -88,6 +128,8 @@ rput_done(struct ark_http_creq *r, enum ark_err err, void *arg)
 	free(rp);
 	if (--f->pending == 0) {
 		o->inflight--;
+		if (f->failed)
+			put_bad_group(o, f->group);
 		if (f->failed && ++f->attempts < OD_PUT_ATTEMPTS) {
 			/* Write it again under a new FileID, likely in
 			 * another group; the old needle is an orphan. */
@@ -129,6 +171,7 @@ frag_dispatch(struct oreq *o, struct frag *f)
 	as = json_incref(json_array_get(o->assigned, 0));
 	json_array_remove(o->assigned, 0);
 	snprintf(f->fid, sizeof(f->fid), "%s", od_jstr(as, "fid"));
+	f->group = od_jint(as, "group");
 	tok = od_jstr(as, "token");
 	urls = json_object_get(as, "urls");
 	n = json_array_size(urls);
@@ -277,11 +320,13 @@ od_put_pump(struct oreq *o)
 		return;
 	while (o->queued != NULL && o->inflight < od_conf.window) {
 		f = o->queued;
+		put_skip_bad(o);
 		if (json_array_size(o->assigned) == 0 &&
 		    !od_assign(o, put_frags_left(o)))
 			break;
 		o->queued = f->qnext;
 		f->qnext = NULL;
+		o->skipped = 0;
 		(void)frag_dispatch(o, f);
 		od_frag_unref(f);			/* the queue's reference */
 		if (o->dead || o->replied)

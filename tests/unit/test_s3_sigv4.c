@@ -155,8 +155,9 @@ test_v4_get_tampered(void **state)
 	cfg.require_signed_amz = 0;
 	assert_int_equal(verify("GET", "/test.txt", NULL, kv5, T0, &a),
 	    S3_ERR_INVALID_ARGUMENT);
+	/* no x-amz-content-sha256 (but signed as if it were there) */
 	assert_int_equal(verify("GET", "/test.txt", NULL, kv6, T0, &a),
-	    S3_ERR_INVALID_REQUEST);
+	    S3_ERR_SIGNATURE_DOES_NOT_MATCH);
 	assert_int_equal(verify("GET", "/test%zz", NULL, kv2, T0, &a),
 	    S3_ERR_INVALID_URI);
 }
@@ -581,6 +582,39 @@ test_sign(void **state)
 		}
 }
 
+/* curl --aws-sigv4 (7.x) sends no x-amz-content-sha256 and signs the
+ * SHA-256 of its (empty) body: accepted as an empty SHA256 payload. */
+static void
+test_v4_no_content_sha256(void **state)
+{
+	const char *kv[] = { "Host", "127.0.0.1:7480",
+	    "x-amz-date", "20130524T000000Z", "Authorization", NULL, NULL };
+	unsigned char empty[32];
+	char authz[512];
+	struct s3_view v;
+	struct s3_auth a;
+
+	(void)state;
+	s3_view_init_kv(&v, "GET", "/b/k", NULL, kv);
+	assert_int_equal(s3_sigv4_sign(&v, AKID, SECRET, "us-east-1",
+	    "20130524T000000Z", "host;x-amz-date", EMPTY_SHA, authz,
+	    sizeof(authz)), ARK_OK);
+	kv[5] = authz;
+	assert_int_equal(s3_sigv4_verify(&cfg, &v, T0, &a), S3_OK);
+	assert_int_equal(a.payload, S3_PAYLOAD_SHA256);
+	assert_int_equal(ark_hex_decode(EMPTY_SHA, 64, empty, 32), ARK_OK);
+	assert_int_equal(s3_sigv4_check_payload(&a, empty), S3_OK);
+	empty[0] ^= 1;
+	assert_int_equal(s3_sigv4_check_payload(&a, empty),
+	    S3_ERR_CONTENT_SHA256_MISMATCH);
+	/* signed over another payload hash: refused */
+	assert_int_equal(s3_sigv4_sign(&v, AKID, SECRET, "us-east-1",
+	    "20130524T000000Z", "host;x-amz-date", "UNSIGNED-PAYLOAD", authz,
+	    sizeof(authz)), ARK_OK);
+	assert_int_equal(s3_sigv4_verify(&cfg, &v, T0, &a),
+	    S3_ERR_SIGNATURE_DOES_NOT_MATCH);
+}
+
 int
 main(void)
 {
@@ -597,6 +631,7 @@ main(void)
 		cmocka_unit_test(test_v2),
 		cmocka_unit_test(test_v2_amz_headers),
 		cmocka_unit_test(test_sign),
+		cmocka_unit_test(test_v4_no_content_sha256),
 	};
 
 	return cmocka_run_group_tests_name("s3_sigv4", tests, NULL, NULL);
