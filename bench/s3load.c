@@ -13,6 +13,9 @@
  *
  * Keys are <bucket>/<prefix><8-digit index>: PUT walks them in order (a
  * --count of --keys fills the set once), GET and list pick at random.
+ * PUT bodies up to 64 MiB are one shared buffer sent by reference; larger
+ * ones are streamed from it with back-pressure, so a 4 GiB upload costs
+ * the generator 64 MiB.
  */
 #include "config.h"
 
@@ -42,6 +45,7 @@
 #define SL_WORKER_MAGIC	0x534c574bu	/* "SLWK" */
 #define SL_MAX_ERRLOG	5		/* error lines printed */
 #define SL_ERRBODY	256		/* bytes of an error body kept */
+#define SL_BODY_MAX	((uint64_t)64 << 20)	/* larger PUTs are streamed */
 #define SL_EMPTY_SHA256	\
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -167,6 +171,7 @@ static struct ark_url	 g_url;
 static char		 g_host[300];		/* Host header value */
 static const char	*g_akid, *g_secret;
 static char		*g_body;		/* PUT bytes, shared, read-only */
+static size_t		 g_body_len;		/* min(size, SL_BODY_MAX) */
 static char		 g_payload[65];		/* x-amz-content-sha256 of PUT */
 static _Atomic uint64_t	 g_issued;		/* requests started */
 static _Atomic uint64_t	 g_seq;			/* next key, seq order */
@@ -179,6 +184,8 @@ struct sl_slot {			/* one connection's request */
 	uint64_t	 t0;		/* ns, when issued */
 	uint64_t	 got;		/* body bytes */
 	uint64_t	 nkeys;		/* "<Key>" seen (list) */
+	uint64_t	 sent;		/* streamed PUT body bytes written */
+	int		 ended;		/* streamed body ended */
 	char		 tail[4];	/* last body bytes (list) */
 	size_t		 ntail;
 	char		 ebody[SL_ERRBODY];
@@ -252,6 +259,8 @@ sl_errorf(const char *fmt, ...)
 }
 
 static void	sl_issue(struct sl_slot *s);
+static void	sl_on_done(struct ark_http_creq *r, enum ark_err err,
+		    void *arg);
 
 static void
 sl_maybe_done(struct sl_worker *w)
@@ -313,13 +322,39 @@ sl_on_body(struct ark_http_creq *r, const void *d, size_t n, void *arg)
 		sl_count_keys(s, d, n);
 }
 
+/* Streamed PUT body: the shared buffer over and over until --size. */
+static void
+sl_on_drain(struct ark_http_creq *r, void *arg)
+{
+	struct sl_slot *s = arg;
+	size_t n;
+
+	while (s->sent < opt_size && ark_http_creq_writable(r)) {
+		n = (size_t)ARK_MIN(opt_size - s->sent, (uint64_t)(256 << 10));
+		if (ark_http_creq_write(r, g_body + s->sent % g_body_len, n) !=
+		    ARK_OK) {
+			ark_http_creq_cancel(r);
+			sl_on_done(NULL, ARK_ENOMEM, s);	/* counts it */
+			return;
+		}
+		s->sent += n;
+	}
+	if (s->sent == opt_size && !s->ended) {
+		s->ended = 1;
+		if (ark_http_creq_end(r) != ARK_OK) {
+			ark_http_creq_cancel(r);
+			sl_on_done(NULL, ARK_EINVAL, s);
+		}
+	}
+}
+
 static void
 sl_on_done(struct ark_http_creq *r, enum ark_err err, void *arg)
 {
 	struct sl_slot *s = arg;
 	struct sl_worker *w = s->w;
 	uint64_t lat = ark_mono_ns() - s->t0;
-	int status = err == ARK_OK ? ark_http_creq_status(r) : 0;
+	int status = err == ARK_OK && r != NULL ? ark_http_creq_status(r) : 0;
 	const char *method = opt_mode == SL_PUT ? "PUT" : "GET";
 
 	ARK_CHECK(w, SL_WORKER_MAGIC);
@@ -390,8 +425,8 @@ sl_sign(struct sl_worker *w, struct ark_http_creq *r, const char *method,
 static void
 sl_issue(struct sl_slot *s)
 {
-	static const struct ark_http_creq_cbs cbs = { NULL, sl_on_body, NULL,
-	    sl_on_done };
+	static const struct ark_http_creq_cbs cbs = { NULL, sl_on_body,
+	    sl_on_drain, sl_on_done };
 	struct sl_worker *w = s->w;
 	struct ark_http_creq *r = NULL;
 	struct evbuffer *eb = NULL;
@@ -430,7 +465,13 @@ sl_issue(struct sl_slot *s)
 	if (opt_auth == SL_SIGV4 && (rc = sl_sign(w, r, method, path, q,
 	    opt_mode == SL_PUT ? g_payload : SL_EMPTY_SHA256)) != ARK_OK)
 		goto fail;
-	if (opt_mode == SL_PUT) {
+	s->sent = 0;
+	s->ended = 0;
+	if (opt_mode == SL_PUT && opt_size > SL_BODY_MAX) {
+		if ((rc = ark_http_creq_body_stream(r, (int64_t)opt_size)) !=
+		    ARK_OK)
+			goto fail;
+	} else if (opt_mode == SL_PUT) {
 		/* By reference: every request sends the same bytes. */
 		if ((eb = evbuffer_new()) == NULL) {
 			rc = ARK_ENOMEM;
@@ -588,9 +629,15 @@ sl_setup(void)
 		}
 	}
 	if (opt_mode == SL_PUT) {
-		g_body = ark_xmalloc(opt_size > 0 ? (size_t)opt_size : 1);
-		for (uint64_t i = 0; i < opt_size; i++)
+		g_body_len = (size_t)ARK_MIN(opt_size, SL_BODY_MAX);
+		g_body = ark_xmalloc(g_body_len > 0 ? g_body_len : 1);
+		for (size_t i = 0; i < g_body_len; i++)
 			g_body[i] = (char)(i * 131 + 7 + (i >> 12));
+		if (opt_payload == SL_SIGNED && opt_size > SL_BODY_MAX) {
+			fprintf(stderr, "s3load: --payload signed needs --size "
+			    "of at most 64MiB\n");
+			return -1;
+		}
 		if (opt_payload == SL_SIGNED) {
 			if (ark_hash(ARK_HASH_SHA256, g_body, (size_t)opt_size,
 			    h) != ARK_OK) {
