@@ -243,7 +243,16 @@ pair() {
 
 # ---- peak RSS of objectd: one 4 GiB upload, one 4 GiB download ----
 hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null && echo reset || echo "since start"; }
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# The kernel resets VmHWM to the current RSS (memory malloc kept from an
+# earlier request counts): the reset value is printed too.
+reset_hwm() {
+	if echo 5 >"/proc/$1/clear_refs" 2>/dev/null; then
+		echo "reset to VmRSS $(rss "$1") KiB before"
+	else
+		echo "since start"
+	fi
+}
 RSS_UP=n/a RSS_DOWN=n/a
 if has rss; then
 	mkbucket a rss
