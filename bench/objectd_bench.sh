@@ -19,11 +19,17 @@
 #           p50 at 1 conn against the 4 KiB GET p50 at 1 conn (<= 20x)
 #   rss     VmHWM of arkor-objectd during a 4 GiB upload and a 4 GiB
 #           download (< 128 MiB), peak reset before each (clear_refs)
+# For each case the last round also prints where the CPU went during the
+# Arkor run: each daemon's and s3load's user+system time over the wall
+# time, in % of one CPU (from /proc/PID/stat).
 # Figures only: nothing is asserted (exit 0 unless something broke).
 # Environment: ROUNDS (3), SECS per load (8), BENCH_DIR (the disk, default
 # BUILD_DIR/bench-tmp), LOAD_THREADS (s3load event loops, 1), LIST_KEYS
 # (100000), RSS_SIZE (4GiB), CASES (all: "get64 put64 get4k put4k p99
-# list rss"), BENCH_QUICK=1 (smoke run: 1 round of 2 s, small sizes).
+# list rss"), BENCH_QUICK=1 (smoke run: 1 round of 2 s, small sizes),
+# PERF_DIR (record `perf record --call-graph dwarf` of arkor-objectd during
+# each Arkor run into PERF_DIR/CASE-rROUND.data; perf costs CPU, so such
+# a run's figures are not for comparison).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "${1:-$top/build}" && pwd)
@@ -36,6 +42,8 @@ else
 fi
 LT=${LOAD_THREADS:-1}
 CASES=${CASES:-get64 put64 get4k put4k p99 list rss}
+CUR=
+[ -z "${PERF_DIR:-}" ] || { mkdir -p "$PERF_DIR"; PERF_DIR=$(cd "$PERF_DIR" && pwd); }
 LOAD=$B/bench/s3load
 for p in "$LOAD" "$B/arkor-registryd" "$B/arkor-datad" "$B/arkor-objectd" \
     "$B/arkorctl"; do
@@ -113,12 +121,13 @@ NGINX=http://127.0.0.1:$NPORT
 # cluster NAME SYNC: registry, 3 data servers (--sync SYNC), objectd;
 # sets <NAME>_URL, <NAME>_PID (objectd), <NAME>_AK, <NAME>_SK.
 cluster() {
-	local n=$1 sync=$2 d=$W/$1 i reg ak sk ok
+	local n=$1 sync=$2 d=$W/$1 i reg ak sk ok cp
 	mkdir -p "$d/reg"
 	"$B/arkor-registryd" --listen 127.0.0.1:0 --port-file "$d/reg.port" \
 	    --data-dir "$d/reg" --threads 2 --log-level warn \
 	    >"$d/reg.log" 2>&1 &
 	PIDS+=($!)
+	cp="registryd:$!"
 	wait_file "$d/reg.port"
 	reg=127.0.0.1:$(cat "$d/reg.port")
 	for i in 1 2 3; do
@@ -129,6 +138,7 @@ cluster() {
 		    --scrub-rate 0 --min-free 0 --log-level warn \
 		    >"$d/data$i.log" 2>&1 &
 		PIDS+=($!)
+		cp="$cp datad$i:$!"
 	done
 	for i in 1 2 3; do wait_file "$d/data$i.port"; done
 	"$B/arkorctl" -k "$d/reg/cluster.key" -r "http://$reg" init \
@@ -153,6 +163,7 @@ sys.exit(0 if g and g[0]["writable"] and len(g[0]["servers"]) == 3 else 1)'; the
 	    --log-level warn >"$d/objectd.log" 2>&1 &
 	PIDS+=($!)
 	eval "${n}_PID=$!"
+	eval "${n}_PROCS='$cp objectd:$!'"
 	wait_file "$d/objectd.port"
 	eval "${n}_URL=http://127.0.0.1:$(cat "$d/objectd.port")"
 	eval "${n}_AK=$ak ${n}_SK=$sk"
@@ -165,7 +176,17 @@ echo "objectd_bench: nginx $NGINX, arkor sync=none $A_URL, sync=always $S_URL"
 # always) or n (nginx); prints its key=value line. Failing runs print
 # their errors and make the figure "ERR".
 load() {
-	local side=$1 out rc=0; shift
+	local side=$1 out rc=0 procs="" t0 t1 before after perfpid=""; shift
+	case $side in a) procs=$A_PROCS;; s) procs=$S_PROCS;; esac
+	if [ -n "$procs" ]; then
+		before=$(ticks $procs); t0=$(date +%s.%N)
+		if [ -n "${PERF_DIR:-}" ] && [ -n "${CUR:-}" ]; then
+			perf record -q -F 999 --call-graph dwarf,16384 \
+			    -p "${procs##*objectd:}" -o "$PERF_DIR/$CUR.data" \
+			    >/dev/null 2>&1 &
+			perfpid=$!
+		fi
+	fi
 	case $side in
 	a) out=$("$LOAD" -u "$A_URL" --access-key "$A_AK" --secret-key "$A_SK" \
 	    -t "$LT" "$@" 2>"$W/load.err") || rc=$? ;;
@@ -173,6 +194,15 @@ load() {
 	    -t "$LT" "$@" 2>"$W/load.err") || rc=$? ;;
 	n) out=$("$LOAD" -u "$NGINX" -a none -t "$LT" "$@" 2>"$W/load.err") || rc=$? ;;
 	esac
+	if [ -n "$procs" ]; then
+		t1=$(date +%s.%N); after=$(ticks $procs)
+		if [ -n "$perfpid" ]; then
+			kill -INT "$perfpid" 2>/dev/null || true
+			wait "$perfpid" 2>/dev/null || true
+		fi
+		echo "$out" | cpu_split "$procs" "$before" "$after" "$t0" "$t1" \
+		    >"$W/split.last"
+	fi
 	if [ $rc != 0 ]; then
 		echo "objectd_bench: s3load $side $* failed ($rc): $out" >&2
 		sed 's/^/  /' "$W/load.err" >&2
@@ -182,6 +212,30 @@ load() {
 	echo "$out"
 }
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
+# ticks NAME:PID...: user+system clock ticks of each process
+ticks() {
+	local np
+	for np in "$@"; do
+		awk '{printf "%d ", $14 + $15}' "/proc/${np#*:}/stat" 2>/dev/null || printf '0 '
+	done
+}
+# cpu_split PROCS BEFORE AFTER T0 T1 < s3load line: CPU % of one core each.
+cpu_split() {
+	awk -v procs="$1" -v b="$2" -v a="$3" -v t0="$4" -v t1="$5" \
+	    -v hz="$(getconf CLK_TCK)" '{
+		n = split(procs, p, " "); split(b, x, " "); split(a, y, " ")
+		secs = t1 - t0; tot = 0; line = ""
+		for (i = 1; i <= n; i++) {
+			sub(/:.*/, "", p[i]); v = 100 * (y[i] - x[i]) / hz / secs
+			tot += v; line = line sprintf(" %s %.0f%%", p[i], v)
+		}
+		if (match($0, /cpu_pct=[0-9.]+/)) {
+			s = substr($0, RSTART + 8, RLENGTH - 8); tot += s
+			line = line sprintf(" s3load %.0f%%", s)
+		}
+		printf "cpu (%% of one core):%s; total %.0f%% of %d00%%\n", line, tot, '"$(nproc)"'
+	}'
+}
 mkbucket() {	# mkbucket a|s NAME
 	local out
 	out=$(AWS_ACCESS_KEY_ID=$(eval echo "\$${1^^}_AK") \
@@ -225,11 +279,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "ERR" && b != "ERR" && b > 0
 # s3load CPU share in $W/CASE.cpu.
 pair() {
 	local c=$1 m=$2 side=$3 first=$4 oa on va vn; shift 4
+	CUR=$c-r$r
 	if [ "$first" = a ]; then
-		oa=$(load "$side" "$@"); on=$(load n "$@")
+		oa=$(load "$side" "$@"); cp "$W/split.last" "$W/$c.split"
+		on=$(load n "$@")
 	else
-		on=$(load n "$@"); oa=$(load "$side" "$@")
+		on=$(load n "$@")
+		oa=$(load "$side" "$@"); cp "$W/split.last" "$W/$c.split"
 	fi
+	CUR=
 	va=$(echo "$oa" | field "$m"); vn=$(echo "$on" | field "$m")
 	[ -n "$va" ] || va=ERR; [ -n "$vn" ] || vn=ERR
 	echo "$va" >>"$W/$c.a"; echo "$vn" >>"$W/$c.n"
@@ -239,6 +297,7 @@ pair() {
 	printf '  %-7s arkor %-10s nginx %-10s %s (s3load cpu %s%%/%s%%)\n' "$c" \
 	    "$va" "$vn" "$m" "$(echo "$oa" | field cpu_pct)" "$(echo "$on" | field cpu_pct)"
 	echo "$c arkor: $oa" >>"$W/raw"; echo "$c nginx: $on" >>"$W/raw"
+	echo "$c arkor $(cat "$W/$c.split")" >>"$W/raw"
 }
 
 # ---- peak RSS of objectd: one 4 GiB upload, one 4 GiB download ----
@@ -352,6 +411,11 @@ fi
 if [ -s "$W/raw" ]; then
 	echo "s3load CPU share (% of one core) per run: median $(median <"$W/get4k.cpu" 2>/dev/null || echo ?) in get4k, max $(cat "$W"/*.cpu | sort -g | tail -1)"
 fi
+echo
+echo "==== where the CPU went during the last round's Arkor runs"
+for c in get64 put64 get4k put4k p99get p99put; do
+	[ -s "$W/$c.split" ] && printf '%-7s %s\n' "$c" "$(cat "$W/$c.split")"
+done
 if [ -n "${BENCH_RAW:-}" ]; then cp "$W/raw" "$BENCH_RAW"; fi
 for d in A S; do
 	if grep -q "Sanitizer\|runtime error" "$W/$d/objectd.log" 2>/dev/null; then
