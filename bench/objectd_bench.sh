@@ -116,6 +116,7 @@ for _ in $(seq 50); do
 	curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break; sleep 0.1
 done
 NGINX=http://127.0.0.1:$NPORT
+NGINX_PROCS=$(pgrep -P "${PIDS[-1]}" | sed 's/^/nginx:/' | tr '\n' ' ')
 
 # ---- Arkor clusters ----
 # cluster NAME SYNC: registry, 3 data servers (--sync SYNC), objectd;
@@ -177,10 +178,10 @@ echo "objectd_bench: nginx $NGINX, arkor sync=none $A_URL, sync=always $S_URL"
 # their errors and make the figure "ERR".
 load() {
 	local side=$1 out rc=0 procs="" t0 t1 before after perfpid=""; shift
-	case $side in a) procs=$A_PROCS;; s) procs=$S_PROCS;; esac
+	case $side in a) procs=$A_PROCS;; s) procs=$S_PROCS;; n) procs=$NGINX_PROCS;; esac
 	if [ -n "$procs" ]; then
 		before=$(ticks $procs); t0=$(date +%s.%N)
-		if [ -n "${PERF_DIR:-}" ] && [ -n "${CUR:-}" ]; then
+		if [ -n "${PERF_DIR:-}" ] && [ -n "${CUR:-}" ] && [ "$side" != n ]; then
 			perf record -q -F 999 --call-graph dwarf,16384 \
 			    -p "${procs##*objectd:}" -o "$PERF_DIR/$CUR.data" \
 			    >/dev/null 2>&1 &
@@ -219,21 +220,29 @@ ticks() {
 		awk '{printf "%d ", $14 + $15}' "/proc/${np#*:}/stat" 2>/dev/null || printf '0 '
 	done
 }
-# cpu_split PROCS BEFORE AFTER T0 T1 < s3load line: CPU % of one core each.
+# cpu_split PROCS BEFORE AFTER T0 T1 < s3load line: CPU % of one core of
+# each process (nginx: its workers summed), the servers' CPU time per
+# request, and the total share of the machine the run got.
 cpu_split() {
 	awk -v procs="$1" -v b="$2" -v a="$3" -v t0="$4" -v t1="$5" \
 	    -v hz="$(getconf CLK_TCK)" '{
 		n = split(procs, p, " "); split(b, x, " "); split(a, y, " ")
-		secs = t1 - t0; tot = 0; line = ""
+		secs = t1 - t0; tot = 0; line = ""; ng = 0
 		for (i = 1; i <= n; i++) {
 			sub(/:.*/, "", p[i]); v = 100 * (y[i] - x[i]) / hz / secs
-			tot += v; line = line sprintf(" %s %.0f%%", p[i], v)
+			tot += v
+			if (p[i] == "nginx") ng += v
+			else line = line sprintf(" %s %.0f%%", p[i], v)
 		}
+		if (ng > 0 || line == "") line = sprintf(" nginx %.0f%%", ng)
+		srv = tot; ok = 0
 		if (match($0, /cpu_pct=[0-9.]+/)) {
 			s = substr($0, RSTART + 8, RLENGTH - 8); tot += s
 			line = line sprintf(" s3load %.0f%%", s)
 		}
-		printf "cpu (%% of one core):%s; total %.0f%% of %d00%%\n", line, tot, '"$(nproc)"'
+		if (match($0, / ok=[0-9]+/)) ok = substr($0, RSTART + 4, RLENGTH - 4)
+		per = ok > 0 ? sprintf("%.0f us", srv / 100 * secs / ok * 1e6) : "n/a"
+		printf "cpu (%% of one core):%s; total %.0f%% of %d00%%; server cpu/req %s\n", line, tot, '"$(nproc)"', per
 	}'
 }
 mkbucket() {	# mkbucket a|s NAME
@@ -282,9 +291,9 @@ pair() {
 	CUR=$c-r$r
 	if [ "$first" = a ]; then
 		oa=$(load "$side" "$@"); cp "$W/split.last" "$W/$c.split"
-		on=$(load n "$@")
+		on=$(load n "$@"); cp "$W/split.last" "$W/$c.nsplit"
 	else
-		on=$(load n "$@")
+		on=$(load n "$@"); cp "$W/split.last" "$W/$c.nsplit"
 		oa=$(load "$side" "$@"); cp "$W/split.last" "$W/$c.split"
 	fi
 	CUR=
@@ -298,6 +307,7 @@ pair() {
 	    "$va" "$vn" "$m" "$(echo "$oa" | field cpu_pct)" "$(echo "$on" | field cpu_pct)"
 	echo "$c arkor: $oa" >>"$W/raw"; echo "$c nginx: $on" >>"$W/raw"
 	echo "$c arkor $(cat "$W/$c.split")" >>"$W/raw"
+	echo "$c nginx $(cat "$W/$c.nsplit")" >>"$W/raw"
 }
 
 # ---- peak RSS of objectd: one 4 GiB upload, one 4 GiB download ----
@@ -409,12 +419,14 @@ if has rss; then
 	    "$(verdict "$RSS_UP" le 131071)" "$(verdict "$RSS_DOWN" le 131071)"
 fi
 if [ -s "$W/raw" ]; then
-	echo "s3load CPU share (% of one core) per run: median $(median <"$W/get4k.cpu" 2>/dev/null || echo ?) in get4k, max $(cat "$W"/*.cpu | sort -g | tail -1)"
+	echo "s3load CPU share (% of one core) per run: max $(cat "$W"/*.cpu 2>/dev/null | sort -g | tail -1)"
 fi
 echo
-echo "==== where the CPU went during the last round's Arkor runs"
+echo "==== where the CPU went in the last round (a shared machine gives a run only part of it)"
 for c in get64 put64 get4k put4k p99get p99put; do
-	[ -s "$W/$c.split" ] && printf '%-7s %s\n' "$c" "$(cat "$W/$c.split")"
+	[ -s "$W/$c.split" ] || continue
+	printf '%-7s arkor %s\n' "$c" "$(cat "$W/$c.split")"
+	printf '%-7s nginx %s\n' "" "$(cat "$W/$c.nsplit")"
 done
 if [ -n "${BENCH_RAW:-}" ]; then cp "$W/raw" "$BENCH_RAW"; fi
 for d in A S; do
