@@ -264,7 +264,7 @@ mkbucket s bench
 populate() {	# populate SIDE PREFIX KEYS SIZE CONNS
 	local out
 	out=$(load "$1" -m put -b bench -p "$2" -k "$3" -s "$4" -c "$5" -n "$3" -d 0)
-	[ "$out" != ERR ] || die "populating $2 on $1 failed"
+	[ "$out" != ERR ] || die "populating $2 on $1 failed$([ "$1" = n ] && echo " (nginx workers run as nobody: can they reach $W?)")"
 }
 if has get64 || has put64; then
 	populate a big- $BIG_KEYS 64MiB 4

@@ -314,8 +314,14 @@ sl_on_body(struct ark_http_creq *r, const void *d, size_t n, void *arg)
 	s->got += n;
 	s->w->bytes += n;
 	if (ark_http_creq_status(r) / 100 != 2) {
+		/* Kept for the error line: one line, printable. */
 		k = ARK_MIN(n, sizeof(s->ebody) - 1 - s->nebody);
-		memcpy(s->ebody + s->nebody, d, k);
+		for (size_t i = 0; i < k; i++) {
+			char ch = ((const char *)d)[i];
+
+			s->ebody[s->nebody + i] = ch >= 0x20 && ch < 0x7f ? ch :
+			    ' ';
+		}
 		s->nebody += k;
 		s->ebody[s->nebody] = '\0';
 	} else if (opt_mode == SL_LIST)
