@@ -29,7 +29,8 @@
 # list rss"), BENCH_QUICK=1 (smoke run: 1 round of 2 s, small sizes),
 # PERF_DIR (record `perf record --call-graph dwarf` of arkor-objectd during
 # each Arkor run into PERF_DIR/CASE-rROUND.data; perf costs CPU, so such
-# a run's figures are not for comparison).
+# a run's figures are not for comparison), OBJECTD (another arkor-objectd
+# binary to measure, e.g. a patched build).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "${1:-$top/build}" && pwd)
@@ -45,7 +46,8 @@ CASES=${CASES:-get64 put64 get4k put4k p99 list rss}
 CUR=
 [ -z "${PERF_DIR:-}" ] || { mkdir -p "$PERF_DIR"; PERF_DIR=$(cd "$PERF_DIR" && pwd); }
 LOAD=$B/bench/s3load
-for p in "$LOAD" "$B/arkor-registryd" "$B/arkor-datad" "$B/arkor-objectd" \
+OBJECTD=${OBJECTD:-$B/arkor-objectd}
+for p in "$LOAD" "$B/arkor-registryd" "$B/arkor-datad" "$OBJECTD" \
     "$B/arkorctl"; do
 	[ -x "$p" ] || { echo "build first: $p missing" >&2; exit 1; }
 done
@@ -159,7 +161,7 @@ sys.exit(0 if g and g[0]["writable"] and len(g[0]["servers"]) == 3 else 1)'; the
 		sleep 0.2
 	done
 	[ $ok = 1 ] || die "$n: no writable group of three"
-	"$B/arkor-objectd" --listen 127.0.0.1:0 --port-file "$d/objectd.port" \
+	"$OBJECTD" --listen 127.0.0.1:0 --port-file "$d/objectd.port" \
 	    --registry "$reg" --cluster-key "$d/reg/cluster.key" \
 	    --log-level warn >"$d/objectd.log" 2>&1 &
 	PIDS+=($!)
