@@ -683,7 +683,7 @@ store_open(const char *dir, const struct store_opts *o, struct store **out)
 
 	if (o->chunk_size < CHUNK_SB_SIZE + 2 * NEEDLE_HDR_SIZE ||
 	    o->chunk_size > (STORE_LOC_OFFMASK << 3) ||
-	    o->compact_ratio <= 0 || o->compact_ratio > 1)
+	    !(o->compact_ratio > 0))
 		return ARK_EINVAL;
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		ark_log_warn("store: mkdir %s", dir);

@@ -38,7 +38,8 @@ struct store_opts {
 	uint32_t	 batch_ms;	/* bound for STORE_SYNC_BATCH (50) */
 	uint64_t	 max_disk_use;	/* bytes of chunk files; 0: none */
 	uint64_t	 min_free;	/* file-system free floor; 0: none */
-	double		 compact_ratio;	/* dead share that triggers (0.5) */
+	double		 compact_ratio;	/* dead share that triggers (0.5);
+					 * above 1: never */
 	size_t		 index_hint;	/* expected needles (presize) */
 };
 
