@@ -668,7 +668,8 @@ h_assign(struct rq *r)
 	char		 urls[CLUSTER_MAX_REPLICAS][META_URL_MAX + 1];
 	char		 fs[ARK_FID_MAXLEN], tok[ARK_TOKEN_MAXLEN];
 	struct ark_fid	 fid;
-	json_t		*out;
+	json_t		*out, *e;
+	const char	**fids;
 	int64_t		 count = 1, size = 0, exp;
 	size_t		 n, i;
 	enum ark_err	 rc;
@@ -696,6 +697,19 @@ h_assign(struct rq *r)
 		json_array_append_new(out, json_pack("{s:s, s:I, s:o, s:s}",
 		    "fid", fs, "group", (json_int_t)fid.group, "urls",
 		    urls_json(urls, n), "token", tok));
+	}
+	/* Recorded before the answer: a writer that never commits leaves
+	 * nothing behind (gc.c collects them after the grace). */
+	fids = ark_xcalloc((size_t)count, sizeof(*fids));
+	json_array_foreach(out, i, e)
+		fids[i] = json_string_value(json_object_get(e, "fid"));
+	rc = meta_assigned_add(r->a->m, fids, (size_t)count,
+	    exp * 1000 + r->a->assign_grace_ms);
+	free(fids);
+	if (rc != ARK_OK) {
+		json_decref(out);
+		reply_rc(r, rc, "assign");
+		return;
 	}
 	reply_json(r, 200, json_pack("{s:o, s:I}", "assignments", out,
 	    "expires", (json_int_t)exp));

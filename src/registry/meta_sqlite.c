@@ -146,6 +146,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE uploads ADD COLUMN headers TEXT;",
 	/* 2 -> 3: part layout of objects made by multipart uploads */
 	"ALTER TABLE objects ADD COLUMN parts TEXT;",
+	/* 3 -> 4: FileIDs handed out and not committed yet */
+	"CREATE TABLE assigned(fid TEXT PRIMARY KEY,"
+	" expires INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX assigned_expires ON assigned(expires);",
 };
 
 /* ---- connections and statements ---- */
@@ -808,6 +812,11 @@ do_frags_insert(struct mconn *c, int kind, int64_t owner, int64_t idx0,
 				if ((rc = run(c, st)) != ARK_OK)
 					return rc;
 			} else if (rc != ARK_ENOENT)
+				return rc;
+			/* Committed: no longer a candidate for expiry. */
+			st = stmt(c, "DELETE FROM assigned WHERE fid = ?1");
+			bind_text(st, 1, f[i].fid);
+			if ((rc = run(c, st)) != ARK_OK)
 				return rc;
 		}
 		st = stmt(c, "INSERT INTO frags(kind, owner, idx, fid, off, len,"
@@ -3058,6 +3067,101 @@ meta_gc_retry(struct meta *m, int64_t id, int64_t retry_ms)
 	a.id = id;
 	a.retry = retry_ms;
 	return meta_exec(m, do_gc_retry, &a);
+}
+
+/* ---- assigned, never committed ---- */
+
+struct a_assigned {
+	const char *const *fids;
+	size_t		 n, max;
+	int64_t		 at;		/* expires (add) or now (expire) */
+	size_t		 queued;
+};
+
+static enum ark_err
+do_assigned_add(struct mconn *c, void *arg)
+{
+	struct a_assigned	*a = arg;
+	sqlite3_stmt		*st;
+	enum ark_err		 rc;
+	size_t			 i;
+
+	for (i = 0; i < a->n; i++) {
+		st = stmt(c, "INSERT OR REPLACE INTO assigned(fid, expires)"
+		    " VALUES(?1, ?2)");
+		bind_text(st, 1, a->fids[i]);
+		sqlite3_bind_int64(st, 2, a->at);
+		if ((rc = run(c, st)) != ARK_OK)
+			return rc;
+	}
+	return ARK_OK;
+}
+
+enum ark_err
+meta_assigned_add(struct meta *m, const char *const *fids, size_t n,
+    int64_t expires_ms)
+{
+	struct a_assigned a;
+
+	if (n == 0)
+		return ARK_OK;
+	memset(&a, 0, sizeof(a));
+	a.fids = fids;
+	a.n = n;
+	a.at = expires_ms;
+	return meta_exec(m, do_assigned_add, &a);
+}
+
+static enum ark_err
+do_assigned_expire(struct mconn *c, void *arg)
+{
+	struct a_assigned	*a = arg;
+	struct fidlist		 l;
+	sqlite3_stmt		*st;
+	enum ark_err		 rc;
+	size_t			 i, before;
+
+	memset(&l, 0, sizeof(l));
+	st = stmt(c, "SELECT fid FROM assigned WHERE expires < ?1"
+	    " ORDER BY expires LIMIT ?2");
+	sqlite3_bind_int64(st, 1, a->at);
+	sqlite3_bind_int64(st, 2, (int64_t)a->max);
+	while ((rc = row(c, st)) == ARK_OK)
+		fidlist_add(&l, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != ARK_ENOENT)
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		st = stmt(c, "DELETE FROM assigned WHERE fid = ?1");
+		bind_text(st, 1, l.fid[i]);
+		if ((rc = run(c, st)) != ARK_OK)
+			goto out;
+	}
+	/* Referenced ones (committed some other way) stay out; the change
+	 * count tells how many the queue took. */
+	before = (size_t)sqlite3_total_changes(c->db);
+	if ((rc = do_gc_unreferenced(c, &l)) != ARK_OK)
+		goto out;
+	a->queued = (size_t)sqlite3_total_changes(c->db) - before;
+out:
+	free(l.fid);
+	return rc;
+}
+
+enum ark_err
+meta_assigned_expire(struct meta *m, int64_t now_ms, size_t max,
+    size_t *queued)
+{
+	struct a_assigned	a;
+	enum ark_err		rc;
+
+	memset(&a, 0, sizeof(a));
+	a.at = now_ms;
+	a.max = max;
+	rc = meta_exec(m, do_assigned_expire, &a);
+	if (queued != NULL)
+		*queued = rc == ARK_OK ? a.queued : 0;
+	return rc;
 }
 
 /* ---- totals ---- */
