@@ -873,7 +873,7 @@ dsrv_status_json(struct dsrv *d)
 		    (json_int_t)cl[i].offset));
 	}
 	o = json_pack("{s:s,s:s,s:o,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:o,s:I,s:f,s:I,s:I}",
+	    "s:o,s:I,s:f,s:I,s:I,s:I,s:I}",
 	    "id", d->server_id, "version", PACKAGE_VERSION,
 	    "group", g >= 0 ? json_integer(g) : json_null(),
 	    "readonly", s.readonly, "sync", d->sync_name,
@@ -888,6 +888,8 @@ dsrv_status_json(struct dsrv *d)
 	    "index_bytes", (json_int_t)s.index_bytes,
 	    "index_bytes_per_needle", s.index_bytes_per_needle,
 	    "syncs", (json_int_t)s.syncs,
+	    "commits", (json_int_t)s.commit_seq,
+	    "sync_avg_us", (json_int_t)(s.sync_avg_ns / 1000),
 	    "uptime_s", (json_int_t)(ark_now_s() - d->start_s));
 	if (o == NULL)
 		return NULL;

@@ -78,6 +78,8 @@ struct store {
 	uint64_t	 commit_seq;
 	uint64_t	 durable_seq;
 	uint64_t	 first_wait_ns;
+	uint64_t	 last_batch;	/* commits the last sync made durable */
+	uint64_t	 sync_ns;	/* moving average of one sync pass */
 	struct chunk	**dirty;	/* references */
 	size_t		 ndirty, dirty_cap;
 	struct store_cb	*cbs;
@@ -433,7 +435,7 @@ store_sync_main(void *arg)
 		struct store_cb *done = NULL, **pp, *cb;
 		enum ark_err err = ARK_OK;
 		size_t ndirty;
-		uint64_t target;
+		uint64_t target, t0;
 
 		while (!st->stopping && st->commit_seq == st->durable_seq)
 			pthread_cond_wait(&st->scond, &st->smtx);
@@ -453,6 +455,27 @@ store_sync_main(void *arg)
 				continue;
 			}
 		}
+		if (st->o.sync == STORE_SYNC_ALWAYS && !st->stopping &&
+		    st->last_batch > 1 &&
+		    st->commit_seq - st->durable_seq < st->last_batch) {
+			/* Group commit: the writers the last sync released
+			 * are likely coming back; wait for as many (or at most
+			 * one sync's time, 2 ms) so that one fdatasync covers
+			 * them all instead of starting with the first few. */
+			uint64_t wait = st->sync_ns < 2000000 ? st->sync_ns :
+			    2000000;
+			uint64_t due = st->first_wait_ns + wait;
+			uint64_t now = ark_mono_ns();
+
+			if (now < due) {
+				struct timespec ts;
+
+				store_timespec_after(&ts, due - now);
+				pthread_cond_timedwait(&st->scond, &st->smtx,
+				    &ts);
+				continue;
+			}
+		}
 		target = st->commit_seq;
 		dirty = st->dirty;
 		ndirty = st->ndirty;
@@ -461,6 +484,7 @@ store_sync_main(void *arg)
 		st->first_wait_ns = 0;
 		pthread_mutex_unlock(&st->smtx);
 
+		t0 = ark_mono_ns();
 		for (size_t i = 0; i < ndirty; i++) {
 			if (chunk_datasync(dirty[i]) != ARK_OK)
 				err = ARK_EIO;
@@ -471,7 +495,10 @@ store_sync_main(void *arg)
 		}
 		free(dirty);
 
+		t0 = ark_mono_ns() - t0;
 		pthread_mutex_lock(&st->smtx);
+		st->sync_ns = st->sync_ns == 0 ? t0 : (st->sync_ns * 7 + t0) / 8;
+		st->last_batch = target - st->durable_seq;
 		if (err != ARK_OK && st->sync_err == ARK_OK) {
 			/* After a failed fdatasync the page cache may have
 			 * dropped our pages: stop taking writes. */
@@ -1671,6 +1698,7 @@ store_stats(struct store *st, struct store_stats *s)
 	pthread_mutex_lock(&st->smtx);
 	s->commit_seq = st->commit_seq;
 	s->durable_seq = st->durable_seq;
+	s->sync_avg_ns = st->sync_ns;
 	pthread_mutex_unlock(&st->smtx);
 	s->syncs = atomic_load(&st->nsync);
 	pthread_mutex_lock(&st->cmtx);

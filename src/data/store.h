@@ -75,6 +75,7 @@ struct store_stats {
 	uint64_t	 index_bytes;
 	double		 index_bytes_per_needle;
 	uint64_t	 syncs;		/* fdatasync calls on chunk files */
+	uint64_t	 sync_avg_ns;	/* moving average of one sync pass */
 	uint64_t	 commit_seq;
 	uint64_t	 durable_seq;
 };
