@@ -593,7 +593,6 @@ dsrv_put_data(struct ark_http_req *req, const void *data, size_t len,
 	(void)req;
 	if (r->w == NULL)
 		return;
-	r->crc = ark_crc32c(r->crc, data, len);
 	if ((rc = store_wr_write(r->w, data, len)) != ARK_OK)
 		dsrv_put_fail(r, rc);
 }
@@ -608,6 +607,7 @@ dsrv_put_end(struct ark_http_req *req, void *arg)
 	(void)req;
 	if (r->w == NULL)
 		return;
+	r->crc = store_wr_crc(r->w);	/* the store checksums as it writes */
 	rc = store_wr_finish(r->w, &t);
 	r->w = NULL;
 	if (rc != ARK_OK) {

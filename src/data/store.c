@@ -78,7 +78,10 @@ struct store {
 	uint64_t	 commit_seq;
 	uint64_t	 durable_seq;
 	uint64_t	 first_wait_ns;
-	uint64_t	 last_batch;	/* commits the last sync made durable */
+	uint64_t	 writers;	/* commits one sync could cover: the
+					 * last batch plus those that came
+					 * during it */
+	uint64_t	 sync_end_ns;	/* when the last sync returned */
 	uint64_t	 sync_ns;	/* moving average of one sync pass */
 	struct chunk	**dirty;	/* references */
 	size_t		 ndirty, dirty_cap;
@@ -456,21 +459,24 @@ store_sync_main(void *arg)
 			}
 		}
 		if (st->o.sync == STORE_SYNC_ALWAYS && !st->stopping &&
-		    st->last_batch > 1 &&
-		    st->commit_seq - st->durable_seq < st->last_batch) {
+		    st->writers > 1 &&
+		    st->commit_seq - st->durable_seq < st->writers) {
 			/* Group commit: the writers the last sync released
-			 * are likely coming back; wait for as many (or at most
-			 * one sync's time, 2 ms) so that one fdatasync covers
-			 * them all instead of starting with the first few. */
-			uint64_t wait = st->sync_ns < 2000000 ? st->sync_ns :
-			    2000000;
-			uint64_t due = st->first_wait_ns + wait;
+			 * are likely coming back. Without waiting for them,
+			 * writers split into two cohorts that alternate,
+			 * each sync covering half of them; so wait (at most
+			 * one sync's time, and 5 ms) until as many commits
+			 * are pending as one sync could have covered. */
+			uint64_t wait = st->sync_ns < 5000000 ? st->sync_ns :
+			    5000000;
+			uint64_t from = st->first_wait_ns > st->sync_end_ns ?
+			    st->first_wait_ns : st->sync_end_ns;
 			uint64_t now = ark_mono_ns();
 
-			if (now < due) {
+			if (now < from + wait) {
 				struct timespec ts;
 
-				store_timespec_after(&ts, due - now);
+				store_timespec_after(&ts, from + wait - now);
 				pthread_cond_timedwait(&st->scond, &st->smtx,
 				    &ts);
 				continue;
@@ -498,7 +504,8 @@ store_sync_main(void *arg)
 		t0 = ark_mono_ns() - t0;
 		pthread_mutex_lock(&st->smtx);
 		st->sync_ns = st->sync_ns == 0 ? t0 : (st->sync_ns * 7 + t0) / 8;
-		st->last_batch = target - st->durable_seq;
+		st->writers = st->commit_seq - st->durable_seq;
+		st->sync_end_ns = ark_mono_ns();
 		if (err != ARK_OK && st->sync_err == ARK_OK) {
 			/* After a failed fdatasync the page cache may have
 			 * dropped our pages: stop taking writes. */
@@ -1229,6 +1236,13 @@ store_wr_finish_data(struct store_wr *w, const void *whole,
 	w->mode = STORE_WR_VERIFY;	/* nothing left to undo */
 	store_wr_free(w);
 	return ARK_OK;
+}
+
+uint32_t
+store_wr_crc(const struct store_wr *w)
+{
+	ARK_CHECK(w, STORE_WR_MAGIC);
+	return w->crc;
 }
 
 enum ark_err

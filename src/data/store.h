@@ -130,6 +130,8 @@ enum ark_err	 store_wr_begin(struct store *st, uint64_t key,
 		    struct store_wr **out);
 enum ark_err	 store_wr_write(struct store_wr *w, const void *p, size_t n);
 enum ark_err	 store_wr_finish(struct store_wr *w, struct store_ticket *t);
+/* CRC32C of the bytes written so far (the needle's CRC once complete). */
+uint32_t	 store_wr_crc(const struct store_wr *w);
 void		 store_wr_abort(struct store_wr *w);	/* NULL is a no-op */
 
 /* Blocks until *t is durable (returns at once under STORE_SYNC_NONE).
