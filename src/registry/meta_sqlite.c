@@ -5,7 +5,9 @@
  * which group-commits queued operations: BEGIN IMMEDIATE, each operation
  * in a SAVEPOINT (a failing one is rolled back alone), one COMMIT (one
  * fsync with synchronous=FULL) for the whole batch, then every waiting
- * caller is woken with its own result. Readers take a connection from a
+ * caller is woken with its own result. Before a batch the writer waits a
+ * little (at most one commit's time, 5 ms) for as many operations as the
+ * previous commit could have covered, so that callers form one group. Readers take a connection from a
  * pool and read inside BEGIN..COMMIT, so a call sees one snapshot.
  *
  * The file is opened with the "unix-excl" VFS: other processes are locked
