@@ -3196,8 +3196,26 @@ meta_assigned_expire(struct meta *m, int64_t now_ms, size_t max,
     size_t *queued)
 {
 	struct a_assigned	a;
-	enum ark_err		rc;
+	struct mconn		*c;
+	sqlite3_stmt		*st;
+	enum ark_err		 rc;
+	int			 due = 0;
 
+	/* A read first: most passes find nothing due and then take no
+	 * turn of the writer. */
+	if ((rc = reader_get(m, &c)) != ARK_OK)
+		return rc;
+	st = stmt(c, "SELECT EXISTS(SELECT 1 FROM assigned"
+	    " WHERE expires < ?1)");
+	sqlite3_bind_int64(st, 1, now_ms);
+	if ((rc = row(c, st)) == ARK_OK)
+		due = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	reader_put(m, c);
+	if (queued != NULL)
+		*queued = 0;
+	if (rc != ARK_OK || !due)
+		return rc;
 	memset(&a, 0, sizeof(a));
 	a.at = now_ms;
 	a.max = max;
