@@ -12,7 +12,7 @@
 #    KEYS keys in 1000 directories (bench/registry_list_bench).
 # Figures only: nothing is asserted. Usage: bench/registry_bench.sh
 # [BUILD_DIR]. Environment: DURATION (8), CONNS (64), THREADS (registry
-# event-loop threads, 0 = one per CPU), KEYS (1000000).
+# event-loop threads, 0 = one per CPU), KEYS (1000000), ROUNDS (3).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
@@ -68,10 +68,11 @@ cat >"$T/put.lua" <<LUA
 local threads = {}
 function setup(thread) thread:set("tid", #threads); table.insert(threads, thread) end
 local n = 0
+local round = tonumber(os.getenv("ROUND") or "0")
 request = function()
 	n = n + 1
-	local key = string.format("w%d/k%09d", tid, n)
-	local fid = string.format("1,%x%08x", tid * 1000000000 + n, 1)
+	local key = string.format("r%d/w%d/k%09d", round, tid, n)
+	local fid = string.format("1,%x%08x", (round * 100 + tid) * 1000000000 + n, 1)
 	return wrk.format("POST", "/v1/object/put",
 		{["Authorization"] = "Arkor-Service $tok", ["Content-Type"] = "application/json"},
 		'{"bucket":"bench","key":"' .. key .. '","size":100,"etag":"e","fragments":[{"fid":"' ..
@@ -89,10 +90,21 @@ rps() {	# wrk args... -> requests/s, or ERR on any non-2xx
 		/Non-2xx/ { bad = 1 } /^Requests\/sec:/ { r = $2 }
 		END { if (bad) print "ERR"; else print r }'
 }
-ngx=$(rps "http://127.0.0.1:$nport/small")
-look=$(rps -s "$T/get.lua" "$R/v1/object/get")
-com=$(rps -s "$T/put.lua" "$R/v1/object/put")
+# Other load on the machine changes over a run: nginx, lookups and
+# commits alternate for ROUNDS rounds; medians (any ERR wins).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "ERR" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+median() { sort -g | awk '/ERR/ { e = 1 } { v[NR] = $1 } END { if (e) print "ERR"; else print v[int((NR + 1) / 2)] }'; }
+ngxs=() looks=() coms=()
+for round in $(seq 1 "${ROUNDS:-3}"); do
+	ngxs+=("$(rps "http://127.0.0.1:$nport/small")")
+	looks+=("$(rps -s "$T/get.lua" "$R/v1/object/get")")
+	coms+=("$(ROUND=$round rps -s "$T/put.lua" "$R/v1/object/put")")
+	echo "round $round: nginx ${ngxs[-1]}, lookups ${looks[-1]} ($(ratio "${looks[-1]}" "${ngxs[-1]}")x), commits ${coms[-1]} ($(ratio "${coms[-1]}" "${ngxs[-1]}")x) req/s"
+done
+ngx=$(printf '%s\n' "${ngxs[@]}" | median)
+look=$(printf '%s\n' "${looks[@]}" | median)
+com=$(printf '%s\n' "${coms[@]}" | median)
+echo "medians of ${ROUNDS:-3} rounds:"
 echo "nginx 4 KiB static, $conns conns:        $ngx req/s"
 echo "registry lookups (object/get):       $look req/s  ($(ratio "$look" "$ngx")x nginx)"
 echo "registry durable commits (object/put): $com req/s  ($(ratio "$com" "$ngx")x nginx)"

@@ -273,13 +273,15 @@ t_servers(json_t *j)
 	size_t	 i;
 	char	 f[32], c[32];
 
-	printf("%-16s %-5s %-5s %-3s %12s %12s  %s\n", "ID", "GROUP", "STATE",
-	    "RO", "FREE", "CAPACITY", "URL");
+	printf("%-16s %-5s %-5s %-3s %12s %12s %7s  %s\n", "ID", "GROUP",
+	    "STATE", "RO", "FREE", "CAPACITY", "CORRUPT", "URL");
 	json_array_foreach(json_object_get(j, "servers"), i, s) {
 		human_size(num(s, "free"), f, sizeof(f));
 		human_size(num(s, "capacity"), c, sizeof(c));
-		printf("%-16s %-5lld %-5s %-3s %12s %12s  %s\n", str(s, "id"),
-		    num(s, "group"), str(s, "state"), yn(s, "readonly"), f, c,
+		printf("%-16s %-5lld %-5s %-3s %12s %12s %7zu  %s\n",
+		    str(s, "id"), num(s, "group"), str(s, "state"),
+		    yn(s, "readonly"), f, c,
+		    json_array_size(json_object_get(s, "corrupt")),
 		    str(s, "url"));
 	}
 }

@@ -593,7 +593,6 @@ dsrv_put_data(struct ark_http_req *req, const void *data, size_t len,
 	(void)req;
 	if (r->w == NULL)
 		return;
-	r->crc = ark_crc32c(r->crc, data, len);
 	if ((rc = store_wr_write(r->w, data, len)) != ARK_OK)
 		dsrv_put_fail(r, rc);
 }
@@ -608,6 +607,7 @@ dsrv_put_end(struct ark_http_req *req, void *arg)
 	(void)req;
 	if (r->w == NULL)
 		return;
+	r->crc = store_wr_crc(r->w);	/* the store checksums as it writes */
 	rc = store_wr_finish(r->w, &t);
 	r->w = NULL;
 	if (rc != ARK_OK) {
@@ -873,7 +873,7 @@ dsrv_status_json(struct dsrv *d)
 		    (json_int_t)cl[i].offset));
 	}
 	o = json_pack("{s:s,s:s,s:o,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:o,s:I,s:f,s:I,s:I}",
+	    "s:o,s:I,s:f,s:I,s:I,s:I,s:I}",
 	    "id", d->server_id, "version", PACKAGE_VERSION,
 	    "group", g >= 0 ? json_integer(g) : json_null(),
 	    "readonly", s.readonly, "sync", d->sync_name,
@@ -888,6 +888,8 @@ dsrv_status_json(struct dsrv *d)
 	    "index_bytes", (json_int_t)s.index_bytes,
 	    "index_bytes_per_needle", s.index_bytes_per_needle,
 	    "syncs", (json_int_t)s.syncs,
+	    "commits", (json_int_t)s.commit_seq,
+	    "sync_avg_us", (json_int_t)(s.sync_avg_ns / 1000),
 	    "uptime_s", (json_int_t)(ark_now_s() - d->start_s));
 	if (o == NULL)
 		return NULL;

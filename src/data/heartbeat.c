@@ -29,6 +29,7 @@
 #define HB_TOKEN_TTL_S		300
 #define HB_TIMEOUT_MS		5000
 #define HB_REPLY_MAX		65536
+#define HB_CORRUPT_MAX		64	/* the registry's bound (Internal.md) */
 
 struct heartbeat {
 	uint32_t		 magic;
@@ -67,6 +68,20 @@ heartbeat_body(const struct heartbeat_opts *o)
 	    "version", PACKAGE_VERSION);
 	if (j == NULL)
 		return NULL;
+	if (s.corrupt > 0) {
+		struct store_corrupt cl[HB_CORRUPT_MAX];
+		size_t n = store_corrupt_list(o->st, cl, HB_CORRUPT_MAX), i;
+		json_t *a = json_array();
+		char key[20];
+
+		for (i = 0; i < n && i < HB_CORRUPT_MAX; i++) {
+			snprintf(key, sizeof(key), "%" PRIx64, cl[i].key);
+			json_array_append_new(a, json_pack("{s:s,s:I,s:I}",
+			    "key", key, "chunk", (json_int_t)cl[i].chunk_id,
+			    "offset", (json_int_t)cl[i].offset));
+		}
+		json_object_set_new(j, "corrupt", a);
+	}
 	out = ark_json_dump(j, NULL);
 	json_decref(j);
 	return out;

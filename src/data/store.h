@@ -38,7 +38,8 @@ struct store_opts {
 	uint32_t	 batch_ms;	/* bound for STORE_SYNC_BATCH (50) */
 	uint64_t	 max_disk_use;	/* bytes of chunk files; 0: none */
 	uint64_t	 min_free;	/* file-system free floor; 0: none */
-	double		 compact_ratio;	/* dead share that triggers (0.5) */
+	double		 compact_ratio;	/* dead share that triggers (0.5);
+					 * above 1: never */
 	size_t		 index_hint;	/* expected needles (presize) */
 };
 
@@ -74,6 +75,7 @@ struct store_stats {
 	uint64_t	 index_bytes;
 	double		 index_bytes_per_needle;
 	uint64_t	 syncs;		/* fdatasync calls on chunk files */
+	uint64_t	 sync_avg_ns;	/* moving average of one sync pass */
 	uint64_t	 commit_seq;
 	uint64_t	 durable_seq;
 };
@@ -128,6 +130,8 @@ enum ark_err	 store_wr_begin(struct store *st, uint64_t key,
 		    struct store_wr **out);
 enum ark_err	 store_wr_write(struct store_wr *w, const void *p, size_t n);
 enum ark_err	 store_wr_finish(struct store_wr *w, struct store_ticket *t);
+/* CRC32C of the bytes written so far (the needle's CRC once complete). */
+uint32_t	 store_wr_crc(const struct store_wr *w);
 void		 store_wr_abort(struct store_wr *w);	/* NULL is a no-op */
 
 /* Blocks until *t is durable (returns at once under STORE_SYNC_NONE).

@@ -517,13 +517,52 @@ need_bucket(struct rq *r, const char *bucket, int write)
 
 /* ---- cluster ---- */
 
+/* "corrupt": [{"key": hex, "chunk": n, "offset": n}] from a data
+ * server's scrub, at most CLUSTER_CORRUPT_MAX entries. */
+static int
+g_corrupt(struct rq *r, json_t **out)
+{
+	static const char *const allowed[] = { "key", "chunk", "offset",
+	    NULL };
+	json_t		*a, *e;
+	const char	*k;
+	int64_t		 n;
+	size_t		 i;
+
+	*out = NULL;
+	if ((a = json_object_get(r->j, "corrupt")) == NULL)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > CLUSTER_CORRUPT_MAX) {
+		snprintf(r->je.msg, sizeof(r->je.msg), "field \"corrupt\": "
+		    "must be an array of at most %d entries",
+		    CLUSTER_CORRUPT_MAX);
+		return bad_field(r, "corrupt", ARK_EINVAL);
+	}
+	json_array_foreach(a, i, e) {
+		if (!json_is_object(e) || keys_ok(r, e, allowed, "corrupt.") ||
+		    g_str(r, e, "key", 1, 16, &k) ||
+		    g_int(r, e, "chunk", 1, 0, UINT32_MAX, &n) ||
+		    g_int(r, e, "offset", 1, 0, INT64_MAX, &n))
+			return json_is_object(e) ? -1 :
+			    bad_field(r, "corrupt", ARK_EINVAL);
+		if (strspn(k, "0123456789abcdef") != strlen(k)) {
+			snprintf(r->je.msg, sizeof(r->je.msg),
+			    "field \"corrupt.key\": lowercase hex");
+			return bad_field(r, "corrupt.key", ARK_EINVAL);
+		}
+	}
+	*out = a;
+	return 0;
+}
+
 static void
 h_heartbeat(struct rq *r)
 {
 	static const char *const allowed[] = { "id", "url", "group", "free",
-	    "capacity", "readonly", "stats", NULL };
+	    "capacity", "readonly", "stats", "corrupt", NULL };
 	struct cluster_hb	 hb;
 	char			*stats = NULL;
+	json_t			*corrupt = NULL;
 	const char		*id, *url;
 	int64_t			 group = 0, fr = 0, cap = 0;
 	bool			 ro = false;
@@ -538,6 +577,10 @@ h_heartbeat(struct rq *r)
 	    g_bool(r, r->j, "readonly", &ro) ||
 	    g_objtext(r, r->j, "stats", &stats))
 		return;
+	if (g_corrupt(r, &corrupt)) {
+		free(stats);
+		return;
+	}
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) !=
 	    0) {
 		snprintf(r->je.msg, sizeof(r->je.msg),
@@ -554,6 +597,7 @@ h_heartbeat(struct rq *r)
 	hb.capacity = (uint64_t)cap;
 	hb.readonly = ro;
 	hb.stats = stats;
+	hb.corrupt = corrupt;
 	rc = cluster_heartbeat(r->a->c, &hb, &g);
 	free(stats);
 	if (rc != ARK_OK) {
@@ -624,7 +668,8 @@ h_assign(struct rq *r)
 	char		 urls[CLUSTER_MAX_REPLICAS][META_URL_MAX + 1];
 	char		 fs[ARK_FID_MAXLEN], tok[ARK_TOKEN_MAXLEN];
 	struct ark_fid	 fid;
-	json_t		*out;
+	json_t		*out, *e;
+	const char	**fids;
 	int64_t		 count = 1, size = 0, exp;
 	size_t		 n, i;
 	enum ark_err	 rc;
@@ -652,6 +697,19 @@ h_assign(struct rq *r)
 		json_array_append_new(out, json_pack("{s:s, s:I, s:o, s:s}",
 		    "fid", fs, "group", (json_int_t)fid.group, "urls",
 		    urls_json(urls, n), "token", tok));
+	}
+	/* Recorded before the answer: a writer that never commits leaves
+	 * nothing behind (gc.c collects them after the grace). */
+	fids = ark_xcalloc((size_t)count, sizeof(*fids));
+	json_array_foreach(out, i, e)
+		fids[i] = json_string_value(json_object_get(e, "fid"));
+	rc = meta_assigned_add(r->a->m, fids, (size_t)count,
+	    exp * 1000 + r->a->assign_grace_ms);
+	free(fids);
+	if (rc != ARK_OK) {
+		json_decref(out);
+		reply_rc(r, rc, "assign");
+		return;
 	}
 	reply_json(r, 200, json_pack("{s:o, s:I}", "assignments", out,
 	    "expires", (json_int_t)exp));

@@ -34,6 +34,9 @@ struct api {
 	struct gc		*gc;
 	const struct ark_secret	*secret;
 	int64_t			 token_ttl_s;	/* data-server tokens */
+	int64_t			 assign_grace_ms; /* after a write token's
+						  * expiry, an uncommitted
+						  * FileID is collected */
 	size_t			 max_body;	/* request bodies */
 	unsigned		 pool_threads;	/* 0: 64 */
 };

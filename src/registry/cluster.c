@@ -21,6 +21,7 @@ struct srv {
 	int		 readonly;
 	int64_t		 last_ms;	/* last heartbeat; 0: none yet */
 	json_t		*stats;		/* last heartbeat's stats or NULL */
+	json_t		*corrupt;	/* last reported corrupt needles */
 	int		 logged_up;	/* state last logged */
 };
 
@@ -80,9 +81,11 @@ cluster_free(struct cluster *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->n; i++)
+	for (i = 0; i < c->n; i++) {
 		if (c->s[i].stats != NULL)
 			json_decref(c->s[i].stats);
+		json_decref(c->s[i].corrupt);
+	}
 	pthread_mutex_destroy(&c->mu);
 	free(c->s);
 	free(c);
@@ -194,6 +197,18 @@ cluster_heartbeat(struct cluster *c, const struct cluster_hb *hb,
 	if (s->stats != NULL)
 		json_decref(s->stats);
 	s->stats = hb->stats != NULL ? json_loads(hb->stats, 0, NULL) : NULL;
+	{
+		size_t was = json_array_size(s->corrupt);
+		size_t now = json_array_size(hb->corrupt);
+
+		if (now != was)
+			ark_log_warnx("data server %s (group %u) reports %zu "
+			    "corrupt needle%s", s->id, s->group, now,
+			    now == 1 ? "" : "s");
+		json_decref(s->corrupt);
+		/* A deep copy: the request's JSON is freed on its thread. */
+		s->corrupt = now > 0 ? json_deep_copy(hb->corrupt) : NULL;
+	}
 	*group = s->group;
 	pthread_mutex_unlock(&c->mu);
 	return rc;
@@ -232,6 +247,7 @@ cluster_remove(struct cluster *c, const char *id)
 	    rc == ARK_ENOENT) {
 		if (s->stats != NULL)
 			json_decref(s->stats);
+		json_decref(s->corrupt);
 		*s = c->s[--c->n];
 		rc = ARK_OK;
 	}
@@ -391,6 +407,9 @@ cluster_servers_json(struct cluster *c)
 
 		if (s->stats != NULL)
 			json_object_set(e, "stats", s->stats);
+		if (s->corrupt != NULL)
+			json_object_set_new(e, "corrupt",
+			    json_deep_copy(s->corrupt));
 		json_array_append_new(a, e);
 	}
 	pthread_mutex_unlock(&c->mu);

@@ -24,6 +24,7 @@
 #include "registry/meta.h"
 
 #define CLUSTER_MAX_REPLICAS	16
+#define CLUSTER_CORRUPT_MAX	64	/* corrupt needles kept per server */
 
 struct cluster;
 
@@ -46,6 +47,9 @@ struct cluster_hb {
 	int		 readonly;
 	const char	*stats;		/* JSON object text or NULL: shown as
 					 * is in cluster_servers_json */
+	json_t		*corrupt;	/* borrowed, copied: array of the
+					 * server's corrupt needles
+					 * ({key, chunk, offset}) or NULL */
 };
 
 /* Registers or refreshes a server; places it in a group when hb->group is

@@ -88,6 +88,12 @@ gc_pass(struct gc *g)
 	enum ark_err		rc;
 
 	cluster_sweep(g->c);
+	/* FileIDs handed out whose commit never came: their needles (if the
+	 * writer stored any) are collected like unreferenced fragments. */
+	if (meta_assigned_expire(g->m, ark_now_ms(), GC_BATCH, &n) == ARK_OK &&
+	    n > 0)
+		ark_log_info("gc: %zu assigned FileID%s never committed, "
+		    "queued for deletion", n, n == 1 ? "" : "s");
 	rc = meta_gc_take(g->m, ark_now_ms(), g->o.lease_ms, items, GC_BATCH,
 	    &n);
 	if (rc != ARK_OK)

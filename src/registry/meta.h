@@ -435,6 +435,20 @@ enum ark_err	 meta_gc_done(struct meta *m, int64_t id);
 /* Failed: retry at `retry_ms` (attempts + 1). */
 enum ark_err	 meta_gc_retry(struct meta *m, int64_t id, int64_t retry_ms);
 
+/* ---- FileIDs assigned but never committed ---- */
+
+/* Records `n` fids just handed out by assign (durably, before the answer
+ * goes out). A commit that references one (do_frags_insert) removes it;
+ * one still recorded at `expires_ms` is collected. */
+enum ark_err	 meta_assigned_add(struct meta *m, const char *const *fids,
+		    size_t n, int64_t expires_ms);
+/* In one transaction: up to `max` recorded fids expired at `now_ms` leave
+ * the record, and those no row references go to the GC queue (whatever
+ * their writer stored under them is deleted from every replica).
+ * *queued (may be NULL) gets how many were queued. */
+enum ark_err	 meta_assigned_expire(struct meta *m, int64_t now_ms,
+		    size_t max, size_t *queued);
+
 /* ---- totals ---- */
 
 struct meta_totals {

@@ -53,6 +53,10 @@ static const struct ark_cfg_opt options[] = {
 	{ .name = "token-ttl", .type = ARK_CFG_DURATION, .def = "15m",
 	  .min = 10000, .max = 86400000,
 	  .help = "lifetime of the data-server tokens handed out" },
+	{ .name = "assign-grace", .type = ARK_CFG_DURATION, .def = "24h",
+	  .min = 1000, .max = 2592000000LL,
+	  .help = "a FileID not committed this long after its write token "
+	  "expired is collected with whatever was stored under it" },
 	{ .name = "gc-interval", .type = ARK_CFG_DURATION, .def = "10s",
 	  .min = 100, .max = 86400000,
 	  .help = "pause between garbage-collection passes when idle" },
@@ -191,6 +195,7 @@ main(int argc, char **argv)
 	a.gc = g;
 	a.secret = &secret;
 	a.token_ttl_s = ark_cfg_duration_ms(cfg, "token-ttl") / 1000;
+	a.assign_grace_ms = ark_cfg_duration_ms(cfg, "assign-grace");
 	a.max_body = (size_t)ark_cfg_size(cfg, "max-body");
 	a.pool_threads = (unsigned)ark_cfg_int(cfg, "write-threads");
 	if (api_start(&a) != ARK_OK)

@@ -29,7 +29,13 @@ writer() {
 }
 wpids=()
 for n in 1 2 3 4; do writer $n & wpids+=($!); done
-sleep 2
+# Kill once enough commits were acknowledged (a loaded machine is slow to
+# start them; bounded), then a little later so that some are in flight.
+for _ in $(seq 600); do
+	[ "$(cat "$T"/acked.* 2>/dev/null | wc -l)" -gt 20 ] && break
+	sleep 0.1
+done
+sleep 1
 kill -KILL "$PID_registryd"
 for p in "${wpids[@]}"; do wait "$p" || true; done
 cat "$T"/acked.* | sort >"$T/acked"

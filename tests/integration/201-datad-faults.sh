@@ -59,7 +59,13 @@ writer() {	# writer N: up to 150 PUTs; logs "fid file" on 2xx
 }
 pids=()
 for w in $(seq 1 8); do writer $w & pids+=($!); done
-sleep 2
+# Kill once writes are being acknowledged (a loaded machine may take a
+# while for the first), a little later so that some are in flight.
+for _ in $(seq 300); do
+	cat "$T"/acked.* 2>/dev/null | grep -q . && break
+	sleep 0.1
+done
+sleep 1
 kill -KILL "$DPID"
 wait "$DPID" 2>/dev/null || true
 for p in "${pids[@]}"; do wait "$p" || true; done

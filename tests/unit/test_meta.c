@@ -118,13 +118,13 @@ test_open_and_counter(void **state)
 	struct fx	*f = *state;
 	uint64_t	 a, b;
 
-	assert_int_equal(meta_schema_version(f->m), 3);
+	assert_int_equal(meta_schema_version(f->m), 4);
 	assert_int_equal(meta_fid_reserve(f->m, 100, &a), ARK_OK);
 	assert_int_equal(a, 1);
 	assert_int_equal(meta_fid_reserve(f->m, 10, &b), ARK_OK);
 	assert_int_equal(b, 101);
 	reopen(f);
-	assert_int_equal(meta_schema_version(f->m), 3);
+	assert_int_equal(meta_schema_version(f->m), 4);
 	assert_int_equal(meta_fid_reserve(f->m, 1, &b), ARK_OK);
 	assert_int_equal(b, 111);
 	assert_int_equal(meta_fid_reserve(f->m, 0, &b), ARK_EINVAL);
@@ -146,11 +146,12 @@ test_migration_from_v1(void **state)
 	    "ALTER TABLE objects DROP COLUMN headers;"
 	    "ALTER TABLE uploads DROP COLUMN headers;"
 	    "ALTER TABLE objects DROP COLUMN parts;"
+	    "DROP TABLE assigned;"
 	    "UPDATE schema_version SET version = 1;", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
-	assert_int_equal(meta_schema_version(f->m), 3);
+	assert_int_equal(meta_schema_version(f->m), 4);
 	assert_int_equal(meta_object_get(f->m, "b1", "old", &g), ARK_OK);
 	assert_int_equal(g.nfrags, 1);
 	assert_null(g.tags);
@@ -165,7 +166,7 @@ test_migration_from_v1(void **state)
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_ECORRUPT);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version"
-	    " = 3", NULL, NULL, NULL), SQLITE_OK);
+	    " = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
 }
@@ -354,6 +355,31 @@ test_object_commit_replaces(void **state)
 	assert_int_equal(meta_bucket_get(f->m, "b1", &b), ARK_OK);
 	assert_int_equal(b.objects, 0);
 	assert_int_equal(b.bytes, 0);
+}
+
+/* FileIDs handed out and never committed go to GC once expired, only
+ * once, and not when a commit referenced them; the record is durable. */
+static void
+test_assigned(void **state)
+{
+	struct fx	*f = *state;
+	const char	*fids[3] = { "1,3000000beef", "1,3010000beef",
+	    "1,3020000beef" };
+	int64_t		 now = ark_now_ms();
+	size_t		 n;
+
+	assert_int_equal(meta_assigned_add(f->m, fids, 3, now + 1000), ARK_OK);
+	put(f, "x", 0x300, 1);			/* commits the first */
+	assert_int_equal(meta_assigned_expire(f->m, now, 100, &n), ARK_OK);
+	assert_int_equal(n, 0);			/* not expired yet */
+	reopen(f);
+	assert_int_equal(meta_assigned_expire(f->m, now + 2000, 100, &n),
+	    ARK_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(gc_count(f), 2);
+	assert_int_equal(meta_assigned_expire(f->m, now + 2000, 100, &n),
+	    ARK_OK);
+	assert_int_equal(n, 0);			/* each only once */
 }
 
 static void
@@ -1018,6 +1044,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_object_commit_replaces,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_assigned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_rename, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_ops, setup,

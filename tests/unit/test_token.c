@@ -12,9 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "common/cksum.h"
 #include "common/token.h"
 #include "common/util.h"
 
@@ -81,6 +86,87 @@ test_roundtrip(void **state)
 	    tok, sizeof(tok)), ARK_OK);
 	assert_int_equal(ark_token_verify(&secret, ARK_TOKEN_READ, FID, tok,
 	    NOW), ARK_OK);
+}
+
+/* The token text computed independently with one-shot HMAC(). */
+static void
+reference_token(const struct ark_secret *s, const char *op, const char *fid,
+    long long expiry, char *out)
+{
+	unsigned char	msg[512], mac[32];
+	unsigned int	maclen = 0;
+	int		n;
+
+	n = snprintf((char *)msg, sizeof(msg), "arkor-token-v1%c%s%c%lld%c%s",
+	    0, op, 0, expiry, 0, fid);
+	assert_non_null(HMAC(EVP_sha256(), s->key, (int)s->len, msg,
+	    (size_t)n, mac, &maclen));
+	n = snprintf(out, ARK_TOKEN_MAXLEN, "%lld.", expiry);
+	ark_base64_encode(mac, sizeof(mac), out + n, 1);
+}
+
+struct cache_arg {
+	const struct ark_secret	*a, *b;
+	int			 bad;
+};
+
+static void *
+cache_thread(void *p)
+{
+	struct cache_arg	*ca = p;
+	char			 tok[ARK_TOKEN_MAXLEN], ref[ARK_TOKEN_MAXLEN];
+	char			 fid[32];
+
+	for (int i = 0; i < 200; i++) {
+		const struct ark_secret *s = (i % 3 == 0) ? ca->b : ca->a;
+
+		snprintf(fid, sizeof(fid), "7,%x%08x", i + 1, 0x1234);
+		if (ark_token_mint(s, ARK_TOKEN_WRITE, fid, NOW + i, tok,
+		    sizeof(tok)) != ARK_OK)
+			ca->bad++;
+		reference_token(s, "write", fid, NOW + i, ref);
+		if (strcmp(tok, ref) != 0 || ark_token_verify(s,
+		    ARK_TOKEN_WRITE, fid, tok, NOW) != ARK_OK ||
+		    ark_token_verify(s == ca->a ? ca->b : ca->a,
+		    ARK_TOKEN_WRITE, fid, tok, NOW) != ARK_EPERM)
+			ca->bad++;
+	}
+	return NULL;
+}
+
+/* The per-thread keyed HMAC context: secrets alternating on one thread
+ * and several threads at once give the one-shot HMAC's answer, and a
+ * secret changed in place (same address) is noticed. */
+static void
+test_mac_cache(void **state)
+{
+	struct ark_secret	 other, moved;
+	struct cache_arg	 ca = { &secret, &other, 0 };
+	pthread_t		 th[4];
+	char			 tok[ARK_TOKEN_MAXLEN], ref[ARK_TOKEN_MAXLEN];
+
+	(void)state;
+	assert_int_equal(ark_secret_set(&other,
+	    "fedcba9876543210fedcba9876543210xx", 34), ARK_OK);
+	cache_thread(&ca);
+	assert_int_equal(ca.bad, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, cache_thread,
+		    &ca), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(ca.bad, 0);
+
+	moved = secret;
+	assert_int_equal(ark_token_mint(&moved, ARK_TOKEN_READ, FID, NOW, tok,
+	    sizeof(tok)), ARK_OK);
+	moved.key[0] ^= 1;
+	reference_token(&moved, "read", FID, NOW, ref);
+	assert_int_equal(ark_token_verify(&moved, ARK_TOKEN_READ, FID, tok,
+	    NOW), ARK_EPERM);
+	assert_int_equal(ark_token_mint(&moved, ARK_TOKEN_READ, FID, NOW, tok,
+	    sizeof(tok)), ARK_OK);
+	assert_string_equal(tok, ref);
 }
 
 static void
@@ -306,6 +392,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_tampered),
+		cmocka_unit_test(test_mac_cache),
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_secret_create),
