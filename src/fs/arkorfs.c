@@ -55,7 +55,7 @@ static const char *const afs_log_values[] = { "error", "warn", "info",
     "debug", NULL };
 
 static const char	*opt_credentials, *opt_bucket, *opt_cache_dir;
-static const char	*opt_options;
+static const char	*opt_options, *opt_file_mode_s, *opt_dir_mode_s;
 static bool		 opt_read_only, opt_allow_other, opt_foreground;
 static bool		 opt_debug;
 static int64_t		 opt_uid, opt_gid, opt_threads, opt_window;
@@ -81,12 +81,12 @@ static const struct ark_cfg_opt afs_opts[] = {
 	{ "gid", 0, ARK_CFG_INT, "-1", -1, UINT32_MAX - 1, NULL, "GID",
 	  "group shown for objects without one (-1: the mounting group)", 0,
 	  &opt_gid },
-	{ "file-mode", 0, ARK_CFG_INT, "420", 0, 07777, NULL, "MODE",
-	  "permissions of objects without a mode (decimal; 420 = 0644)", 0,
-	  &opt_file_mode },
-	{ "dir-mode", 0, ARK_CFG_INT, "493", 0, 07777, NULL, "MODE",
-	  "permissions of implied directories (decimal; 493 = 0755)", 0,
-	  &opt_dir_mode },
+	{ "file-mode", 0, ARK_CFG_STR, "0644", 0, 0, NULL, "OCTAL",
+	  "permissions of objects stored without a mode", 0,
+	  &opt_file_mode_s },
+	{ "dir-mode", 0, ARK_CFG_STR, "0755", 0, 0, NULL, "OCTAL",
+	  "permissions of directories without a marker", 0,
+	  &opt_dir_mode_s },
 	{ "foreground", 'f', ARK_CFG_BOOL, "false", 0, 0, NULL, NULL,
 	  "stay in the foreground", 0, &opt_foreground },
 	{ "debug", 'd', ARK_CFG_BOOL, "false", 0, 0, NULL, NULL,
@@ -112,6 +112,7 @@ static const struct ark_cfg_opt afs_opts[] = {
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, 0, NULL },
 };
 
+static int64_t	 afs_mount_ms;		/* mtime of roots */
 static char	*afs_bucket;		/* NULL: all buckets */
 static char	*afs_prefix;		/* NULL, or ends with '/' */
 
@@ -215,7 +216,7 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 			json_decref(o);
 			return 0;
 		}
-		afs_dir_stat(st, (mode_t)opt_dir_mode, 0);
+		afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
 		return 0;
 	}
 	if (fsn_stat_path(bucket, key, st) == 0)
@@ -286,7 +287,7 @@ afs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	}
 	afs_split(path, &b, &k);
 	if (k == NULL) {
-		afs_dir_stat(st, (mode_t)opt_dir_mode, 0);
+		afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
 		rc = 0;
 	} else
 		rc = afs_stat_key(b, k, st);
@@ -954,6 +955,20 @@ afs_load_credentials(const char *path, char **id, char **secret)
 	return 0;
 }
 
+static int
+afs_parse_mode(const char *s, int64_t *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 8);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 07777)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -999,6 +1014,14 @@ main(int argc, char **argv)
 		    "ARKOR_SECRET_ACCESS_KEY\n");
 		goto out;
 	}
+	if (afs_parse_mode(opt_file_mode_s, &opt_file_mode) != 0 ||
+	    afs_parse_mode(opt_dir_mode_s, &opt_dir_mode) != 0) {
+		fprintf(stderr, "arkorfs: --file-mode and --dir-mode take "
+		    "octal permissions such as 0644\n");
+		ark_cfg_free(cfg);
+		return 2;
+	}
+	afs_mount_ms = ark_now_ms();
 	if (opt_uid < 0)
 		opt_uid = (int64_t)getuid();
 	if (opt_gid < 0)

@@ -163,9 +163,11 @@ fsn_obj_stat(const void *obj, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	if ((mode & S_IFMT) == 0)
 		mode |= S_IFREG;
-	if ((mode & 07777) == 0 && fsr_int(o, "uid") == 0 &&
-	    json_object_get(o, "mode") == NULL)
-		mode |= fsn_c.file_mode;
+	/* Written by an S3 client: the registry's default mode and owner
+	 * 0; show the mount's defaults instead. */
+	if (mode == (S_IFREG | 0644) && fsr_int(o, "uid") == 0 &&
+	    fsr_int(o, "gid") == 0)
+		mode = S_IFREG | fsn_c.file_mode;
 	st->st_mode = (mode_t)mode;
 	st->st_uid = fsr_int(o, "uid") != 0 ? (uid_t)fsr_int(o, "uid") :
 	    fsn_c.uid;
