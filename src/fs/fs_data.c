@@ -183,19 +183,23 @@ fsd_get(const json_t *frag, void *buf, size_t cap)
 	uint32_t	 crc = (uint32_t)fsr_int(frag, "crc32c");
 	struct ark_http_header h[1];
 	int		 denied = 0, tried = 0;
-	size_t		 i;
+	size_t		 i, nu, first;
 
 	if (want > cap)
 		return -EIO;
 	h[0].name = "X-Arkor-Token";
 	h[0].value = fsr_str(frag, "token");
-	json_array_foreach(urls, i, u) {
+	nu = json_array_size(urls);
+	/* Start at a random replica: reads spread over the group. */
+	first = nu > 0 ? ark_random_u32() % nu : 0;
+	for (i = 0; i < nu; i++) {
 		struct ark_http_fetch_req	 rq;
 		struct ark_http_fetch_resp	 rs;
 		struct fsd_sink			 s = { buf, cap, 0 };
 		enum ark_err			 rc;
 		char				*url;
 
+		u = json_array_get(urls, (first + i) % nu);
 		if (!json_is_string(u))
 			continue;
 		tried++;
