@@ -783,12 +783,13 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	unsigned char		 dig[ARK_HASH_MAXLEN];
 	char			 etag[33];
 	json_t			*frags = json_array(), *body, *res = NULL;
-	uint64_t		 off = 0, fsz = fsn_c.fragment_size;
+	uint64_t		 off = 0, fsz = fsn_c.fragment_size, t0;
 	size_t			 i, k, win = fsn_c.window;
 	int			 rc = 0;
 
 	if (n->tmpfd < 0 && (rc = fsn_make_empty(n)) != 0)
 		return rc;
+	t0 = ark_mono_ns();
 	w = ark_xcalloc(win, sizeof(*w));
 	if (ark_hash_new(ARK_HASH_MD5, &md5) != ARK_OK) {
 		rc = -ENOMEM;
@@ -852,6 +853,9 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 				json_object_set(body, *kp, v);
 		}
 	}
+	ark_log_debug("%s: %s/%s: %" PRIu64 " bytes uploaded in %" PRIu64
+	    " ms", __func__, bucket, key, n->size,
+	    (ark_mono_ns() - t0) / 1000000);
 	rc = fsr_call("object/put", body, &res);
 	if (rc == 0) {
 		n->version = fsr_int(res, "version");
