@@ -230,28 +230,38 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 	}
 	if (rc != -ENOENT)
 		return rc;
+	/* One list tells a missing name (the common case: create) from a
+	 * directory; only a marker needs one more call for its mode. */
 	m = ark_xasprintf("%s/", key);
-	rc = fsr_call("object/get", json_pack("{s:s, s:s}", "bucket", bucket,
-	    "key", m), &o);
-	free(m);
+	rc = fsr_call("list", json_pack("{s:s, s:s, s:s, s:i}", "bucket",
+	    bucket, "prefix", m, "delimiter", "/", "max_keys", 1), &o);
 	if (rc == 0) {
-		int64_t mode = fsr_int(o, "mode");
+		const json_t *k0 = json_array_get(json_object_get(o, "keys"),
+		    0);
+		int marker = k0 != NULL && strcmp(fsr_str(k0, "key"), m) == 0;
 
-		afs_dir_stat(st, (mode & S_IFMT) == S_IFDIR ? (mode_t)mode :
-		    (mode_t)opt_dir_mode, fsr_int(o, "mtime_ms"));
-		if (fsr_int(o, "uid") != 0)
-			st->st_uid = (uid_t)fsr_int(o, "uid");
-		if (fsr_int(o, "gid") != 0)
-			st->st_gid = (gid_t)fsr_int(o, "gid");
+		if (json_array_size(json_object_get(o, "keys")) +
+		    json_array_size(json_object_get(o, "prefixes")) == 0)
+			rc = -ENOENT;
 		json_decref(o);
-		return 0;
+		o = NULL;
+		afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
+		if (rc == 0 && marker && fsr_call("object/get", json_pack(
+		    "{s:s, s:s}", "bucket", bucket, "key", m), &o) == 0) {
+			int64_t mode = fsr_int(o, "mode");
+
+			afs_dir_stat(st, (mode & S_IFMT) == S_IFDIR ?
+			    (mode_t)mode : (mode_t)opt_dir_mode,
+			    fsr_int(o, "mtime_ms"));
+			if (fsr_int(o, "uid") != 0)
+				st->st_uid = (uid_t)fsr_int(o, "uid");
+			if (fsr_int(o, "gid") != 0)
+				st->st_gid = (gid_t)fsr_int(o, "gid");
+			json_decref(o);
+		}
 	}
-	if (rc != -ENOENT)
-		return rc;
-	if ((rc = afs_dir_probe(bucket, key, NULL)) != 0)
-		return rc;
-	afs_dir_stat(st, (mode_t)opt_dir_mode, 0);
-	return 0;
+	free(m);
+	return rc;
 }
 
 /* ---- FUSE operations ----------------------------------------------------- */
