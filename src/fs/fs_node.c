@@ -251,17 +251,34 @@ fsn_find(const char *bucket, const char *key)
 	return n;
 }
 
+/* An unlinked temp file in the cache dir: O_TMPFILE, or mkstemp and
+ * unlink where the file system lacks it. -1 (logged) on failure. */
+static int
+fsn_tmpfile(void)
+{
+	char	*path;
+	int	 fd;
+
+	fd = open(fsn_c.cache_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	path = ark_xasprintf("%s/arkorfs.XXXXXX", fsn_c.cache_dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	else
+		ark_log_warn("temp file in %s", fsn_c.cache_dir);
+	free(path);
+	return fd;
+}
+
 /* Drops the file's bytes (open with O_TRUNC, truncate to 0). n->mu held. */
 static int
 fsn_make_empty(struct fsn *n)
 {
 	if (n->tmpfd < 0) {
-		n->tmpfd = open(fsn_c.cache_dir, O_TMPFILE | O_RDWR | O_CLOEXEC,
-		    0600);
-		if (n->tmpfd < 0) {
-			ark_log_warn("temp file in %s", fsn_c.cache_dir);
+		if ((n->tmpfd = fsn_tmpfile()) < 0)
 			return -EIO;
-		}
 	}
 	if (ftruncate(n->tmpfd, 0) != 0)
 		return -errno;
@@ -413,7 +430,11 @@ fsn_load(struct fsn *n, int s)
 		o = NULL;
 	}
 	if (n->slot[s].gen != gen || n->slot[s].state != SLOT_LOADING) {
-		free(buf);		/* the node changed meanwhile */
+		free(buf);		/* not ours any more */
+	} else if (n->gen != gen) {
+		/* The file changed meanwhile: the bytes are stale. */
+		free(buf);
+		n->slot[s].state = SLOT_EMPTY;
 	} else if (rc != 0) {
 		free(buf);
 		n->slot[s].state = SLOT_ERR;
@@ -593,11 +614,8 @@ fsn_materialise(struct fsn *n)
 
 	if (n->tmpfd >= 0)
 		return 0;
-	fd = open(fsn_c.cache_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ark_log_warn("temp file in %s", fsn_c.cache_dir);
+	if ((fd = fsn_tmpfile()) < 0)
 		return -EIO;
-	}
 	for (i = 0; i < nf && rc == 0; i++) {
 		const json_t *f = json_array_get(n->frags, i);
 		uint64_t fo = (uint64_t)fsr_int(f, "offset");
@@ -860,10 +878,9 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	if (rc == 0) {
 		n->version = fsr_int(res, "version");
 		n->dirty = 0;
-		/* Later opens may read the new fragments; until then the
-		 * temp file is the cache. Tokens come with the next get. */
-		json_decref(n->obj);
-		n->obj = NULL;
+		/* The temp file stays the file's content (reads use it
+		 * while it exists); obj keeps the S3 attributes for the
+		 * next commit, its fragments are stale. */
 		n->frags = NULL;
 		json_decref(res);
 	} else
