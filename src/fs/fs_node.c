@@ -29,6 +29,8 @@
 #define FSN_MAGIC	0x46534e31u	/* "FSN1" */
 #define FSN_HASH	1024
 #define FSN_ATTEMPTS	3		/* per fragment, each a new FileID */
+#define FSN_SLOTS	4		/* fragments cached per open file */
+#define FSN_AHEAD	2		/* fragments prefetched ahead */
 
 enum fsn_slot_state { SLOT_EMPTY, SLOT_LOADING, SLOT_READY, SLOT_ERR };
 
@@ -60,7 +62,7 @@ struct fsn {
 	int			 dirty;
 	int			 deleted;
 	uint64_t		 gen;		/* bumps when obj changes */
-	struct fsn_slot		 slot[2];
+	struct fsn_slot		 slot[FSN_SLOTS];
 };
 
 static struct fsn_cfg	 fsn_c;
@@ -125,7 +127,7 @@ fsn_slots_drop(struct fsn *n)
 {
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < FSN_SLOTS; i++) {
 		if (n->slot[i].state == SLOT_LOADING)
 			continue;	/* the loader frees it (gen changed) */
 		free(n->slot[i].buf);
@@ -195,7 +197,7 @@ fsn_free(struct fsn *n)
 	int i;
 
 	json_decref(n->obj);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < FSN_SLOTS; i++)
 		free(n->slot[i].buf);
 	if (n->tmpfd >= 0)
 		close(n->tmpfd);
@@ -455,36 +457,91 @@ fsn_prefetch_job(void *arg)
 	int s;
 
 	pthread_mutex_lock(&n->mu);
-	for (s = 0; s < 2; s++)
+	for (s = 0; s < FSN_SLOTS; s++)
 		if (n->slot[s].state == SLOT_LOADING && n->slot[s].buf == NULL &&
 		    n->slot[s].len == (size_t)-1)
 			break;
-	if (s < 2)
+	if (s < FSN_SLOTS)
 		n->slot[s].len = 0;
 	pthread_mutex_unlock(&n->mu);
-	if (s < 2)
+	if (s < FSN_SLOTS)
 		fsn_load(n, s);
 	fsn_release(n);
 }
 
-/* Starts loading fragment idx into the slot not holding `keep`. */
-static void
-fsn_prefetch(struct fsn *n, size_t idx, int keep)
+/* A slot to load into, keeping those holding fragments lo..hi: an
+ * empty, failed or stale one first, else the lowest fragment (readers
+ * move forward). -1 when every other slot is loading. n->mu held. */
+static int
+fsn_victim(struct fsn *n, size_t lo, size_t hi)
 {
-	int s = keep == 0 ? 1 : 0;
+	int	 s, best = -1;
 
-	if (n->slot[s].state == SLOT_LOADING)
-		return;
-	free(n->slot[s].buf);
-	n->slot[s].buf = NULL;
-	n->slot[s].idx = idx;
-	n->slot[s].gen = n->gen;
-	n->slot[s].len = (size_t)-1;	/* marks "not yet picked up" */
-	n->slot[s].state = SLOT_LOADING;
-	pthread_mutex_lock(&fsn_mu);
-	n->refs++;
-	pthread_mutex_unlock(&fsn_mu);
-	fsd_submit(NULL, fsn_prefetch_job, n);
+	for (s = 0; s < FSN_SLOTS; s++) {
+		struct fsn_slot *sl = &n->slot[s];
+
+		if (sl->state == SLOT_LOADING)
+			continue;
+		if (sl->state != SLOT_READY || sl->gen != n->gen)
+			return s;
+		if (sl->idx >= lo && sl->idx <= hi)
+			continue;
+		if (best < 0 || sl->idx < n->slot[best].idx)
+			best = s;
+	}
+	return best;
+}
+
+/* The slot holding a valid or loading copy of fragment idx, or -1. */
+static int
+fsn_slot_find(struct fsn *n, size_t idx)
+{
+	int s;
+
+	for (s = 0; s < FSN_SLOTS; s++)
+		if (n->slot[s].idx == idx && n->slot[s].gen == n->gen &&
+		    (n->slot[s].state == SLOT_READY ||
+		    n->slot[s].state == SLOT_LOADING))
+			return s;
+	return -1;
+}
+
+/* Starts loading fragments cur+1..cur+FSN_AHEAD on workers. n->mu held. */
+static void
+fsn_prefetch(struct fsn *n, size_t cur)
+{
+	size_t	 idx, nf = json_array_size(n->frags);
+	int	 s;
+
+	for (idx = cur + 1; idx <= cur + FSN_AHEAD && idx < nf; idx++) {
+		if (fsn_slot_find(n, idx) >= 0)
+			continue;
+		if ((s = fsn_victim(n, cur, cur + FSN_AHEAD)) < 0)
+			return;
+		free(n->slot[s].buf);
+		n->slot[s].buf = NULL;
+		n->slot[s].idx = idx;
+		n->slot[s].gen = n->gen;
+		n->slot[s].len = (size_t)-1;	/* "not yet picked up" */
+		n->slot[s].state = SLOT_LOADING;
+		pthread_mutex_lock(&fsn_mu);
+		n->refs++;
+		pthread_mutex_unlock(&fsn_mu);
+		fsd_submit(NULL, fsn_prefetch_job, n);
+	}
+}
+
+/* A slot whose load of fragment idx failed, or -1. */
+static int
+fsn_slot_err(struct fsn *n, size_t idx)
+{
+	int s;
+
+	for (s = 0; s < FSN_SLOTS; s++)
+		if (n->slot[s].idx == idx && n->slot[s].gen == n->gen &&
+		    n->slot[s].state == SLOT_ERR)
+			return s;
+	return -1;
 }
 
 /* The slot holding fragment idx, loading it if needed. n->mu held. */
@@ -494,15 +551,9 @@ fsn_slot_get(struct fsn *n, size_t idx, int *out)
 	int s, tries = 0;
 
 	for (;;) {
-		for (s = 0; s < 2; s++)
-			if (n->slot[s].idx == idx && n->slot[s].gen == n->gen &&
-			    n->slot[s].state != SLOT_EMPTY)
-				break;
-		if (s == 2) {
-			/* Load into the slot not used last; wait for a slot
-			 * still loading something else. */
-			s = n->slot[0].state == SLOT_LOADING ? 1 : 0;
-			if (n->slot[s].state == SLOT_LOADING) {
+		if ((s = fsn_slot_find(n, idx)) < 0 &&
+		    (s = fsn_slot_err(n, idx)) < 0) {
+			if ((s = fsn_victim(n, idx, idx)) < 0) {
 				pthread_cond_wait(&n->cv, &n->mu);
 				continue;
 			}
@@ -584,18 +635,8 @@ fsn_read(struct fsn *n, char *buf, size_t size, off_t off)
 		}
 		memcpy(buf + done, n->slot[s].buf + (pos - fo), take);
 		done += take;
-		/* Sequential reader at the start of a fragment's second
-		 * half: fetch the next one meanwhile. */
-		if (idx + 1 < json_array_size(n->frags) &&
-		    pos + take >= fo + fl / 2) {
-			int t = s == 0 ? 1 : 0;
-
-			if (!(n->slot[t].idx == idx + 1 &&
-			    n->slot[t].gen == n->gen &&
-			    n->slot[t].state != SLOT_EMPTY &&
-			    n->slot[t].state != SLOT_ERR))
-				fsn_prefetch(n, idx + 1, s);
-		}
+		/* Keep the next fragments coming while this one is read. */
+		fsn_prefetch(n, idx);
 	}
 out:
 	pthread_mutex_unlock(&n->mu);
@@ -635,8 +676,7 @@ fsn_materialise(struct fsn *n)
 			}
 			w += (size_t)r;
 		}
-		if (i + 1 < nf)
-			fsn_prefetch(n, i + 1, s);
+		fsn_prefetch(n, i);
 	}
 	if (rc == 0 && ftruncate(fd, (off_t)n->size) != 0)
 		rc = -errno;
