@@ -1,0 +1,143 @@
+#!/bin/bash
+# arkorfs_bench.sh BUILDDIR - arkorfs against the local disk and against
+# s3fs-fuse mounted through Arkor's own S3 endpoint (arkor-objectd), in the
+# same run, on a local cluster of one registry and three data servers
+# (3 replicas on this one disk, --sync none):
+#   fio sequential write and read of BENCH_SIZE (default 1 GiB) in 1 MiB
+#     blocks (write includes the final fsync, i.e. the upload; reads start
+#     after a remount and a page-cache drop when allowed);
+#   create + stat + unlink of BENCH_FILES (default 10,000) small files;
+#   rename of a directory of BENCH_FILES files.
+# The s3fs side of the metadata loads runs BENCH_S3FS_FILES (default 1,000)
+# files and is extrapolated linearly to BENCH_FILES (said in the output).
+# arkor-objectd has no CopyObject yet, so s3fs runs with -o nocopyapi: its
+# renames download and upload each object (with CopyObject they would be
+# one server-side copy per object; either way a request per object).
+# Rounds alternate between the targets (BENCH_ROUNDS, default 2); the
+# figures are medians. Nothing is asserted.
+set -euo pipefail
+B=$(cd "${1:-.}" && pwd)
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+SIZE=${BENCH_SIZE:-1G}
+FILES=${BENCH_FILES:-10000}
+S3FS_FILES=${BENCH_S3FS_FILES:-1000}
+ROUNDS=${BENCH_ROUNDS:-2}
+export TMPDIR=${BENCH_DIR:-$B/bench-tmp}
+mkdir -p "$TMPDIR"
+top_builddir=$B top_srcdir=$SRC
+. "$SRC/tests/integration/lib.sh"
+. "$SRC/tests/integration/cluster-lib.sh"
+. "$SRC/tests/integration/fs-lib.sh"
+for t in fio jq s3fs; do
+	command -v $t >/dev/null || { echo "$t missing (apt-get install $t)"; exit 1; }
+done
+
+cluster_start
+fs_bucket bench
+fs_bucket s3fsb
+echo "disk: $(df -h "$T" | awk 'NR==2 {print $1, $6}'); cpus: $(nproc); size $SIZE"
+
+L=$T/local A=$T/arkorfs S=$T/s3fs
+mkdir -p "$L" "$S"
+echo "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" >"$T/s3fs.passwd"
+chmod 600 "$T/s3fs.passwd"
+NMOUNT=0
+
+arkorfs_up() {
+	NMOUNT=$((NMOUNT + 1))
+	fs_mount "afs$NMOUNT" "$A" --bucket bench
+}
+arkorfs_down() { fs_umount "afs$NMOUNT" "$A"; }
+s3fs_up() {
+	local n=0
+	s3fs s3fsb "$S" -o passwd_file="$T/s3fs.passwd" -o url="$S3" \
+		-o use_path_request_style -o endpoint=us-east-1 -o nocopyapi \
+		-o use_cache="" -o dbglevel=warn -o logfile="$T/s3fs.log"
+	FS_MOUNTS+=("$S")
+	until mountpoint -q "$S"; do
+		n=$((n + 1)); [ $n -lt 100 ] || fail "s3fs mount"; sleep 0.1
+	done
+}
+s3fs_down() {
+	local n=0
+	fusermount3 -u "$S"
+	while pgrep -f "s3fs s3fsb $S" >/dev/null && [ $n -lt 100 ]; do
+		n=$((n + 1)); sleep 0.1
+	done
+}
+dropcache() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
+up() { case $1 in local) ;; arkorfs) arkorfs_up ;; s3fs) s3fs_up ;; esac; }
+down() { case $1 in local) ;; arkorfs) arkorfs_down ;; s3fs) s3fs_down ;; esac; }
+dir() { case $1 in local) echo "$L" ;; arkorfs) echo "$A" ;; s3fs) echo "$S" ;; esac; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+fio_mbs() {	# fio_mbs DIR rw: MB/s
+	fio --output-format=json --directory="$1" --name=seq --rw="$2" \
+	    --bs=1M --size="$SIZE" --ioengine=psync --end_fsync=1 \
+	    --fallocate=none |
+	    jq '[.jobs[0].read.bw_bytes, .jobs[0].write.bw_bytes] | add / 1048576'
+}
+TARGETS="local arkorfs s3fs"
+declare -A W R C N
+for r in $(seq 1 "$ROUNDS"); do
+	for t in $TARGETS; do
+		up $t; d=$(dir $t)
+		w=$(fio_mbs "$d" write)
+		down $t; dropcache; up $t
+		rd=$(fio_mbs "$d" read)
+		rm -f "$d"/seq.*
+		down $t
+		W[$t]="${W[$t]:-} $w" R[$t]="${R[$t]:-} $rd"
+		printf 'round %d %-8s seq write %8.1f MB/s  seq read %8.1f MB/s\n' \
+		    "$r" "$t" "$w" "$rd"
+	done
+done
+for r in $(seq 1 "$ROUNDS"); do
+	for t in $TARGETS; do
+		up $t; d=$(dir $t)/meta$r
+		n=$FILES; [ $t = s3fs ] && n=$S3FS_FILES
+		mkdir "$d"
+		t0=$(now)
+		( cd "$d" && seq 1 "$n" | xargs touch && seq 1 "$n" |
+		    xargs stat -c %s >/dev/null && seq 1 "$n" | xargs rm -f )
+		t1=$(now)
+		mkdir "$d/src"
+		( cd "$d/src" && seq 1 "$n" | xargs touch )
+		sync
+		t2=$(now)
+		mv -T "$d/src" "$d/dst"
+		t3=$(now)
+		[ "$(ls "$d/dst" | wc -l)" = "$n" ] || echo "WARN: $t rename lost files"
+		c=$(secs "$t0" "$t1") m=$(secs "$t2" "$t3")
+		if [ "$n" != "$FILES" ]; then
+			c=$(awk -v c="$c" -v n="$n" -v f="$FILES" 'BEGIN {printf "%.3f", c * f / n}')
+			m=$(awk -v c="$m" -v n="$n" -v f="$FILES" 'BEGIN {printf "%.3f", c * f / n}')
+		fi
+		rm -rf "$d" 2>/dev/null || true
+		down $t
+		C[$t]="${C[$t]:-} $c" N[$t]="${N[$t]:-} $m"
+		printf 'round %d %-8s create+stat+unlink %d files %8.2f s  rename dir %8.3f s%s\n' \
+		    "$r" "$t" "$FILES" "$c" "$m" \
+		    "$([ "$n" != "$FILES" ] && echo " (extrapolated from $n files)")"
+	done
+done
+med() { echo "$1" | tr ' ' '\n' | grep . | median; }
+for t in $TARGETS; do
+	W[$t]=$(med "${W[$t]}") R[$t]=$(med "${R[$t]}")
+	C[$t]=$(med "${C[$t]}") N[$t]=$(med "${N[$t]}")
+done
+echo
+echo "medians of $ROUNDS rounds ($SIZE, $FILES files):"
+printf '%-8s %12s %12s %14s %12s\n' target "write MB/s" "read MB/s" "create+st+rm s" "rename s"
+for t in $TARGETS; do
+	printf '%-8s %12.1f %12.1f %14.2f %12.3f\n' $t "${W[$t]}" "${R[$t]}" "${C[$t]}" "${N[$t]}"
+done
+echo
+echo "arkorfs seq write / local:        $(ratio "${W[arkorfs]}" "${W[local]}") (target >= 0.8/3 = 0.27: 3 replicas on one disk)"
+echo "arkorfs seq read  / local:        $(ratio "${R[arkorfs]}" "${R[local]}") (target >= 0.5)"
+echo "arkorfs seq write / s3fs:         $(ratio "${W[arkorfs]}" "${W[s3fs]}") (target >= 2)"
+echo "arkorfs seq read  / s3fs:         $(ratio "${R[arkorfs]}" "${R[s3fs]}") (target >= 2)"
+echo "create+stat+unlink s3fs/arkorfs:  $(ratio "${C[s3fs]}" "${C[arkorfs]}") x faster (target >= 10)"
+echo "rename dir s3fs/arkorfs:          $(ratio "${N[s3fs]}" "${N[arkorfs]}") x faster (target >= 100)"

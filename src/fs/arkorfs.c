@@ -1,0 +1,1144 @@
+/*
+ * arkorfs.c - the Arkor FUSE file system: buckets as directories, keys
+ * with '/' as paths. Talks to the registry (metadata, fs_reg) and the data
+ * servers (fs_data) directly; open files live in fs_node.
+ *
+ *   arkorfs [options] REGISTRY MOUNTPOINT
+ *
+ * Layout: with --bucket B[/prefix] the mount root is that bucket (under
+ * the prefix); otherwise every bucket the key may see is a top-level
+ * directory. A directory is either a marker object "dir/" (what S3
+ * consoles make for folders; mkdir creates one, holding the mode) or
+ * implied by keys under "dir/". Rename of a file or a whole directory is
+ * one registry transaction (object/rename, prefix/rename).
+ *
+ * libfuse3 high-level API, path based, multi-threaded: each FUSE thread
+ * makes blocking HTTP calls on its own keep-alive connections.
+ */
+#include "config.h"
+
+#define FUSE_USE_VERSION 32
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fuse.h>
+#include <jansson.h>
+
+#include "common/cfg.h"
+#include "common/http_client.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "fs/fs_data.h"
+#include "fs/fs_node.h"
+#include "fs/fs_reg.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE	(1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE		(1 << 1)
+#endif
+
+#define AFS_LIST_PAGE	1000
+
+static const char *const afs_log_values[] = { "error", "warn", "info",
+    "debug", NULL };
+
+static const char	*opt_credentials, *opt_bucket, *opt_cache_dir;
+static const char	*opt_options, *opt_file_mode_s, *opt_dir_mode_s;
+static bool		 opt_read_only, opt_allow_other, opt_foreground;
+static bool		 opt_debug;
+static int64_t		 opt_uid, opt_gid, opt_threads, opt_window;
+static int64_t		 opt_file_mode, opt_dir_mode;
+static int64_t		 opt_attr_timeout, opt_timeout;
+static uint64_t		 opt_fragment_size;
+static int		 opt_log_level;
+
+static const struct ark_cfg_opt afs_opts[] = {
+	{ "bucket", 'b', ARK_CFG_STR, NULL, 0, 0, NULL, "BUCKET[/PREFIX]",
+	  "mount one bucket (under a key prefix); default: all as dirs", 0,
+	  &opt_bucket },
+	{ "credentials", 'c', ARK_CFG_STR, NULL, 0, 0, NULL, "FILE",
+	  "access key file (arkorctl init output); default: environment",
+	  0, &opt_credentials },
+	{ "read-only", 'r', ARK_CFG_BOOL, "false", 0, 0, NULL, NULL,
+	  "mount read-only", 0, &opt_read_only },
+	{ "allow-other", 0, ARK_CFG_BOOL, "false", 0, 0, NULL, NULL,
+	  "let other users access the mount", 0, &opt_allow_other },
+	{ "uid", 0, ARK_CFG_INT, "-1", -1, UINT32_MAX - 1, NULL, "UID",
+	  "owner shown for objects without one (-1: the mounting user)", 0,
+	  &opt_uid },
+	{ "gid", 0, ARK_CFG_INT, "-1", -1, UINT32_MAX - 1, NULL, "GID",
+	  "group shown for objects without one (-1: the mounting group)", 0,
+	  &opt_gid },
+	{ "file-mode", 0, ARK_CFG_STR, "0644", 0, 0, NULL, "OCTAL",
+	  "permissions of objects stored without a mode", 0,
+	  &opt_file_mode_s },
+	{ "dir-mode", 0, ARK_CFG_STR, "0755", 0, 0, NULL, "OCTAL",
+	  "permissions of directories without a marker", 0,
+	  &opt_dir_mode_s },
+	{ "foreground", 'f', ARK_CFG_BOOL, "false", 0, 0, NULL, NULL,
+	  "stay in the foreground", 0, &opt_foreground },
+	{ "debug", 'd', ARK_CFG_BOOL, "false", 0, 0, NULL, NULL,
+	  "log every FUSE request (implies --foreground)", 0, &opt_debug },
+	{ "threads", 't', ARK_CFG_INT, "16", 1, 256, NULL, "N",
+	  "FUSE threads and data workers each", 0, &opt_threads },
+	{ "fragment-size", 0, ARK_CFG_SIZE, "8MiB", 65536, (int64_t)1 << 30,
+	  NULL, "SIZE", "bytes per fragment written", 0, &opt_fragment_size },
+	{ "window", 'w', ARK_CFG_INT, "4", 1, 64, NULL, "N",
+	  "fragments in flight per file flush", 0, &opt_window },
+	{ "cache-dir", 0, ARK_CFG_STR, "/var/tmp", 0, 0, NULL, "DIR",
+	  "where changed files are staged (unlinked temp files)", 0,
+	  &opt_cache_dir },
+	{ "attr-timeout", 0, ARK_CFG_DURATION, "1s", 0, 3600000, NULL, NULL,
+	  "how long the kernel trusts names and attributes", 0,
+	  &opt_attr_timeout },
+	{ "timeout", 0, ARK_CFG_DURATION, "30s", 100, 3600000, NULL, NULL,
+	  "per registry or data-server request", 0, &opt_timeout },
+	{ "options", 'o', ARK_CFG_STR, NULL, 0, 0, NULL, "OPTS",
+	  "extra FUSE mount options, comma separated", 0, &opt_options },
+	{ "log-level", 0, ARK_CFG_ENUM, "warn", 0, 0, afs_log_values, NULL,
+	  "log verbosity", 0, &opt_log_level },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL, NULL, 0, NULL },
+};
+
+static int64_t	 afs_mount_ms;		/* mtime of roots */
+static char	*afs_bucket;		/* NULL: all buckets */
+static char	*afs_prefix;		/* NULL, or ends with '/' */
+
+/* ---- paths --------------------------------------------------------------- */
+
+/* Splits a FUSE path into bucket and key (caller frees both). The key of
+ * a bucket's root is "" (or the prefix). *key is NULL for the mount root
+ * of an all-buckets mount. */
+static int
+afs_split(const char *path, char **bucket, char **key)
+{
+	const char *p = path + 1, *s;
+
+	*bucket = *key = NULL;
+	if (afs_bucket != NULL) {
+		*bucket = ark_xstrdup(afs_bucket);
+		*key = ark_xasprintf("%s%s", afs_prefix ? afs_prefix : "", p);
+		return 0;
+	}
+	if (*p == '\0')
+		return 0;
+	if ((s = strchr(p, '/')) == NULL) {
+		*bucket = ark_xstrdup(p);
+		*key = ark_xstrdup("");
+	} else {
+		*bucket = ark_xstrndup(p, (size_t)(s - p));
+		*key = ark_xstrdup(s + 1);
+	}
+	return 0;
+}
+
+/* The list prefix for the children of directory key k. */
+static char *
+afs_dir_prefix(const char *k)
+{
+	if (*k == '\0' || k[strlen(k) - 1] == '/')
+		return ark_xstrdup(k);
+	return ark_xasprintf("%s/", k);
+}
+
+static void
+afs_dir_stat(struct stat *st, mode_t mode, int64_t ms)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFDIR | (mode & 07777);
+	st->st_nlink = 2;
+	st->st_uid = (uid_t)opt_uid;
+	st->st_gid = (gid_t)opt_gid;
+	st->st_size = 4096;
+	st->st_blksize = 4096;
+	st->st_mtim.tv_sec = ms / 1000;
+	st->st_mtim.tv_nsec = (ms % 1000) * 1000000;
+	st->st_atim = st->st_ctim = st->st_mtim;
+}
+
+/* Directory test by listing one key under it: 0 when some key or marker
+ * exists under it, -ENOENT when none, else an errno. *empty (may be
+ * NULL) says whether only its marker is there. */
+static int
+afs_dir_probe(const char *bucket, const char *key, int *empty)
+{
+	char	*pfx = afs_dir_prefix(key);
+	json_t	*r = NULL, *keys, *pfxs, *k0;
+	int	 rc;
+
+	rc = fsr_call("list", json_pack("{s:s, s:s, s:s, s:i}", "bucket",
+	    bucket, "prefix", pfx, "delimiter", "/", "max_keys", 2), &r);
+	if (rc == 0) {
+		keys = json_object_get(r, "keys");
+		pfxs = json_object_get(r, "prefixes");
+		k0 = json_array_get(keys, 0);
+		if (json_array_size(keys) + json_array_size(pfxs) == 0)
+			rc = -ENOENT;
+		else if (empty != NULL)
+			*empty = json_array_size(pfxs) == 0 &&
+			    json_array_size(keys) == 1 &&
+			    strcmp(fsr_str(k0, "key"), pfx) == 0;
+	}
+	json_decref(r);
+	free(pfx);
+	return rc;
+}
+
+/* stat of (bucket, key) from open nodes or the registry; *isdir set. */
+static int
+afs_stat_key(const char *bucket, const char *key, struct stat *st)
+{
+	json_t	*o = NULL;
+	char	*m;
+	int	 rc;
+
+	if (*key == '\0' || key[strlen(key) - 1] == '/') {
+		/* A bucket root (or the prefix root). */
+		if (afs_bucket == NULL && *key == '\0') {
+			rc = fsr_call("bucket/get", json_pack("{s:s}",
+			    "bucket", bucket), &o);
+			if (rc != 0)
+				return rc;
+			afs_dir_stat(st, (mode_t)opt_dir_mode,
+			    fsr_int(o, "created_ms"));
+			json_decref(o);
+			return 0;
+		}
+		afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
+		return 0;
+	}
+	if (fsn_stat_path(bucket, key, st) == 0)
+		return 0;
+	rc = fsr_call("object/get", json_pack("{s:s, s:s}", "bucket", bucket,
+	    "key", key), &o);
+	if (rc == 0) {
+		fsn_obj_stat(o, st);
+		json_decref(o);
+		return 0;
+	}
+	if (rc != -ENOENT)
+		return rc;
+	/* One list tells a missing name (the common case: create) from a
+	 * directory; only a marker needs one more call for its mode. */
+	m = ark_xasprintf("%s/", key);
+	rc = fsr_call("list", json_pack("{s:s, s:s, s:s, s:i}", "bucket",
+	    bucket, "prefix", m, "delimiter", "/", "max_keys", 1), &o);
+	if (rc == 0) {
+		const json_t *k0 = json_array_get(json_object_get(o, "keys"),
+		    0);
+		int marker = k0 != NULL && strcmp(fsr_str(k0, "key"), m) == 0;
+
+		if (json_array_size(json_object_get(o, "keys")) +
+		    json_array_size(json_object_get(o, "prefixes")) == 0)
+			rc = -ENOENT;
+		json_decref(o);
+		o = NULL;
+		afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
+		if (rc == 0 && marker && fsr_call("object/get", json_pack(
+		    "{s:s, s:s}", "bucket", bucket, "key", m), &o) == 0) {
+			int64_t mode = fsr_int(o, "mode");
+
+			afs_dir_stat(st, (mode & S_IFMT) == S_IFDIR ?
+			    (mode_t)mode : (mode_t)opt_dir_mode,
+			    fsr_int(o, "mtime_ms"));
+			if (fsr_int(o, "uid") != 0)
+				st->st_uid = (uid_t)fsr_int(o, "uid");
+			if (fsr_int(o, "gid") != 0)
+				st->st_gid = (gid_t)fsr_int(o, "gid");
+			json_decref(o);
+		}
+	}
+	free(m);
+	return rc;
+}
+
+/* ---- FUSE operations ----------------------------------------------------- */
+
+static void *
+afs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	double t = (double)opt_attr_timeout / 1000.0;
+
+	cfg->use_ino = 0;
+	cfg->hard_remove = 1;
+	cfg->attr_timeout = t;
+	cfg->entry_timeout = t;
+	cfg->negative_timeout = 0;
+	cfg->nullpath_ok = 0;
+	conn->max_write = 1u << 20;
+	conn->max_readahead = 1u << 20;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	return NULL;
+}
+
+/* getattr: 0 with *st, -ENOENT, -EIO when the registry is unreachable. */
+static int
+afs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	char	*b, *k;
+	int	 rc;
+
+	if (fi != NULL && fi->fh != 0) {
+		fsn_stat((struct fsn *)(uintptr_t)fi->fh, st);
+		return 0;
+	}
+	afs_split(path, &b, &k);
+	if (k == NULL) {
+		afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
+		rc = 0;
+	} else
+		rc = afs_stat_key(b, k, st);
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_readdir_buckets(void *buf, fuse_fill_dir_t filler)
+{
+	json_t	*r = NULL, *e;
+	size_t	 i;
+	int	 rc;
+
+	if ((rc = fsr_call("bucket/list", json_object(), &r)) != 0)
+		return rc;
+	json_array_foreach(json_object_get(r, "buckets"), i, e) {
+		struct stat st;
+
+		afs_dir_stat(&st, (mode_t)opt_dir_mode,
+		    fsr_int(e, "created_ms"));
+		if (filler(buf, fsr_str(e, "name"), &st, 0, 0) != 0)
+			break;
+	}
+	json_decref(r);
+	return 0;
+}
+
+/* readdir: every page of list(prefix, "/") as entries; 0 or errno. */
+static int
+afs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+    struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	char	*b, *k, *pfx, *token = NULL;
+	size_t	 pl, i;
+	int	 rc = 0, full = 0;
+
+	(void)off;
+	(void)fi;
+	(void)flags;
+	filler(buf, ".", NULL, 0, 0);
+	filler(buf, "..", NULL, 0, 0);
+	afs_split(path, &b, &k);
+	if (k == NULL) {
+		rc = afs_readdir_buckets(buf, filler);
+		goto out;
+	}
+	pfx = afs_dir_prefix(k);
+	pl = strlen(pfx);
+	while (!full) {
+		json_t *r = NULL, *q, *e;
+
+		q = json_pack("{s:s, s:s, s:s, s:i}", "bucket", b, "prefix",
+		    pfx, "delimiter", "/", "max_keys", AFS_LIST_PAGE);
+		if (token != NULL)
+			json_object_set_new(q, "token", json_string(token));
+		if ((rc = fsr_call("list", q, &r)) != 0)
+			break;
+		json_array_foreach(json_object_get(r, "keys"), i, e) {
+			const char *name = fsr_str(e, "key") + pl;
+			struct stat st;
+
+			if (*name == '\0')
+				continue;	/* the directory's marker */
+			memset(&st, 0, sizeof(st));
+			st.st_mode = S_IFREG;
+			if (filler(buf, name, &st, 0, 0) != 0) {
+				full = 1;
+				break;
+			}
+		}
+		json_array_foreach(json_object_get(r, "prefixes"), i, e) {
+			const char *p = json_string_value(e);
+			char *name;
+			struct stat st;
+
+			if (p == NULL || strlen(p) <= pl + 1)
+				continue;	/* "dir//": no POSIX name */
+			name = ark_xstrndup(p + pl, strlen(p) - pl - 1);
+			memset(&st, 0, sizeof(st));
+			st.st_mode = S_IFDIR;
+			if (filler(buf, name, &st, 0, 0) != 0)
+				full = 1;
+			free(name);
+			if (full)
+				break;
+		}
+		free(token);
+		token = NULL;
+		if (json_is_true(json_object_get(r, "truncated")) &&
+		    *fsr_str(r, "next_token") != '\0')
+			token = ark_xstrdup(fsr_str(r, "next_token"));
+		json_decref(r);
+		if (token == NULL)
+			break;
+	}
+	free(token);
+	free(pfx);
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_mkdir(const char *path, mode_t mode)
+{
+	struct fuse_context *cx = fuse_get_context();
+	char	*b, *k, *m;
+	int	 rc;
+
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0') {
+		rc = afs_bucket == NULL && k != NULL ? -EPERM : -EEXIST;
+		goto out;
+	}
+	m = ark_xasprintf("%s/", k);
+	rc = fsr_call("object/put", json_pack("{s:s, s:s, s:i, s:I, s:I, "
+	    "s:I, s:I, s:[], s:i}", "bucket", b, "key", m, "size", 0, "mode",
+	    (json_int_t)(S_IFDIR | (mode & 07777)), "uid", (json_int_t)cx->uid,
+	    "gid", (json_int_t)cx->gid, "mtime_ms", (json_int_t)ark_now_ms(),
+	    "fragments", "if_version", 0), NULL);
+	if (rc == -ESTALE)
+		rc = -EEXIST;
+	free(m);
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_rmdir(const char *path)
+{
+	char	*b, *k, *m;
+	int	 rc, empty = 0;
+
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0') {
+		rc = -EBUSY;
+		goto out;
+	}
+	rc = afs_dir_probe(b, k, &empty);
+	if (rc == -ENOENT) {
+		rc = 0;		/* implied dirs vanish with their last key */
+		goto out;
+	}
+	if (rc == 0 && !empty)
+		rc = -ENOTEMPTY;
+	if (rc == 0) {
+		m = ark_xasprintf("%s/", k);
+		rc = fsr_call("object/delete", json_pack("{s:s, s:s}",
+		    "bucket", b, "key", m), NULL);
+		if (rc == -ENOENT)
+			rc = 0;
+		free(m);
+	}
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_unlink(const char *path)
+{
+	char	*b, *k;
+	int	 rc;
+
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0') {
+		rc = -EISDIR;
+		goto out;
+	}
+	rc = fsr_call("object/delete", json_pack("{s:s, s:s}", "bucket", b,
+	    "key", k), NULL);
+	if (rc == -ENOENT) {
+		/* A new file not committed yet is only in the table. */
+		struct fsn *n = fsn_find(b, k);
+
+		if (n != NULL) {
+			fsn_release(n);
+			rc = 0;
+		}
+	}
+	if (rc == 0)
+		fsn_unlinked(b, k);
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_is_dir(const char *bucket, const char *key, int *isdir)
+{
+	struct stat	 st;
+	int		 rc = afs_stat_key(bucket, key, &st);
+
+	if (rc == 0)
+		*isdir = S_ISDIR(st.st_mode);
+	return rc;
+}
+
+/* rename: one registry transaction. A directory moves with every key
+ * under it (prefix/rename), open files move with it. */
+static int
+afs_rename(const char *from, const char *to, unsigned int flags)
+{
+	char	*sb, *sk, *db, *dk, *sp = NULL, *dp = NULL;
+	int	 rc, sdir = 0, ddir = 0, dexists, empty = 0;
+	struct fsn *n;
+
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	afs_split(from, &sb, &sk);
+	afs_split(to, &db, &dk);
+	if (sk == NULL || dk == NULL || *sk == '\0' || *dk == '\0') {
+		rc = -EBUSY;
+		goto out;
+	}
+	if ((rc = afs_is_dir(sb, sk, &sdir)) != 0)
+		goto out;
+	dexists = afs_is_dir(db, dk, &ddir) == 0;
+	if ((flags & RENAME_EXCHANGE) && (sdir || ddir)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (!sdir) {
+		if (dexists && ddir) {
+			rc = -EISDIR;
+			goto out;
+		}
+		if ((n = fsn_find(sb, sk)) != NULL) {
+			rc = fsn_flush(n);
+			fsn_release(n);
+			if (rc != 0)
+				goto out;
+		}
+		if ((flags & RENAME_EXCHANGE) && (n = fsn_find(db, dk)) !=
+		    NULL) {
+			rc = fsn_flush(n);
+			fsn_release(n);
+			if (rc != 0)
+				goto out;
+		}
+		rc = fsr_call("object/rename", json_pack("{s:s, s:s, s:s, "
+		    "s:s, s:b, s:b}", "src_bucket", sb, "src_key", sk,
+		    "bucket", db, "key", dk, "noreplace",
+		    (flags & RENAME_NOREPLACE) != 0, "exchange",
+		    (flags & RENAME_EXCHANGE) != 0), NULL);
+		if (rc == 0 && (flags & RENAME_EXCHANGE)) {
+			char *tmp = ark_xasprintf("%s\x01x", sk);
+
+			fsn_renamed(sb, sk, sb, tmp, 0);
+			fsn_renamed(db, dk, sb, sk, 0);
+			fsn_renamed(sb, tmp, db, dk, 0);
+			free(tmp);
+		} else if (rc == 0)
+			fsn_renamed(sb, sk, db, dk, 0);
+		goto out;
+	}
+	/* Directories. */
+	if (dexists && !ddir) {
+		rc = -ENOTDIR;
+		goto out;
+	}
+	sp = afs_dir_prefix(sk);
+	dp = afs_dir_prefix(dk);
+	if (strcmp(sb, db) == 0 && strncmp(dp, sp, strlen(sp)) == 0) {
+		rc = -EINVAL;		/* into itself */
+		goto out;
+	}
+	if (dexists) {
+		if (flags & RENAME_NOREPLACE) {
+			rc = -EEXIST;
+			goto out;
+		}
+		rc = afs_dir_probe(db, dk, &empty);
+		if (rc == 0 && !empty) {
+			rc = -ENOTEMPTY;
+			goto out;
+		}
+		/* An empty destination dir is only its marker: drop it. */
+		rc = fsr_call("object/delete", json_pack("{s:s, s:s}",
+		    "bucket", db, "key", dp), NULL);
+		if (rc != 0 && rc != -ENOENT)
+			goto out;
+	}
+	if ((rc = fsn_flush_prefix(sb, sp)) != 0)
+		goto out;
+	rc = fsr_call("prefix/rename", json_pack("{s:s, s:s, s:s, s:s, s:b}",
+	    "src_bucket", sb, "src_prefix", sp, "bucket", db, "prefix", dp,
+	    "noreplace", 1), NULL);
+	if (rc == 0)
+		fsn_renamed(sb, sp, db, dp, 1);
+out:
+	free(sp);
+	free(dp);
+	free(sb);
+	free(sk);
+	free(db);
+	free(dk);
+	return rc;
+}
+
+/* Stores attributes: in the open node (committed with it) and, when the
+ * object is committed, with object/setattr. Directories keep theirs in
+ * the marker, made on demand. */
+static int
+afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
+    uid_t uid, gid_t gid, int64_t mtime_ms)
+{
+	struct fsn	*n = NULL;
+	struct stat	 st;
+	char		*b, *k, *m = NULL;
+	json_t		*q;
+	int		 rc, deferred = 0;
+
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0') {
+		rc = 0;		/* roots: nothing stored */
+		goto out;
+	}
+	if (fi != NULL && fi->fh != 0) {
+		n = (struct fsn *)(uintptr_t)fi->fh;
+		fsn_setattr(n, mode, uid, gid, mtime_ms, &deferred);
+		n = NULL;
+	} else if ((n = fsn_find(b, k)) != NULL) {
+		fsn_setattr(n, mode, uid, gid, mtime_ms, &deferred);
+		fsn_release(n);
+	}
+	if (deferred) {
+		rc = 0;
+		goto out;
+	}
+	if ((rc = afs_stat_key(b, k, &st)) != 0)
+		goto out;
+	if (S_ISDIR(st.st_mode))
+		m = ark_xasprintf("%s/", k);
+	q = json_pack("{s:s, s:s}", "bucket", b, "key", m != NULL ? m : k);
+	if (mode != (mode_t)-1)
+		json_object_set_new(q, "mode", json_integer((st.st_mode &
+		    S_IFMT) | (mode & 07777)));
+	if (uid != (uid_t)-1)
+		json_object_set_new(q, "uid", json_integer(uid));
+	if (gid != (gid_t)-1)
+		json_object_set_new(q, "gid", json_integer(gid));
+	if (mtime_ms >= 0)
+		json_object_set_new(q, "mtime_ms", json_integer(mtime_ms));
+	rc = fsr_call("object/setattr", q, NULL);
+	if (rc == -ENOENT && m != NULL) {
+		/* An implied directory: give it a marker. */
+		rc = fsr_call("object/put", json_pack("{s:s, s:s, s:i, s:I, "
+		    "s:I, s:I, s:I, s:[]}", "bucket", b, "key", m, "size", 0,
+		    "mode", (json_int_t)(S_IFDIR | ((mode != (mode_t)-1 ? mode :
+		    st.st_mode) & 07777)), "uid", (json_int_t)(uid != (uid_t)-1 ?
+		    uid : st.st_uid), "gid", (json_int_t)(gid != (gid_t)-1 ? gid :
+		    st.st_gid), "mtime_ms", (json_int_t)(mtime_ms >= 0 ?
+		    mtime_ms : ark_now_ms()), "fragments"), NULL);
+	}
+out:
+	free(m);
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	return afs_setattr(path, fi, mode, (uid_t)-1, (gid_t)-1, -1);
+}
+
+static int
+afs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	return afs_setattr(path, fi, (mode_t)-1, uid, gid, -1);
+}
+
+static int
+afs_utimens(const char *path, const struct timespec tv[2],
+    struct fuse_file_info *fi)
+{
+	int64_t ms;
+
+	if (tv == NULL || tv[1].tv_nsec == UTIME_NOW)
+		ms = ark_now_ms();
+	else if (tv[1].tv_nsec == UTIME_OMIT)
+		return 0;
+	else
+		ms = (int64_t)tv[1].tv_sec * 1000 + tv[1].tv_nsec / 1000000;
+	return afs_setattr(path, fi, (mode_t)-1, (uid_t)-1, (gid_t)-1, ms);
+}
+
+static int
+afs_do_open(const char *path, struct fuse_file_info *fi, int create,
+    mode_t mode)
+{
+	struct fuse_context *cx = fuse_get_context();
+	struct fsn	*n;
+	char		*b, *k;
+	int		 rc;
+
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0' || k[strlen(k) - 1] == '/') {
+		rc = -EISDIR;
+		goto out;
+	}
+	rc = fsn_open(b, k, create, (fi->flags & O_TRUNC) != 0, mode,
+	    cx->uid, cx->gid, &n);
+	if (rc == 0)
+		fi->fh = (uint64_t)(uintptr_t)n;
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_open(const char *path, struct fuse_file_info *fi)
+{
+	return afs_do_open(path, fi, 0, 0);
+}
+
+static int
+afs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	return afs_do_open(path, fi, 1, mode);
+}
+
+static int
+afs_read(const char *path, char *buf, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	(void)path;
+	return fsn_read((struct fsn *)(uintptr_t)fi->fh, buf, size, off);
+}
+
+static int
+afs_write(const char *path, const char *buf, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	(void)path;
+	return fsn_write((struct fsn *)(uintptr_t)fi->fh, buf, size, off);
+}
+
+static int
+afs_flush(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	return fsn_flush((struct fsn *)(uintptr_t)fi->fh);
+}
+
+static int
+afs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	(void)datasync;
+	return afs_flush(path, fi);
+}
+
+static int
+afs_release(const char *path, struct fuse_file_info *fi)
+{
+	struct fsn *n = (struct fsn *)(uintptr_t)fi->fh;
+
+	(void)path;
+	/* flush already committed (its error reached close()); this is
+	 * for handles closed without flush, e.g. after a failed commit. */
+	fsn_flush(n);
+	fsn_release(n);
+	return 0;
+}
+
+static int
+afs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct fsn	*n;
+	char		*b, *k;
+	int		 rc;
+
+	if (fi != NULL && fi->fh != 0)
+		return fsn_truncate((struct fsn *)(uintptr_t)fi->fh, size);
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0') {
+		rc = -EISDIR;
+		goto out;
+	}
+	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n)) != 0)
+		goto out;
+	if ((rc = fsn_truncate(n, size)) == 0)
+		rc = fsn_flush(n);
+	fsn_release(n);
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_symlink(const char *target, const char *path)
+{
+	struct fuse_context *cx = fuse_get_context();
+	struct fsn	*n;
+	char		*b, *k;
+	int		 rc;
+
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0') {
+		rc = -EEXIST;
+		goto out;
+	}
+	rc = fsn_open(b, k, 1, 1, S_IFLNK | 0777, cx->uid, cx->gid, &n);
+	if (rc != 0)
+		goto out;
+	rc = fsn_write(n, target, strlen(target), 0);
+	if (rc >= 0)
+		rc = fsn_flush(n);
+	fsn_release(n);
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_readlink(const char *path, char *buf, size_t size)
+{
+	struct fsn	*n;
+	char		*b, *k;
+	int		 rc;
+
+	if (size == 0)
+		return -EINVAL;
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0') {
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n)) != 0)
+		goto out;
+	rc = fsn_read(n, buf, size - 1, 0);
+	fsn_release(n);
+	if (rc >= 0) {
+		buf[rc] = '\0';
+		rc = 0;
+	}
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
+static int
+afs_statfs(const char *path, struct statvfs *sv)
+{
+	json_t	*r = NULL;
+	int64_t	 groups, servers, rep;
+	int	 rc;
+
+	(void)path;
+	if ((rc = fsr_call("stat", json_object(), &r)) != 0)
+		return rc;
+	memset(sv, 0, sizeof(*sv));
+	groups = fsr_int(r, "groups");
+	servers = fsr_int(r, "servers");
+	rep = groups > 0 && servers >= groups ? servers / groups : 1;
+	sv->f_bsize = 4096;
+	sv->f_frsize = 4096;
+	sv->f_blocks = (fsblkcnt_t)(fsr_int(r, "capacity") / rep / 4096);
+	sv->f_bfree = (fsblkcnt_t)(fsr_int(r, "free") / rep / 4096);
+	sv->f_bavail = sv->f_bfree;
+	sv->f_files = (fsfilcnt_t)fsr_int(r, "objects") + 1000000;
+	sv->f_ffree = 1000000;
+	sv->f_favail = sv->f_ffree;
+	sv->f_namemax = 1024;
+	json_decref(r);
+	return 0;
+}
+
+static int
+afs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)datasync;
+	(void)fi;
+	return 0;		/* every metadata change is already durable */
+}
+
+static const struct fuse_operations afs_ops = {
+	.init		= afs_init,
+	.getattr	= afs_getattr,
+	.readdir	= afs_readdir,
+	.mkdir		= afs_mkdir,
+	.rmdir		= afs_rmdir,
+	.unlink		= afs_unlink,
+	.rename		= afs_rename,
+	.chmod		= afs_chmod,
+	.chown		= afs_chown,
+	.utimens	= afs_utimens,
+	.open		= afs_open,
+	.create		= afs_create,
+	.read		= afs_read,
+	.write		= afs_write,
+	.flush		= afs_flush,
+	.fsync		= afs_fsync,
+	.release	= afs_release,
+	.truncate	= afs_truncate,
+	.symlink	= afs_symlink,
+	.readlink	= afs_readlink,
+	.statfs		= afs_statfs,
+	.fsyncdir	= afs_fsyncdir,
+};
+
+/* ---- start-up ------------------------------------------------------------ */
+
+/* Reads "access key id: X" / "secret access key: Y" lines (the output of
+ * arkorctl init) or KEY=VALUE lines with ARKOR_ACCESS_KEY_ID /
+ * ARKOR_SECRET_ACCESS_KEY. */
+static int
+afs_load_credentials(const char *path, char **id, char **secret)
+{
+	char	 line[1024];
+	FILE	*f = fopen(path, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "arkorfs: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *v, *e;
+		char **dst = NULL;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strncmp(line, "access key id:", 14) == 0) {
+			dst = id;
+			v = line + 14;
+		} else if (strncmp(line, "secret access key:", 18) == 0) {
+			dst = secret;
+			v = line + 18;
+		} else if (strncmp(line, "ARKOR_ACCESS_KEY_ID=", 20) == 0) {
+			dst = id;
+			v = line + 20;
+		} else if (strncmp(line, "ARKOR_SECRET_ACCESS_KEY=", 24) ==
+		    0) {
+			dst = secret;
+			v = line + 24;
+		} else
+			continue;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		e = v + strlen(v);
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		free(*dst);
+		*dst = ark_xstrdup(v);
+	}
+	fclose(f);
+	if (*id == NULL || *secret == NULL) {
+		fprintf(stderr, "arkorfs: %s: no \"access key id:\" and "
+		    "\"secret access key:\" lines\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+afs_parse_mode(const char *s, int64_t *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 8);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 07777)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fuse_args	 fa = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_loop_config	 lc;
+	struct fsn_cfg		 nc;
+	struct ark_cfg		*cfg;
+	struct fuse		*fuse;
+	struct sigaction	 sa;
+	char *const		*args;
+	char			*id = NULL, *secret = NULL, *mopts, *mp;
+	json_t			*r = NULL;
+	int			 nargs, rc, ret = 1;
+
+	cfg = ark_cfg_new("arkorfs", PACKAGE_VERSION, afs_opts);
+	ark_cfg_set_summary(cfg, "mount Arkor buckets as a file system "
+	    "(FUSE)");
+	ark_cfg_allow_args(cfg, "REGISTRY MOUNTPOINT");
+	ark_cfg_parse_or_exit(cfg, argc, argv);
+	args = ark_cfg_args(cfg, &nargs);
+	if (nargs != 2) {
+		fprintf(stderr, "arkorfs: need REGISTRY (host:port) and "
+		    "MOUNTPOINT; see --help\n");
+		ark_cfg_free(cfg);
+		return 2;
+	}
+	ark_log_init("arkorfs", opt_debug ? ARK_LOG_DEBUG :
+	    (enum ark_log_level)opt_log_level);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (opt_credentials != NULL) {
+		if (afs_load_credentials(opt_credentials, &id, &secret) != 0)
+			goto out;
+	} else if (getenv("ARKOR_ACCESS_KEY_ID") != NULL &&
+	    getenv("ARKOR_SECRET_ACCESS_KEY") != NULL) {
+		id = ark_xstrdup(getenv("ARKOR_ACCESS_KEY_ID"));
+		secret = ark_xstrdup(getenv("ARKOR_SECRET_ACCESS_KEY"));
+	} else {
+		fprintf(stderr, "arkorfs: no credentials: use --credentials "
+		    "FILE or set ARKOR_ACCESS_KEY_ID and "
+		    "ARKOR_SECRET_ACCESS_KEY\n");
+		goto out;
+	}
+	if (afs_parse_mode(opt_file_mode_s, &opt_file_mode) != 0 ||
+	    afs_parse_mode(opt_dir_mode_s, &opt_dir_mode) != 0) {
+		fprintf(stderr, "arkorfs: --file-mode and --dir-mode take "
+		    "octal permissions such as 0644\n");
+		ark_cfg_free(cfg);
+		return 2;
+	}
+	afs_mount_ms = ark_now_ms();
+	if (opt_uid < 0)
+		opt_uid = (int64_t)getuid();
+	if (opt_gid < 0)
+		opt_gid = (int64_t)getgid();
+	if (opt_bucket != NULL) {
+		const char *s = strchr(opt_bucket, '/');
+
+		if (s == NULL)
+			afs_bucket = ark_xstrdup(opt_bucket);
+		else {
+			afs_bucket = ark_xstrndup(opt_bucket,
+			    (size_t)(s - opt_bucket));
+			while (*s == '/')
+				s++;
+			if (*s != '\0')
+				afs_prefix = s[strlen(s) - 1] == '/' ?
+				    ark_xstrdup(s) : ark_xasprintf("%s/", s);
+		}
+	}
+	if (fsr_init(args[0], id, secret, (unsigned)opt_timeout) != ARK_OK)
+		goto out;
+	/* Fail now, with a clear message, rather than at the first ls. */
+	rc = afs_bucket != NULL ? fsr_call("bucket/get", json_pack("{s:s}",
+	    "bucket", afs_bucket), &r) : fsr_call("bucket/list",
+	    json_object(), &r);
+	json_decref(r);
+	if (rc != 0) {
+		fprintf(stderr, "arkorfs: registry %s%s%s: %s\n", args[0],
+		    afs_bucket ? ", bucket " : "", afs_bucket ? afs_bucket : "",
+		    strerror(-rc));
+		goto out;
+	}
+	ark_http_fetch_thread_cleanup();
+
+	memset(&nc, 0, sizeof(nc));
+	nc.fragment_size = opt_fragment_size;
+	nc.window = (unsigned)opt_window;
+	nc.cache_dir = opt_cache_dir;
+	nc.uid = (uid_t)opt_uid;
+	nc.gid = (gid_t)opt_gid;
+	nc.file_mode = (mode_t)opt_file_mode;
+	fsn_init(&nc);
+
+	mopts = ark_xasprintf("fsname=arkor:%s%s%s,subtype=arkorfs,"
+	    "default_permissions%s%s%s%s", args[0], afs_bucket ? "/" : "",
+	    opt_bucket ? opt_bucket : "", opt_read_only ? ",ro" : "",
+	    opt_allow_other ? ",allow_other" : "", opt_options ? "," : "",
+	    opt_options ? opt_options : "");
+	fuse_opt_add_arg(&fa, "arkorfs");
+	fuse_opt_add_arg(&fa, "-o");
+	fuse_opt_add_arg(&fa, mopts);
+	free(mopts);
+	if (opt_debug)
+		fuse_opt_add_arg(&fa, "-d");
+	fuse = fuse_new(&fa, &afs_ops, sizeof(afs_ops), NULL);
+	if (fuse == NULL) {
+		fprintf(stderr, "arkorfs: bad FUSE options\n");
+		goto out_fsr;
+	}
+	mp = realpath(args[1], NULL);
+	if (mp == NULL || fuse_mount(fuse, mp) != 0) {
+		fprintf(stderr, "arkorfs: cannot mount on %s\n", args[1]);
+		free(mp);
+		fuse_destroy(fuse);
+		goto out_fsr;
+	}
+	free(mp);
+	if (fuse_daemonize(opt_foreground || opt_debug) != 0) {
+		fuse_unmount(fuse);
+		fuse_destroy(fuse);
+		goto out_fsr;
+	}
+	/* Workers start after the fork of fuse_daemonize. */
+	if (fsd_init((unsigned)opt_threads, (unsigned)opt_timeout) !=
+	    ARK_OK) {
+		fuse_unmount(fuse);
+		fuse_destroy(fuse);
+		goto out_fsr;
+	}
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0) {
+		fuse_unmount(fuse);
+		fuse_destroy(fuse);
+		fsd_fini();
+		goto out_fsr;
+	}
+	memset(&lc, 0, sizeof(lc));
+	lc.clone_fd = 0;
+	lc.max_idle_threads = (unsigned)opt_threads;
+	ark_log_info("mounted %s on %s", args[0], args[1]);
+	rc = fuse_loop_mt(fuse, &lc);
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	fuse_unmount(fuse);
+	fuse_destroy(fuse);
+	fsd_fini();
+	ret = rc == 0 ? 0 : 1;
+out_fsr:
+	fsr_fini();
+out:
+	fuse_opt_free_args(&fa);
+	free(id);
+	if (secret != NULL)
+		memset(secret, 0, strlen(secret));
+	free(secret);
+	if (afs_bucket != NULL) {
+		free(afs_bucket);
+		free(afs_prefix);
+	}
+	ark_cfg_free(cfg);
+	return ret;
+}

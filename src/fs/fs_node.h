@@ -1,0 +1,86 @@
+/*
+ * fs_node.h - arkorfs's open files. One struct fsn per object that is
+ * open (or being changed), shared by every file handle on it, kept in a
+ * table by (bucket, key) so getattr sees unsaved sizes and rename moves
+ * open files along.
+ *
+ * Data model: a clean node reads fragments straight from the data
+ * servers (whole fragments, CRC-checked, the next one prefetched). The
+ * first change "materialises" the file: its bytes go to an unlinked temp
+ * file in the cache directory (never RAM), where writes and truncates
+ * land. fsn_flush() cuts the temp file into fragments, writes each to
+ * every replica of a group, and commits them with one object/put: until
+ * that put returns, other readers see the old version (close-to-open; a
+ * crash leaves the old or the new version, never a mix).
+ *
+ * Threads: all calls are thread-safe; a node's calls serialise on its
+ * mutex.
+ */
+#ifndef ARKOR_FS_FS_NODE_H
+#define ARKOR_FS_FS_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+struct fsn;				/* opaque */
+
+struct fsn_cfg {
+	uint64_t	 fragment_size;	/* bytes per fragment written */
+	unsigned	 window;	/* fragments in flight per flush */
+	const char	*cache_dir;	/* temp files (borrowed) */
+	uid_t		 uid;		/* shown when the object has none */
+	gid_t		 gid;
+	mode_t		 file_mode;	/* permission bits, ditto */
+};
+
+void		 fsn_init(const struct fsn_cfg *cfg);
+
+/* Opens (bucket, key): the node in the table, refreshed from the
+ * registry when it has no unsaved changes, or a new one from object/get.
+ * With `create` a missing object gives a new empty node (mode, uid, gid
+ * used) that will be committed on flush even if nothing is written; with
+ * `trunc` the content is dropped. On 0 the caller owns one reference
+ * (fsn_release). Negative errno otherwise. */
+int		 fsn_open(const char *bucket, const char *key, int create,
+		    int trunc, mode_t mode, uid_t uid, gid_t gid,
+		    struct fsn **out);
+/* Flushes nothing; drops the reference (the last one frees the node). */
+void		 fsn_release(struct fsn *n);
+
+int		 fsn_read(struct fsn *n, char *buf, size_t size, off_t off);
+int		 fsn_write(struct fsn *n, const char *buf, size_t size,
+		    off_t off);
+int		 fsn_truncate(struct fsn *n, off_t size);
+/* Commits unsaved changes (see above); 0 when there were none. */
+int		 fsn_flush(struct fsn *n);
+
+/* stat of the open node (bucket, key) into *st: 0, or -ENOENT when no
+ * such node is open (ask the registry). Unlinked nodes are not shown. */
+int		 fsn_stat_path(const char *bucket, const char *key,
+		    struct stat *st);
+void		 fsn_stat(struct fsn *n, struct stat *st);
+/* The open node of (bucket, key) with a new reference, or NULL. */
+struct fsn	*fsn_find(const char *bucket, const char *key);
+
+/* chmod/chown/utimens: -1 / (uid_t)-1 / negative ms leave a value. A
+ * node with unsaved changes keeps them for its commit (*deferred = 1);
+ * otherwise the caller also stores them in the registry. */
+void		 fsn_setattr(struct fsn *n, mode_t mode, uid_t uid, gid_t gid,
+		    int64_t mtime_ms, int *deferred);
+/* After an unlink: the node is not committed any more. */
+void		 fsn_unlinked(const char *bucket, const char *key);
+/* After a rename: open nodes at src (a key, or with is_prefix every key
+ * under the prefix src) move to dst. */
+void		 fsn_renamed(const char *sbucket, const char *src,
+		    const char *dbucket, const char *dst, int is_prefix);
+/* Flushes every open node under (bucket, prefix) (rename of a dir). */
+int		 fsn_flush_prefix(const char *bucket, const char *prefix);
+
+/* The POSIX attributes of a registry object into *st. */
+void		 fsn_obj_stat(const void *obj, struct stat *st);
+
+#endif /* ARKOR_FS_FS_NODE_H */

@@ -1,0 +1,218 @@
+/*
+ * fs_reg.c - signed JSON calls to the registry for arkorfs. The secret
+ * never travels: each request carries Arkor-HMAC over method, path, time
+ * and the body's SHA-256. Transport failures are logged once when the
+ * registry becomes unreachable and once when it is back, so an outage
+ * gives one clear line, not one per file operation.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "common/cksum.h"
+#include "common/http_client.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "fs/fs_reg.h"
+
+#define FSR_MAX_RESP	(64u << 20)	/* a list page or a huge object */
+
+static char		*fsr_base;		/* "http://host:port" */
+static char		*fsr_key_id, *fsr_secret;
+static unsigned		 fsr_timeout_ms;
+static atomic_int	 fsr_down;		/* 1 while unreachable */
+static _Thread_local char fsr_err[64];
+
+enum ark_err
+fsr_init(const char *registry, const char *key_id, const char *secret,
+    unsigned timeout_ms)
+{
+	struct ark_url	 u;
+	const char	*why = NULL;
+
+	if (strncmp(registry, "http://", 7) == 0 ||
+	    strncmp(registry, "https://", 8) == 0)
+		fsr_base = ark_xstrdup(registry);
+	else
+		fsr_base = ark_xasprintf("http://%s", registry);
+	while (fsr_base[0] != '\0' && fsr_base[strlen(fsr_base) - 1] == '/')
+		fsr_base[strlen(fsr_base) - 1] = '\0';
+	if (ark_url_parse(fsr_base, &u, &why) != ARK_OK) {
+		ark_log_warnx("registry %s: %s", registry, why ? why : "bad");
+		return ARK_EINVAL;
+	}
+	ark_url_free(&u);
+	fsr_key_id = ark_xstrdup(key_id);
+	fsr_secret = ark_xstrdup(secret);
+	fsr_timeout_ms = timeout_ms;
+	return ARK_OK;
+}
+
+void
+fsr_fini(void)
+{
+	free(fsr_base);
+	free(fsr_key_id);
+	if (fsr_secret != NULL)
+		memset(fsr_secret, 0, strlen(fsr_secret));
+	free(fsr_secret);
+	fsr_base = fsr_key_id = fsr_secret = NULL;
+}
+
+/* The Authorization value for POST `path` with `body`. */
+static void
+fsr_sign(const char *path, const char *body, size_t len, char *out,
+    size_t cap)
+{
+	unsigned char	 h[32], mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen = 0;
+	char		 hex[65], sig[64], *msg;
+	int64_t		 now = ark_now_s();
+	size_t		 n;
+
+	ark_hash(ARK_HASH_SHA256, body, len, h);
+	ark_hex_encode(h, 32, hex);
+	msg = ark_xasprintf("arkor-req-v1\nPOST\n%s\n%" PRId64 "\n%s", path,
+	    now, hex);
+	HMAC(EVP_sha256(), fsr_secret, (int)strlen(fsr_secret),
+	    (const unsigned char *)msg, strlen(msg), mac, &maclen);
+	free(msg);
+	n = ark_base64_encode(mac, maclen, sig, 1);
+	sig[n] = '\0';
+	snprintf(out, cap, "Arkor-HMAC %s:%" PRId64 ":%s", fsr_key_id, now,
+	    sig);
+}
+
+static int
+fsr_map(int status, const char *code)
+{
+	switch (status) {
+	case 400:
+		if (strcmp(code, "too_big") == 0)
+			return -ENAMETOOLONG;
+		return -EINVAL;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	case 409:
+		if (strcmp(code, "bucket_not_empty") == 0)
+			return -ENOTEMPTY;
+		if (strcmp(code, "fragment_deleted") == 0)
+			return -EAGAIN;
+		return -EEXIST;
+	case 412:
+		return -ESTALE;
+	case 413:
+		return -ENAMETOOLONG;
+	case 503:
+	case 507:
+		return -ENOSPC;
+	default:
+		return -EIO;
+	}
+}
+
+int
+fsr_call(const char *route, json_t *body, json_t **out)
+{
+	struct ark_http_fetch_req	 rq;
+	struct ark_http_fetch_resp	 rs;
+	struct ark_http_header		 h[2];
+	char				 path[96], auth[512], *url, *b;
+	size_t				 blen;
+	json_t				*j = NULL;
+	enum ark_err			 rc;
+	int				 ret, status;
+
+	fsr_err[0] = '\0';
+	if (out != NULL)
+		*out = NULL;
+	snprintf(path, sizeof(path), "/v1/%s", route);
+	b = ark_json_dump(body, &blen);
+	json_decref(body);
+	if (b == NULL)
+		return -ENOMEM;
+	fsr_sign(path, b, blen, auth, sizeof(auth));
+	url = ark_xasprintf("%s%s", fsr_base, path);
+	memset(&rq, 0, sizeof(rq));
+	h[0].name = "Authorization";
+	h[0].value = auth;
+	h[1].name = "Content-Type";
+	h[1].value = "application/json";
+	rq.method = "POST";
+	rq.url = url;
+	rq.headers = h;
+	rq.nheaders = 2;
+	rq.body = b;
+	rq.body_len = blen;
+	rq.max_body = FSR_MAX_RESP;
+	rq.timeout_ms = fsr_timeout_ms;
+	rc = ark_http_fetch(&rq, &rs);
+	free(b);
+	free(url);
+	if (rc != ARK_OK) {
+		if (atomic_exchange(&fsr_down, 1) == 0)
+			ark_log_warnx("registry %s unreachable: %s", fsr_base,
+			    ark_strerror(rc));
+		return rc == ARK_ETIMEDOUT ? -ETIMEDOUT : -EIO;
+	}
+	if (atomic_exchange(&fsr_down, 0) == 1)
+		ark_log_info("registry %s reachable again", fsr_base);
+	status = rs.status;
+	if (ark_json_parse_object(rs.body != NULL ? rs.body : "",
+	    rs.body_len, FSR_MAX_RESP, &j, NULL) != ARK_OK) {
+		ark_log_warnx("registry %s: HTTP %d, not JSON", route,
+		    rs.status);
+		ark_http_fetch_resp_free(&rs);
+		return -EIO;
+	}
+	ark_http_fetch_resp_free(&rs);
+	if (status == 200) {
+		if (out != NULL)
+			*out = j;
+		else
+			json_decref(j);
+		return 0;
+	}
+	snprintf(fsr_err, sizeof(fsr_err), "%s", fsr_str(j, "error"));
+	ret = fsr_map(status, fsr_err);
+	if (ret == -EIO || ret == -EACCES)
+		ark_log_warnx("registry %s: HTTP %d %s: %s", route, status,
+		    fsr_err, fsr_str(j, "message"));
+	else
+		ark_log_debug("%s: %s: HTTP %d %s: %s", __func__, route,
+		    status, fsr_err, fsr_str(j, "message"));
+	json_decref(j);
+	return ret;
+}
+
+const char *
+fsr_last_error(void)
+{
+	return fsr_err;
+}
+
+const char *
+fsr_str(const json_t *j, const char *k)
+{
+	const char *s = json_string_value(json_object_get(j, k));
+
+	return s != NULL ? s : "";
+}
+
+long long
+fsr_int(const json_t *j, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(j, k));
+}

@@ -1,0 +1,38 @@
+/*
+ * fs_reg.h - arkorfs's registry client: JSON calls to arkor-registryd
+ * (docs/specs/Internal.md) signed with the user's access key (Arkor-HMAC),
+ * and the one mapping of registry answers to errno.
+ *
+ * Threads: any thread may call; each uses its own keep-alive pool
+ * (ark_http_fetch). fsr_init() is called once before threads start.
+ */
+#ifndef ARKOR_FS_FS_REG_H
+#define ARKOR_FS_FS_REG_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+/* host:port of the registry, the key pair and the per-call timeout; all
+ * strings are copied. */
+enum ark_err	 fsr_init(const char *registry, const char *key_id,
+		    const char *secret, unsigned timeout_ms);
+void		 fsr_fini(void);
+
+/* POSTs `body` (takes ownership) to /v1/<route>. Returns 0 and sets *out
+ * (caller owns; may be NULL when out is NULL) on HTTP 200, else a negative
+ * errno: the registry's answer mapped (404 -ENOENT, 409 -EEXIST or
+ * -ENOTEMPTY, 403 -EACCES, 400 -EINVAL, 413/-ENAMETOOLONG on long keys,
+ * 507 -ENOSPC, 412 -ESTALE), -EIO for transport failures (logged once per
+ * outage). *code (may be NULL) gets the registry's error code, static. */
+int		 fsr_call(const char *route, json_t *body, json_t **out);
+
+/* The registry's "error" code of the last failed call on this thread
+ * ("" when none); borrowed until the next call. */
+const char	*fsr_last_error(void);
+
+/* JSON accessors that tolerate absent members. */
+const char	*fsr_str(const json_t *j, const char *k);
+long long	 fsr_int(const json_t *j, const char *k);
+
+#endif /* ARKOR_FS_FS_REG_H */

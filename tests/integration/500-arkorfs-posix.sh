@@ -1,0 +1,150 @@
+#!/bin/bash
+# 500-arkorfs-posix.sh - arkorfs on the real kernel FUSE against a local
+# cluster: create, write at offsets, truncate (grow/shrink), rename of
+# files and directories (over existing ones, into other dirs), mkdir and
+# rmdir (empty check), unlink, permissions, timestamps, symlinks, statfs,
+# listing a directory longer than one registry page.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/cluster-lib.sh"
+. "$top_srcdir/tests/integration/fs-lib.sh"
+fs_skip_unless_fuse
+ark_timeout 300
+cluster_start
+fs_bucket posix
+M=$T/mnt
+fs_mount fs1 "$M" --bucket posix --fragment-size 64KiB
+
+# Create, read back, write at offsets (sparse and overlapping).
+echo hello >"$M/a" || fail "create"
+[ "$(cat "$M/a")" = hello ] || fail "read back"
+printf 'XY' | dd of="$M/a" bs=1 seek=1 conv=notrunc status=none
+[ "$(cat "$M/a")" = hXYlo ] || fail "overwrite in the middle: $(cat "$M/a")"
+printf 'end' | dd of="$M/sparse" bs=1 seek=100000 status=none
+[ "$(stat -c %s "$M/sparse")" = 100003 ] || fail "sparse size"
+[ "$(head -c 100000 "$M/sparse" | tr -d '\0' | wc -c)" = 0 ] ||
+	fail "hole not zeros"
+[ "$(tail -c 3 "$M/sparse")" = end ] || fail "sparse tail"
+ok "create, offsets, sparse"
+
+# A file of several fragments (64 KiB on this mount).
+head -c 300000 /dev/urandom >"$T/rand"
+cp "$T/rand" "$M/rand"
+cmp "$T/rand" "$M/rand" || fail "copy of a random file"
+
+# Truncate: shrink, grow (zeros), to zero.
+truncate -s 1000 "$M/rand"
+[ "$(stat -c %s "$M/rand")" = 1000 ] || fail "shrink size"
+cmp <(head -c 1000 "$T/rand") "$M/rand" || fail "shrink content"
+truncate -s 5000 "$M/rand"
+cmp <(head -c 1000 "$T/rand"; head -c 4000 /dev/zero) "$M/rand" ||
+	fail "grow content"
+: >"$M/rand"
+[ "$(stat -c %s "$M/rand")" = 0 ] || fail "truncate to 0"
+ok "truncate"
+
+# Directories.
+mkdir "$M/d1" || fail "mkdir"
+mkdir "$M/d1" 2>/dev/null && fail "mkdir of an existing dir succeeded"
+mkdir -p "$M/d1/sub/deeper"
+echo one >"$M/d1/sub/deeper/f1"
+echo two >"$M/d1/f2"
+rmdir "$M/d1" 2>/dev/null && fail "rmdir of a non-empty dir succeeded"
+[ -d "$M/d1/sub" ] || fail "subdir missing"
+[ "$(ls "$M/d1" | tr '\n' ' ')" = "f2 sub " ] || fail "ls d1: $(ls "$M/d1")"
+mkdir "$M/empty"; rmdir "$M/empty" || fail "rmdir of an empty dir"
+[ -e "$M/empty" ] && fail "rmdir left the dir"
+ok "mkdir, rmdir"
+
+# Rename files: plain, over an existing file, into another directory.
+echo A >"$M/ra"; echo B >"$M/rb"
+mv "$M/ra" "$M/rc" && [ ! -e "$M/ra" ] && [ "$(cat "$M/rc")" = A ] ||
+	fail "rename file"
+mv "$M/rc" "$M/rb" && [ "$(cat "$M/rb")" = A ] || fail "rename over file"
+mv "$M/rb" "$M/d1/sub/" && [ "$(cat "$M/d1/sub/rb")" = A ] ||
+	fail "rename into dir"
+echo C >"$M/rn"; echo D >"$M/rm"
+mv -n "$M/rn" "$M/rm"
+[ "$(cat "$M/rm")" = D ] && [ "$(cat "$M/rn")" = C ] || fail "mv -n replaced"
+ok "rename files"
+
+# Rename directories: whole tree, over an empty dir, not over a full one.
+mv "$M/d1" "$M/d2" || fail "rename dir"
+[ ! -e "$M/d1" ] && [ "$(cat "$M/d2/sub/deeper/f1")" = one ] ||
+	fail "renamed tree content"
+mkdir "$M/e1"
+mv "$M/d2" "$M/e1" 2>/dev/null; [ -d "$M/e1/d2" ] || fail "mv dir into dir"
+mkdir "$M/target"
+python3 -c 'import os,sys; os.rename(sys.argv[1], sys.argv[2])' \
+	"$M/e1/d2" "$M/target" || fail "rename dir over empty dir"
+[ "$(cat "$M/target/f2")" = two ] || fail "dir over empty dir content"
+mkdir "$M/full"; echo x >"$M/full/x"
+python3 -c 'import os,sys; os.rename(sys.argv[1], sys.argv[2])' \
+	"$M/target" "$M/full" 2>/dev/null && fail "rename over non-empty dir"
+[ "$(cat "$M/full/x")" = x ] || fail "non-empty target changed"
+awss3 s3 ls --recursive s3://posix/ >"$T/s3ls"
+grep -q " target/sub/deeper/f1$" "$T/s3ls" || fail "S3 view: $(cat "$T/s3ls")"
+grep -q "e1/d2" "$T/s3ls" && fail "S3 still has the old keys"
+ok "rename directories"
+
+# Rename of an open file: the handle keeps working, data lands at the new name.
+python3 - "$M" <<'PY' || fail "rename while open"
+import os, sys
+m = sys.argv[1]
+f = open(m + "/open1", "w")
+f.write("part1 ")
+f.flush()
+os.rename(m + "/open1", m + "/open2")
+f.write("part2")
+f.close()
+assert open(m + "/open2").read() == "part1 part2", open(m + "/open2").read()
+assert not os.path.exists(m + "/open1")
+PY
+ok "rename of an open file"
+
+# Unlink.
+rm "$M/a" && [ ! -e "$M/a" ] || fail "unlink"
+rm "$M/a" 2>/dev/null && fail "unlink of a missing file succeeded"
+ok "unlink"
+
+# Permissions, owners and timestamps are stored.
+echo secret >"$M/p"
+chmod 640 "$M/p"
+[ "$(stat -c %a "$M/p")" = 640 ] || fail "chmod: $(stat -c %a "$M/p")"
+chown 1234:2345 "$M/p"
+[ "$(stat -c %u:%g "$M/p")" = 1234:2345 ] || fail "chown"
+chmod 600 "$M/p"; chown 0:0 "$M/p"
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups cat "$M/p" \
+		>/dev/null 2>&1 && fail "mode 600 readable by another user"
+fi
+touch -d '2001-02-03 04:05:06 UTC' "$M/p"
+[ "$(stat -c %Y "$M/p")" = 981173106 ] || fail "utimens: $(stat -c %Y "$M/p")"
+mkdir "$M/pd"; chmod 700 "$M/pd"
+[ "$(stat -c %a "$M/pd")" = 700 ] || fail "chmod dir"
+ok "permissions, owners, timestamps"
+
+# Symlinks.
+ln -s target/f2 "$M/link"
+[ "$(readlink "$M/link")" = target/f2 ] || fail "readlink"
+[ "$(cat "$M/link")" = two ] || fail "read through symlink"
+[ -L "$M/link" ] || fail "not a symlink"
+ok "symlinks"
+
+# statfs from the registry's capacity.
+[ "$(stat -f -c %b "$M")" -gt 0 ] || fail "statfs blocks"
+
+# A directory longer than one list page (1000 entries).
+N=1100; [ "${ARKOR_SANITIZED:-0}" = 1 ] && N=1010
+mkdir "$M/many"
+( cd "$M/many" && seq 1 $N | xargs touch ) || fail "touch many"
+[ "$(ls "$M/many" | wc -l)" = $N ] || fail "ls many: $(ls "$M/many" | wc -l)"
+ok "listing of $N entries"
+
+# Remount: everything is still there.
+fs_umount fs1 "$M"
+fs_mount fs2 "$M" --bucket posix
+[ "$(cat "$M/open2")" = "part1 part2" ] || fail "after remount"
+[ "$(stat -c %a "$M/p")" = 600 ] || fail "mode after remount"
+[ "$(readlink "$M/link")" = target/f2 ] || fail "symlink after remount"
+fs_umount fs2 "$M"
+ok "remount"

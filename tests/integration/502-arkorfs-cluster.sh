@@ -1,0 +1,90 @@
+#!/bin/bash
+# 502-arkorfs-cluster.sh - arkorfs with the rest of the cluster: two
+# mounts of one bucket see each other's files after close; a file written
+# through arkorfs reads back through S3 (awscli) with the MD5 ETag, and an
+# S3 upload shows in the mount; all buckets as top-level directories;
+# unmount and remount keep every byte; a data server killed during reads
+# (the mount fails over to the other replicas and keeps working);
+# read-only mounts refuse writes.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/cluster-lib.sh"
+. "$top_srcdir/tests/integration/fs-lib.sh"
+fs_skip_unless_fuse
+ark_timeout 400
+cluster_start
+fs_bucket shared
+fs_bucket other
+A=$T/ma B=$T/mb
+fs_mount fsa "$A" --bucket shared --fragment-size 256KiB
+fs_mount fsb "$B" --bucket shared --attr-timeout 0
+MB=24; [ "${ARKOR_SANITIZED:-0}" = 1 ] && MB=6
+
+# Two mounts: close on one, open on the other.
+echo "from a" >"$A/x"
+[ "$(cat "$B/x")" = "from a" ] || fail "mount b does not see x"
+echo "from b, longer" >"$B/x"
+[ "$(cat "$A/x")" = "from b, longer" ] || fail "mount a sees old x"
+mkdir "$B/dir"; echo y >"$B/dir/y"
+sleep 1.2	# mount a's attribute timeout
+[ "$(cat "$A/dir/y")" = y ] || fail "mount a does not see dir/y"
+ok "two mounts, close-to-open"
+
+# arkorfs -> S3 and S3 -> arkorfs.
+head -c $((MB << 20)) /dev/urandom >"$T/big"
+cp "$T/big" "$A/big" || fail "write big"
+awss3 s3 cp --only-show-errors s3://shared/big "$T/big.s3" ||
+	fail "S3 get of big"
+cmp "$T/big" "$T/big.s3" || fail "S3 bytes differ"
+etag=$(awss3 s3api head-object --bucket shared --key big \
+	--query ETag --output text | tr -d '"')
+[ "$etag" = "$(md5sum <"$T/big" | cut -d' ' -f1)" ] ||
+	fail "ETag $etag is not the MD5"
+echo "via s3" >"$T/s3file"
+awss3 s3 cp --only-show-errors "$T/s3file" s3://shared/sub/s3file
+[ "$(cat "$B/sub/s3file")" = "via s3" ] || fail "S3 upload not in the mount"
+[ "$(stat -c %a "$B/sub/s3file")" = 644 ] || fail "S3 object mode"
+ok "arkorfs <-> S3"
+
+# All buckets as top-level directories.
+C=$T/mc
+fs_mount fsc "$C"
+ls "$C" | grep -qx shared && ls "$C" | grep -qx other ||
+	fail "buckets: $(ls "$C")"
+echo z >"$C/other/z"
+[ "$(awss3 s3 cp s3://other/z -)" = z ] || fail "write in bucket dir"
+cmp "$T/big" "$C/shared/big" || fail "read through all-buckets mount"
+fs_umount fsc "$C"
+ok "all buckets"
+
+# Unmount and remount: every byte is intact.
+fs_umount fsa "$A"
+fs_mount fsa2 "$A" --bucket shared
+cmp "$T/big" "$A/big" || fail "big after remount"
+ok "remount"
+
+# Kill one data server while a reader is going; then reads go on.
+( cmp "$T/big" "$A/big" && echo same >"$T/during" ) &
+rd=$!
+sleep 0.3
+kill -KILL "$PID_datad1"
+wait "$rd" || true
+[ "$(cat "$T/during" 2>/dev/null)" = same ] || fail "read during the kill"
+cmp "$T/big" "$B/big" || fail "read after the kill (mount b)"
+[ "$(cat "$A/x")" = "from b, longer" ] || fail "small file after the kill"
+ls "$A/dir" >/dev/null || fail "listing after the kill"
+# Reads start at a random replica: of the >= 24 fragments, some were
+# asked of the dead server first.
+grep -q "trying the next replica" "$T/fsa2.log" "$T/fsb.log" ||
+	fail "no failover logged"
+ok "data server killed during reads"
+
+# Read-only mount.
+R=$T/mr
+fs_mount fsr "$R" --bucket shared --read-only
+[ "$(cat "$R/x")" = "from b, longer" ] || fail "read-only read"
+echo no >"$R/new" 2>/dev/null && fail "write on a read-only mount"
+fs_umount fsr "$R"
+ok "read-only"
+
+fs_umount fsa2 "$A"
+fs_umount fsb "$B"
