@@ -93,13 +93,13 @@ if command -v nginx >/dev/null && nginx -V 2>&1 | grep -q http_dav_module; then
 	out=$(BENCH_QUICK=1 ROUNDS=1 SECS=1 LIST_KEYS=1100 CASES="get4k put4k list" \
 		BENCH_DIR="$T" bash "$top_srcdir/bench/objectd_bench.sh" \
 		"$top_builddir" 2>&1) || fail "objectd_bench.sh: $out"
-	echo "$out" | grep -q "^GET 4 KiB x64 conns .*ratio *[0-9.]" ||
+	grep -q "^GET 4 KiB x64 conns .*ratio *[0-9.]" <<<"$out" ||
 		fail "no get4k figure: $out"
-	echo "$out" | grep -q "^PUT 4 KiB x64 conns, sync=always .*ratio *[0-9.]" ||
+	grep -q "^PUT 4 KiB x64 conns, sync=always .*ratio *[0-9.]" <<<"$out" ||
 		fail "no put4k figure: $out"
-	echo "$out" | grep -q "^ListObjectsV2 1000/1100 p50 *page [0-9.]* ms" ||
+	grep -q "^ListObjectsV2 1000/1100 p50 *page [0-9.]* ms" <<<"$out" ||
 		fail "no list figure: $out"
-	! echo "$out" | grep -q "ERR\|failed\|[Ss]anitizer" || fail "errors in the bench run: $out"
+	! grep -q "ERR\|failed\|[Ss]anitizer" <<<"$out" || fail "errors in the bench run: $out"
 	ok "objectd_bench.sh smoke run (get4k, put4k, list): figures printed"
 else
 	echo "note: nginx with the dav module missing; objectd_bench.sh not run"
