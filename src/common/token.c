@@ -410,3 +410,38 @@ ark_token_verify(const struct ark_secret *s, enum ark_token_op op,
 		return ARK_EEXPIRED;
 	return ARK_OK;
 }
+
+/* ---- Arkor-HMAC request signatures ---- */
+
+void
+ark_reqsig(const char *secret, const char *method, const char *path,
+    int64_t ts, const void *body, size_t len, char out[ARK_REQSIG_LEN])
+{
+	unsigned char	 dig[32], mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen = 0;
+	char		 hex[65], *msg;
+
+	ark_hash(ARK_HASH_SHA256, body, len, dig);
+	ark_hex_encode(dig, sizeof(dig), hex);
+	msg = ark_xasprintf("arkor-req-v1\n%s\n%s\n%" PRId64 "\n%s", method,
+	    path, ts, hex);
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    (const unsigned char *)msg, strlen(msg), mac, &maclen) == NULL ||
+	    maclen != 32)
+		out[0] = '\0';		/* matches nothing */
+	else
+		ark_base64_encode(mac, 32, out, 1);
+	free(msg);
+	OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+void
+ark_reqsig_auth(const char *key_id, const char *secret, const char *path,
+    const void *body, size_t len, char *out, size_t cap)
+{
+	char	sig[ARK_REQSIG_LEN];
+	int64_t	now = ark_now_s();
+
+	ark_reqsig(secret, "POST", path, now, body, len, sig);
+	snprintf(out, cap, "Arkor-HMAC %s:%" PRId64 ":%s", key_id, now, sig);
+}

@@ -78,4 +78,24 @@ enum ark_err	 ark_token_verify(const struct ark_secret *s,
 		    enum ark_token_op op, const char *fid, const char *token,
 		    int64_t now);
 
+/*
+ * Arkor-HMAC request signatures, how users (arkorctl, arkorfs, the object
+ * server on a user's behalf) sign registry calls without sending their
+ * secret (docs/specs/Internal.md):
+ *     sig = base64url(HMAC-SHA256(secret, "arkor-req-v1\n" method "\n"
+ *           path "\n" seconds "\n" hex(SHA-256(body)))), no padding
+ *     Authorization: Arkor-HMAC <key id>:<seconds>:<sig>
+ */
+#define ARK_REQSIG_LEN		44	/* 43 chars + NUL */
+#define ARK_REQSIG_AUTH_MAX	(ARK_REQSIG_LEN + 160)	/* whole header */
+
+/* The signature of (method, path, ts, body) with `secret` into out. */
+void		 ark_reqsig(const char *secret, const char *method,
+		    const char *path, int64_t ts, const void *body, size_t len,
+		    char out[ARK_REQSIG_LEN]);
+/* The Authorization value for POST `path` with `body`, signed now. */
+void		 ark_reqsig_auth(const char *key_id, const char *secret,
+		    const char *path, const void *body, size_t len, char *out,
+		    size_t cap);
+
 #endif /* ARKOR_COMMON_TOKEN_H */

@@ -17,9 +17,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include "common/cfg.h"
 #include "common/daemon.h"
@@ -110,34 +107,6 @@ setup_auth(int need_service)
 	return rc;
 }
 
-/* Arkor-HMAC request signature over method, path, time and body hash
- * (docs/specs/Internal.md), into authz. */
-static void
-sign(const char *route, const char *body, size_t len)
-{
-	unsigned char	 dig[SHA256_DIGEST_LENGTH], mac[EVP_MAX_MD_SIZE];
-	unsigned int	 maclen = 0;
-	char		 hex[2 * SHA256_DIGEST_LENGTH + 1], b64[64], *msg;
-	long long	 ts = (long long)ark_now_s();
-	int		 n, i;
-
-	SHA256((const unsigned char *)body, len, dig);
-	ark_hex_encode(dig, sizeof(dig), hex);
-	msg = ark_xasprintf("arkor-req-v1\nPOST\n%s\n%lld\n%s", route, ts,
-	    hex);
-	HMAC(EVP_sha256(), user_secret, (int)strlen(user_secret),
-	    (const unsigned char *)msg, strlen(msg), mac, &maclen);
-	free(msg);
-	n = EVP_EncodeBlock((unsigned char *)b64, mac, (int)maclen);
-	for (i = 0; i < n; i++)
-		b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-	while (n > 0 && b64[n - 1] == '=')
-		n--;
-	b64[n] = '\0';
-	snprintf(authz, sizeof(authz), "Arkor-HMAC %s:%lld:%s", user_id, ts,
-	    b64);
-}
-
 /* POSTs `body` to `route`; on 200 *out gets the parsed answer. Prints
  * the error and returns nonzero otherwise. */
 static int
@@ -155,7 +124,8 @@ call(const char *route, json_t *body, json_t **out)
 	b = ark_json_dump(body, &blen);
 	json_decref(body);
 	if (user_id != NULL)
-		sign(route, b, blen);
+		ark_reqsig_auth(user_id, user_secret, route, b, blen, authz,
+		    sizeof(authz));
 	url = ark_xasprintf("%s%s", ark_cfg_str(cfg, "registry"), route);
 	memset(&rq, 0, sizeof(rq));
 	h[0].name = "Authorization";

@@ -14,13 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "common/cksum.h"
 #include "common/http_client.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/token.h"
 #include "common/util.h"
 #include "fs/fs_reg.h"
 
@@ -66,30 +64,6 @@ fsr_fini(void)
 		memset(fsr_secret, 0, strlen(fsr_secret));
 	free(fsr_secret);
 	fsr_base = fsr_key_id = fsr_secret = NULL;
-}
-
-/* The Authorization value for POST `path` with `body`. */
-static void
-fsr_sign(const char *path, const char *body, size_t len, char *out,
-    size_t cap)
-{
-	unsigned char	 h[32], mac[EVP_MAX_MD_SIZE];
-	unsigned int	 maclen = 0;
-	char		 hex[65], sig[64], *msg;
-	int64_t		 now = ark_now_s();
-	size_t		 n;
-
-	ark_hash(ARK_HASH_SHA256, body, len, h);
-	ark_hex_encode(h, 32, hex);
-	msg = ark_xasprintf("arkor-req-v1\nPOST\n%s\n%" PRId64 "\n%s", path,
-	    now, hex);
-	HMAC(EVP_sha256(), fsr_secret, (int)strlen(fsr_secret),
-	    (const unsigned char *)msg, strlen(msg), mac, &maclen);
-	free(msg);
-	n = ark_base64_encode(mac, maclen, sig, 1);
-	sig[n] = '\0';
-	snprintf(out, cap, "Arkor-HMAC %s:%" PRId64 ":%s", fsr_key_id, now,
-	    sig);
 }
 
 static int
@@ -143,7 +117,8 @@ fsr_call(const char *route, json_t *body, json_t **out)
 	json_decref(body);
 	if (b == NULL)
 		return -ENOMEM;
-	fsr_sign(path, b, blen, auth, sizeof(auth));
+	ark_reqsig_auth(fsr_key_id, fsr_secret, path, b, blen, auth,
+	    sizeof(auth));
 	url = ark_xasprintf("%s%s", fsr_base, path);
 	memset(&rq, 0, sizeof(rq));
 	h[0].name = "Authorization";

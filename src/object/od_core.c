@@ -17,11 +17,8 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "common/buf.h"
-#include "common/cksum.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/token.h"
@@ -348,32 +345,9 @@ od_reg_call(struct oreq *o, const char *route, json_t *body, int svc, od_reg_cb 
 		ark_token_mint(&od_secret, ARK_TOKEN_ADMIN, ARK_SERVICE_SUBJECT,
 		    ark_now_s() + 3600, tok, sizeof(tok));
 		snprintf(auth, sizeof(auth), "Arkor-Service %s", tok);
-	} else {
-		unsigned char h[32], mac[32];
-		char hex[65], *msg, sig[64];
-		int64_t now = ark_now_s();
-		unsigned int maclen = 0;
-		size_t i, n;
-
-		ark_hash(ARK_HASH_SHA256, s, len, h);
-		ark_hex_encode(h, 32, hex);
-		msg = ark_xasprintf("arkor-req-v1\nPOST\n%s\n%" PRId64 "\n%s",
-		    path, now, hex);
-		HMAC(EVP_sha256(), o->key.secret, (int)strlen(o->key.secret),
-		    (const unsigned char *)msg, strlen(msg), mac, &maclen);
-		free(msg);
-		n = ark_base64_encode(mac, 32, sig, sizeof(sig));
-		for (i = 0; i < n; i++)
-			if (sig[i] == '+')
-				sig[i] = '-';
-			else if (sig[i] == '/')
-				sig[i] = '_';
-		while (n > 0 && sig[n - 1] == '=')
-			n--;
-		sig[n] = '\0';
-		snprintf(auth, sizeof(auth), "Arkor-HMAC %s:%" PRId64 ":%s",
-		    o->key.id, now, sig);
-	}
+	} else
+		ark_reqsig_auth(o->key.id, o->key.secret, path, s, len, auth,
+		    sizeof(auth));
 	rc = ark_xcalloc(1, sizeof(*rc));
 	rc->o = o;
 	rc->cb = cb;

@@ -18,8 +18,6 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include "common/buf.h"
 #include "common/json.h"
@@ -347,19 +345,16 @@ service_token_check(const struct api *a, const char *tok)
 #define REQ_SIG_SKEW	300	/* seconds a signed request stays valid */
 
 /*
- * "Arkor-HMAC <key id>:<unix seconds>:<signature>" where signature is
- * base64url (no padding) of HMAC-SHA256(secret, "arkor-req-v1\n" method
- * "\n" path "\n" seconds "\n" hex(SHA-256(body))). The secret never
- * travels; a captured request replays only within REQ_SIG_SKEW.
+ * "Arkor-HMAC <key id>:<unix seconds>:<signature>" (ark_reqsig in
+ * common/token.h). The secret never travels; a captured request replays
+ * only within REQ_SIG_SKEW.
  */
 static int
 auth_signed(struct rq *r, const char *v)
 {
 	const char	*c1, *c2;
-	char		 id[META_KEYID_MAX + 1], *msg, *end, bh[65];
-	char		 want[64];
-	unsigned char	 mac[EVP_MAX_MD_SIZE], dig[SHA256_DIGEST_LENGTH];
-	unsigned int	 maclen = 0;
+	char		 id[META_KEYID_MAX + 1], *end;
+	char		 want[ARK_REQSIG_LEN];
 	long long	 ts;
 	size_t		 n;
 	enum ark_err	 rc;
@@ -384,20 +379,12 @@ auth_signed(struct rq *r, const char *v)
 		}
 		goto wrong;
 	}
-	SHA256((const unsigned char *)ark_buf_str(&r->body),
-	    ark_buf_len(&r->body), dig);
-	ark_hex_encode(dig, sizeof(dig), bh);
-	msg = ark_xasprintf("arkor-req-v1\n%s\n%s\n%lld\n%s",
-	    ark_http_req_method(r->req), ark_http_req_path(r->req), ts, bh);
-	HMAC(EVP_sha256(), r->key.secret, (int)strlen(r->key.secret),
-	    (const unsigned char *)msg, strlen(msg), mac, &maclen);
-	free(msg);
-	n = (size_t)EVP_EncodeBlock((unsigned char *)want, mac, (int)maclen);
-	for (size_t i = 0; i < n; i++)	/* base64url without padding */
-		want[i] = want[i] == '+' ? '-' : want[i] == '/' ? '_' : want[i];
-	while (n > 0 && want[n - 1] == '=')
-		n--;
-	if (strlen(c2 + 1) == n && CRYPTO_memcmp(c2 + 1, want, n) == 0)
+	ark_reqsig(r->key.secret, ark_http_req_method(r->req),
+	    ark_http_req_path(r->req), ts, ark_buf_str(&r->body),
+	    ark_buf_len(&r->body), want);
+	n = strlen(want);
+	if (n > 0 && strlen(c2 + 1) == n &&
+	    CRYPTO_memcmp(c2 + 1, want, n) == 0)
 		return 0;
 wrong:
 	memset(&r->key, 0, sizeof(r->key));

@@ -386,6 +386,28 @@ test_secret_perms_and_formats(void **state)
 	free(path);
 }
 
+/* Arkor-HMAC request signature against a vector made with Python's
+ * hmac/hashlib/base64 (the formula of docs/specs/Internal.md). */
+static void
+test_reqsig(void **state)
+{
+	static const char body[] = "{\"bucket\":\"b\"}";
+	char sig[ARK_REQSIG_LEN], auth[ARK_REQSIG_AUTH_MAX];
+
+	(void)state;
+	ark_reqsig("sekrit-key", "POST", "/v1/bucket/get", 1767225600, body,
+	    strlen(body), sig);
+	assert_string_equal(sig, "Ic-zccTi9b8Ft_XZwV7zx4hS1RdB3KrMJJIUtdtGShg");
+	ark_reqsig("sekrit-kez", "POST", "/v1/bucket/get", 1767225600, body,
+	    strlen(body), sig);
+	assert_string_not_equal(sig,
+	    "Ic-zccTi9b8Ft_XZwV7zx4hS1RdB3KrMJJIUtdtGShg");
+	ark_reqsig_auth("AKID", "sekrit-key", "/v1/bucket/get", body,
+	    strlen(body), auth, sizeof(auth));
+	assert_int_equal(strncmp(auth, "Arkor-HMAC AKID:", 16), 0);
+	assert_int_equal(strlen(strrchr(auth, ':') + 1), 43);
+}
+
 int
 main(void)
 {
@@ -395,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_mac_cache),
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_reqsig),
 		cmocka_unit_test(test_secret_create),
 		cmocka_unit_test(test_secret_perms_and_formats),
 	};
