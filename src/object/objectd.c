@@ -97,6 +97,9 @@ od_thread_init(struct event_base *base, unsigned idx, void *arg)
 	(void)arg;
 	ark_http_client_opts_default(&co);
 	co.io_timeout_ms = 60000;
+	/* Every request talks to the registry and data servers: keep every
+	 * connection the pool may open, or bursts reconnect for each. */
+	co.max_idle_per_host = co.max_conns_per_host;
 	if (ark_http_client_new(base, &co, &od_cli) != ARK_OK)
 		ark_fatalx("cannot create the HTTP client");
 }
