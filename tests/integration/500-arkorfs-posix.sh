@@ -3,7 +3,8 @@
 # cluster: create, write at offsets, truncate (grow/shrink), rename of
 # files and directories (over existing ones, into other dirs), mkdir and
 # rmdir (empty check), unlink, permissions, timestamps, symlinks, statfs,
-# listing a directory longer than one registry page.
+# listing a directory longer than one registry page, concurrent writers
+# on different files.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/cluster-lib.sh"
 . "$top_srcdir/tests/integration/fs-lib.sh"
@@ -139,6 +140,20 @@ mkdir "$M/many"
 ( cd "$M/many" && seq 1 $N | xargs touch ) || fail "touch many"
 [ "$(ls "$M/many" | wc -l)" = $N ] || fail "ls many: $(ls "$M/many" | wc -l)"
 ok "listing of $N entries"
+
+# Concurrent writers on different files: each ends with its own bytes.
+mkdir "$M/conc"
+pids=()
+for i in 1 2 3 4; do
+	head -c $((200000 + i * 12345)) /dev/urandom >"$T/conc$i"
+	dd if="$T/conc$i" of="$M/conc/f$i" bs=4096 status=none &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "concurrent writer $p"; done
+for i in 1 2 3 4; do
+	cmp "$T/conc$i" "$M/conc/f$i" || fail "concurrent file f$i"
+done
+ok "concurrent writers on different files"
 
 # Remount: everything is still there.
 fs_umount fs1 "$M"
