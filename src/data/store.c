@@ -71,6 +71,7 @@ struct store {
 	uint64_t	 fs_free;
 	uint64_t	 fs_checked_ns;
 	atomic_int	 readonly;
+	uint64_t	 ro_used;	/* disk_used when --max-disk-use hit */
 
 	pthread_mutex_t	 smtx;
 	pthread_cond_t	 scond;		/* work for the sync thread */
@@ -257,6 +258,7 @@ do_space_check(struct store *st, uint64_t len)
 	if (atomic_load(&st->readonly))
 		return ARK_ENOSPC;
 	if (st->o.max_disk_use != 0 && st->disk_used + len > st->o.max_disk_use) {
+		st->ro_used = st->disk_used;
 		store_set_readonly(st, "max-disk-use reached");
 		return ARK_ENOSPC;
 	}
@@ -275,6 +277,29 @@ do_space_check(struct store *st, uint64_t len)
 	return ARK_OK;
 }
 
+/*
+ * Read-only mode has hysteresis, so a server at its limit does not flap
+ * between refusing a write and advertising itself writable a second later
+ * (the registry would keep sending it writes that fail): under
+ * --max-disk-use it leaves only once compaction has given space back and
+ * usage is under 90% of the limit; after a full file system or the
+ * --min-free floor, once the file system has the floor plus
+ * STORE_RO_FS_MARGIN free. A failed fdatasync is final until restart.
+ */
+#define STORE_RO_FS_MARGIN	(64ULL << 20)
+
+/* Caller holds wmtx. */
+static int
+store_space_back(const struct store *st)
+{
+	uint64_t max = st->o.max_disk_use;
+
+	if (max != 0 && (st->disk_used >= st->ro_used ||
+	    st->disk_used > max - max / 10))
+		return 0;
+	return st->fs_free >= st->o.min_free + STORE_RO_FS_MARGIN;
+}
+
 void
 store_refresh_space(struct store *st)
 {
@@ -282,9 +307,9 @@ store_refresh_space(struct store *st)
 	st->fs_free = store_fs_free(st->dir);
 	st->fs_checked_ns = ark_mono_ns();
 	if (atomic_load(&st->readonly) && !atomic_load(&st->sync_failed) &&
-	    (st->o.max_disk_use == 0 || st->disk_used < st->o.max_disk_use) &&
-	    (st->o.min_free == 0 || st->fs_free > st->o.min_free)) {
+	    store_space_back(st)) {
 		atomic_store(&st->readonly, 0);
+		st->ro_used = UINT64_MAX;
 		ark_log_info("store %s: writable again", st->dir);
 	}
 	pthread_mutex_unlock(&st->wmtx);
@@ -739,6 +764,7 @@ store_open(const char *dir, const struct store_opts *o, struct store **out)
 	pthread_cond_init(&st->dcond, &ca);
 	pthread_condattr_destroy(&ca);
 	atomic_init(&st->readonly, 0);
+	st->ro_used = UINT64_MAX;
 	atomic_init(&st->nsync, 0);
 	atomic_init(&st->sync_failed, 0);
 	st->corrupt = ark_xcalloc(STORE_CORRUPT_MAX, sizeof(*st->corrupt));

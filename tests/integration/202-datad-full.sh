@@ -37,7 +37,9 @@ datad_start q "$T/q" --max-disk-use 8MiB --chunk-size 4MiB --scrub-rate 0
 fill 100
 n=$(wc -l <"$T/stored")
 [ "$n" -ge 4 ] && [ "$n" -le 8 ] || fail "max-disk-use 8MiB stored $n MiB"
+sleep 2	# the space check runs every second: it must not flip back to writable
 curl -s "$URL/status" | jq -e '.readonly == true' >/dev/null || fail "not read-only"
+[ "$(put_file 9,fe0000abcd "$T/m")" = 507 ] || fail "writable again without space"
 check_all "max-disk-use"
 [ "$(code DELETE $(head -n 1 "$T/stored"))" = 204 ] || fail "DELETE while read-only"
 sed -i 1d "$T/stored"

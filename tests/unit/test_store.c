@@ -1058,6 +1058,10 @@ test_readonly(void **state)
 	for (uint64_t j = 1; j < k - 1; j++)
 		check_key(st, j, sizeof(b));
 	assert_int_equal(store_put(st, 5000, 1, b, 1), ARK_ENOSPC);
+	/* The periodic space check leaves it read-only: no space came back. */
+	store_refresh_space(st);
+	store_stats(st, &s);
+	assert_true(s.readonly);
 	/* Deletes work, and compaction gets it writable again. */
 	for (uint64_t j = 1; j < k - 1; j++)
 		assert_int_equal(store_delete(st, j, (uint32_t)j ^ 0x5a5a),
