@@ -239,3 +239,50 @@ ark_parse_size(const char *s, uint64_t *out)
 	}
 	return ARK_EINVAL;
 }
+
+enum ark_err
+ark_credentials_load(const char *path, char **id, char **secret)
+{
+	char	 line[1024];
+	FILE	*f;
+
+	*id = *secret = NULL;
+	if ((f = fopen(path, "r")) == NULL)
+		return ARK_EIO;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *v, *e;
+		char **dst = NULL;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strncmp(line, "access key id:", 14) == 0) {
+			dst = id;
+			v = line + 14;
+		} else if (strncmp(line, "secret access key:", 18) == 0) {
+			dst = secret;
+			v = line + 18;
+		} else if (strncmp(line, "ARKOR_ACCESS_KEY_ID=", 20) == 0) {
+			dst = id;
+			v = line + 20;
+		} else if (strncmp(line, "ARKOR_SECRET_ACCESS_KEY=", 24) ==
+		    0) {
+			dst = secret;
+			v = line + 24;
+		} else
+			continue;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		e = v + strlen(v);
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		free(*dst);
+		*dst = ark_xstrdup(v);
+	}
+	fclose(f);
+	if (*id == NULL || *secret == NULL) {
+		free(*id);
+		free(*secret);
+		*id = *secret = NULL;
+		return ARK_ENOENT;
+	}
+	return ARK_OK;
+}

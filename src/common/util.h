@@ -61,4 +61,13 @@ enum ark_err ark_hex_decode(const char *in, size_t inlen, void *out,
  * *out; ARK_EINVAL on junk or overflow. */
 enum ark_err ark_parse_size(const char *s, uint64_t *out);
 
+/* Reads an access key file: "access key id: X" / "secret access key: Y"
+ * lines (the output of arkorctl init or key create) or KEY=VALUE lines
+ * with ARKOR_ACCESS_KEY_ID / ARKOR_SECRET_ACCESS_KEY; other lines are
+ * ignored. On ARK_OK the caller owns *id and *secret (free). On error
+ * (ARK_EIO: cannot read, errno set; ARK_ENOENT: no key pair in it)
+ * nothing is allocated. Used by arkorfs and arkor-lfs-transfer. */
+enum ark_err ark_credentials_load(const char *path, char **id,
+    char **secret);
+
 #endif /* ARKOR_COMMON_UTIL_H */

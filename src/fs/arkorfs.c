@@ -915,49 +915,17 @@ static const struct fuse_operations afs_ops = {
 
 /* ---- start-up ------------------------------------------------------------ */
 
-/* Reads "access key id: X" / "secret access key: Y" lines (the output of
- * arkorctl init) or KEY=VALUE lines with ARKOR_ACCESS_KEY_ID /
- * ARKOR_SECRET_ACCESS_KEY. */
+/* The key pair of --credentials FILE (see ark_credentials_load). */
 static int
 afs_load_credentials(const char *path, char **id, char **secret)
 {
-	char	 line[1024];
-	FILE	*f = fopen(path, "r");
+	enum ark_err e = ark_credentials_load(path, id, secret);
 
-	if (f == NULL) {
+	if (e == ARK_EIO) {
 		fprintf(stderr, "arkorfs: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *v, *e;
-		char **dst = NULL;
-
-		line[strcspn(line, "\r\n")] = '\0';
-		if (strncmp(line, "access key id:", 14) == 0) {
-			dst = id;
-			v = line + 14;
-		} else if (strncmp(line, "secret access key:", 18) == 0) {
-			dst = secret;
-			v = line + 18;
-		} else if (strncmp(line, "ARKOR_ACCESS_KEY_ID=", 20) == 0) {
-			dst = id;
-			v = line + 20;
-		} else if (strncmp(line, "ARKOR_SECRET_ACCESS_KEY=", 24) ==
-		    0) {
-			dst = secret;
-			v = line + 24;
-		} else
-			continue;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		e = v + strlen(v);
-		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		free(*dst);
-		*dst = ark_xstrdup(v);
-	}
-	fclose(f);
-	if (*id == NULL || *secret == NULL) {
+	if (e != ARK_OK) {
 		fprintf(stderr, "arkorfs: %s: no \"access key id:\" and "
 		    "\"secret access key:\" lines\n", path);
 		return -1;
