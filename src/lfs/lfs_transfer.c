@@ -40,6 +40,9 @@
 #define LX_MAX_LINES	1000	/* batch objects, as the HTTP API */
 #define LX_ERRBODY_MAX	4096
 #define LX_MEDIA	"application/vnd.git-lfs+json"
+/* Total limit of one object body: none in practice (24 days); the
+ * client's inactivity timeout still ends a stalled transfer. */
+#define LX_XFER_TIMEOUT_MS	INT32_MAX
 
 static const char *const lx_log_values[] = { "error", "warn", "info",
     "debug", NULL };
@@ -549,7 +552,7 @@ lx_put(struct lx *x, const char *oid, struct lx_list *args,
 	in.body_read_arg = &p;
 	in.body_stream_len = size;
 	in.expect_continue = 1;		/* refusals before the bytes */
-	in.timeout_ms = UINT32_MAX;	/* io timeouts still apply */
+	in.timeout_ms = LX_XFER_TIMEOUT_MS;
 	e = ark_http_fetch(&in, &resp);
 	free(url);
 	if (!p.ended)
@@ -713,7 +716,7 @@ lx_get(struct lx *x, const char *oid, struct lx_list *args)
 	in.nheaders = 2;
 	in.body_sink = lx_get_sink;
 	in.body_sink_arg = g;
-	in.timeout_ms = UINT32_MAX;
+	in.timeout_ms = LX_XFER_TIMEOUT_MS;
 	e = ark_http_fetch(&in, &resp);
 	free(url);
 	if (g->head) {
