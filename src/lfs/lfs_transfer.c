@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <jansson.h>
 
@@ -1162,6 +1163,14 @@ main(int argc, char **argv)
 	lfs_rd_init(&x.rd, STDIN_FILENO);
 	ark_log_info("session: %s %s as key %s", repo, opname, id);
 	rc = lx_session(&x);
+	{
+		struct rusage ru;
+
+		/* The peak memory, to see that bodies were streamed. */
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			ark_log_info("session end: %s %s: peak RSS %ld KiB",
+			    repo, opname, ru.ru_maxrss);
+	}
 	free(x.base);
 	free(x.auth);
 out:

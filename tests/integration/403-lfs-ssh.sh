@@ -8,11 +8,13 @@
 # '<path>'" runs git on a bare repository under $T/srv, anything else is
 # refused. The repository has an ssh remote and no lfs.url, so git-lfs
 # 3.x must use git-lfs-transfer (the script logs every command; the test
-# checks it). Files of 4 B to 3 MiB (two identical) are pushed, cloned
-# elsewhere and compared (sha256), a second push uploads nothing, a lock
-# round trip goes over ssh (and is seen through the HTTP locks API), and
-# a raw session checks that bytes not matching their oid are refused,
-# as are unknown commands and a malformed pkt-line.
+# checks it). Files of 4 B to 24 MiB (two identical) are pushed, cloned
+# elsewhere and compared (sha256) with arkor-lfs-transfer's peak RSS
+# bounded (bodies streamed), a second push uploads nothing, a lock round
+# trip goes over ssh (and is seen through the HTTP locks API), raw
+# sessions check that bytes not matching their oid or size are refused,
+# as are unknown commands and a malformed pkt-line, and a read-only key
+# downloads but cannot push (403).
 # Skipped (77) when not root or without sshd/ssh-keygen.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: sshd needs root here"; exit 77; }
@@ -30,6 +32,7 @@ lfs_git_setup
 git config --global lfs.ssh.automultiplex false
 ctl user create alice >/dev/null || fail "user create alice"
 lfs_key alice alice
+lfs_key ro alice --readonly
 AWS_ACCESS_KEY_ID=$KEYID_alice AWS_SECRET_ACCESS_KEY=$SECRET_alice \
 	awss3 s3 mb s3://games >/dev/null || fail "mb games as alice"
 
@@ -40,19 +43,23 @@ mkdir -p "$S" "$SRV/games/team"
 git init -q --bare "$SRV/games/team/game.git"
 ssh-keygen -q -t ed25519 -N '' -f "$S/host_key" || fail "host key"
 ssh-keygen -q -t ed25519 -N '' -f "$S/id_alice" || fail "user key"
-cat >"$S/lfs-alice.conf" <<EOF
+ssh-keygen -q -t ed25519 -N '' -f "$S/id_ro" || fail "user key"
+for k in alice ro; do
+	cat >"$S/lfs-$k.conf" <<EOF
 endpoint = $S3
-credentials = $T/key.alice
+credentials = $T/key.$k
 log-file = $S/lfs-transfer.log
 log-level = info
 EOF
+done
 cat >"$S/dispatch.sh" <<EOF
 #!/bin/sh
-# authorized_keys command=: LFS to arkor-lfs-transfer, git to \$SRV.
+# authorized_keys command="dispatch.sh CONF": LFS to arkor-lfs-transfer
+# --config CONF, git to \$SRV.
 printf '%s\n' "\$SSH_ORIGINAL_COMMAND" >>"$S/commands.log"
 case "\$SSH_ORIGINAL_COMMAND" in
 git-lfs-transfer\ *)
-	exec "$top_builddir/arkor-lfs-transfer" --config "$S/lfs-alice.conf" ;;
+	exec "$top_builddir/arkor-lfs-transfer" --config "\$1" ;;
 git-upload-pack\ *|git-receive-pack\ *)
 	cmd=\${SSH_ORIGINAL_COMMAND%% *}
 	path=\${SSH_ORIGINAL_COMMAND#* }
@@ -63,8 +70,9 @@ git-upload-pack\ *|git-receive-pack\ *)
 esac
 EOF
 chmod 755 "$S/dispatch.sh"
-printf 'command="%s",no-port-forwarding,no-pty,no-agent-forwarding %s\n' \
-	"$S/dispatch.sh" "$(cat "$S/id_alice.pub")" >"$S/authorized_keys"
+printf 'command="%s %s",no-port-forwarding,no-pty,no-agent-forwarding %s\n' \
+	"$S/dispatch.sh" "$S/lfs-alice.conf" "$(cat "$S/id_alice.pub")" \
+	"$S/dispatch.sh" "$S/lfs-ro.conf" "$(cat "$S/id_ro.pub")" >"$S/authorized_keys"
 mkdir -p /run/sshd
 PORT=
 for try in 1 2 3 4 5 6; do
@@ -112,6 +120,9 @@ head -c 1024 /dev/urandom >k1.bin
 head -c $((1 << 20 | 1)) /dev/urandom >m1.bin
 cp m1.bin m1-copy.bin
 head -c $((3 << 20)) /dev/urandom >m3.bin
+BIG=$((24 << 20))
+[ "${ARKOR_SANITIZED:-0}" = 1 ] && BIG=$((8 << 20))
+head -c "$BIG" /dev/urandom >big.bin
 git add -A && git commit -qm "assets" || fail "commit"
 [ -z "$(git config --get lfs.url || true)" ] || fail "lfs.url is set"
 GIT_TRACE=1 git push -q origin main >"$T/push1.out" 2>&1 ||
@@ -120,30 +131,39 @@ grep -q "git-lfs-transfer /games/team/game.git upload" "$S/commands.log" ||
 	fail "git-lfs-transfer not used: $(cat "$S/commands.log")"
 ! grep -q "git-lfs-authenticate" "$S/commands.log" ||
 	fail "git-lfs fell back to git-lfs-authenticate: $(cat "$S/commands.log")"
-[ "$(lfs_stored)" = 4 ] || fail "4 distinct objects stored, log says $(lfs_stored)"
-[ "$(grep -c ': stored ' "$S/lfs-transfer.log")" = 4 ] ||
+[ "$(lfs_stored)" = 5 ] || fail "5 distinct objects stored, log says $(lfs_stored)"
+[ "$(grep -c ': stored ' "$S/lfs-transfer.log")" = 5 ] ||
 	fail "arkor-lfs-transfer log: $(cat "$S/lfs-transfer.log")"
 AWS_ACCESS_KEY_ID=$KEYID_alice AWS_SECRET_ACCESS_KEY=$SECRET_alice \
 	awss3 s3 ls --recursive s3://games/team/game/lfs/objects/ >"$T/ls.out" ||
 	fail "s3 ls"
-[ "$(wc -l <"$T/ls.out")" = 4 ] || fail "S3 lists $(cat "$T/ls.out")"
-ok "git push over ssh (git-lfs-transfer upload): 5 LFS files, 4 objects in s3://games/team/game/lfs/objects/"
+[ "$(wc -l <"$T/ls.out")" = 5 ] || fail "S3 lists $(cat "$T/ls.out")"
+ok "git push over ssh (git-lfs-transfer upload): 6 LFS files (4 B .. $((BIG >> 20)) MiB), 5 objects in s3://games/team/game/lfs/objects/"
 
 # ---- fresh clone over ssh ----
 cd "$T"
 git clone -q "$REMOTE" b >"$T/clone.out" 2>&1 || fail "clone: $(cat "$T/clone.out")"
-for f in tiny k1 m1 m1-copy m3; do
+for f in tiny k1 m1 m1-copy m3 big; do
 	[ "$(sha256sum <"a/$f.bin")" = "$(sha256sum <"b/$f.bin")" ] ||
 		fail "clone: $f.bin differs"
 done
 grep -q "git-lfs-transfer /games/team/game.git download" "$S/commands.log" ||
 	fail "clone did not use git-lfs-transfer download: $(cat "$S/commands.log")"
-ok "fresh clone over ssh (git-lfs-transfer download): 5 files byte-identical (sha256)"
+# the program logs its peak RSS at the end of each session
+rss=$(sed -n 's/.*session end: .*peak RSS \([0-9]*\) KiB.*/\1/p' "$S/lfs-transfer.log" |
+	sort -n | tail -1)
+[ -n "$rss" ] || fail "no peak RSS in $(cat "$S/lfs-transfer.log")"
+if [ "${ARKOR_SANITIZED:-0}" != 1 ]; then
+	# streamed: a pkt-line buffer and the HTTP client's window, not the
+	# $((BIG >> 20)) MiB object
+	[ "$rss" -lt $((12 * 1024)) ] || fail "arkor-lfs-transfer peak RSS ${rss} KiB"
+fi
+ok "fresh clone over ssh (git-lfs-transfer download): 6 files byte-identical (sha256); arkor-lfs-transfer peak RSS ${rss} KiB"
 
 # ---- a second push sends nothing ----
 cd "$T/a"
 git lfs push --all origin main >"$T/push2.out" 2>&1 || fail "push 2: $(cat "$T/push2.out")"
-[ "$(lfs_stored)" = 4 ] || fail "second push stored again: $(lfs_stored)"
+[ "$(lfs_stored)" = 5 ] || fail "second push stored again: $(lfs_stored)"
 ok "second push (git lfs push --all): nothing uploaded"
 
 # ---- locks over ssh ----
@@ -201,7 +221,7 @@ statuses=$(grep '^status ' "$T/raw.out" | tr '\n' ' ')
 	fail "raw session statuses: $statuses: $(cat "$T/raw.out")"
 grep -q "does not match the oid" "$T/raw.out" || fail "no oid mismatch message: $(cat "$T/raw.out")"
 grep -q "more bytes than the size" "$T/raw.out" || fail "no size message: $(cat "$T/raw.out")"
-[ "$(lfs_stored)" = 4 ] || fail "wrong bytes stored: $(lfs_stored)"
+[ "$(lfs_stored)" = 5 ] || fail "wrong bytes stored: $(lfs_stored)"
 printf '%s\n' "version 1" "=FLUSH" "!zz?garbage" |
 	python3 "$T/pkt.py" in >"$T/bad.in"
 $GIT_SSH_COMMAND -p "$PORT" root@127.0.0.1 git-lfs-transfer /games/team/game.git upload \
@@ -211,3 +231,20 @@ grep -q "protocol error: bad pkt-line" "$T/bad.out" || fail "bad pkt-line: $(cat
 $GIT_SSH_COMMAND -p "$PORT" root@127.0.0.1 git-lfs-authenticate /games/team/game.git upload \
 	</dev/null >/dev/null 2>&1 && fail "git-lfs-authenticate was not refused"
 ok "raw ssh sessions: wrong bytes 422 (nothing stored), extra bytes, unknown command and a missing object answered, a bad pkt-line ends the session"
+
+# ---- a read-only key clones but cannot push ----
+RO_SSH="${GIT_SSH_COMMAND/id_alice/id_ro}"
+cd "$T"
+GIT_LFS_SKIP_SMUDGE=1 GIT_SSH_COMMAND=$RO_SSH git clone -q "$REMOTE" c \
+	>"$T/clone-ro.out" 2>&1 || fail "clone with the read-only key: $(cat "$T/clone-ro.out")"
+cd "$T/c"
+GIT_SSH_COMMAND=$RO_SSH git lfs pull --include=k1.bin >"$T/pull-ro.out" 2>&1 ||
+	fail "lfs pull with the read-only key: $(cat "$T/pull-ro.out")"
+cmp -s ../a/k1.bin k1.bin || fail "read-only pull: k1.bin differs"
+head -c 2048 /dev/urandom >ro.bin
+git add ro.bin && git commit -qm "ro" || fail "commit ro"
+GIT_SSH_COMMAND=$RO_SSH git push -q origin main >"$T/push-ro.out" 2>&1 &&
+	fail "push with a read-only key succeeded"
+grep -q "403" "$T/push-ro.out" || fail "read-only push: $(cat "$T/push-ro.out")"
+[ "$(lfs_stored)" = 5 ] || fail "read-only push stored: $(lfs_stored)"
+ok "read-only key over ssh: clone works, push refused (403 from the object server)"
