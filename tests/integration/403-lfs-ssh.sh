@@ -59,7 +59,8 @@ cat >"$S/dispatch.sh" <<EOF
 printf '%s\n' "\$SSH_ORIGINAL_COMMAND" >>"$S/commands.log"
 case "\$SSH_ORIGINAL_COMMAND" in
 git-lfs-transfer\ *)
-	exec "$top_builddir/arkor-lfs-transfer" --config "\$1" ;;
+	# (git-lfs discards the ssh command's standard error: keep it)
+	exec "$top_builddir/arkor-lfs-transfer" --config "\$1" 2>>"$S/stderr.log" ;;
 git-upload-pack\ *|git-receive-pack\ *)
 	cmd=\${SSH_ORIGINAL_COMMAND%% *}
 	path=\${SSH_ORIGINAL_COMMAND#* }
@@ -248,3 +249,9 @@ GIT_SSH_COMMAND=$RO_SSH git push -q origin main >"$T/push-ro.out" 2>&1 &&
 grep -q "403" "$T/push-ro.out" || fail "read-only push: $(cat "$T/push-ro.out")"
 [ "$(lfs_stored)" = 5 ] || fail "read-only push stored: $(lfs_stored)"
 ok "read-only key over ssh: clone works, push refused (403 from the object server)"
+
+# no sanitizer report (ASAN build) on arkor-lfs-transfer's standard error
+if grep -q "Sanitizer\|runtime error" "$S/stderr.log" 2>/dev/null; then
+	cat "$S/stderr.log" >&2
+	fail "sanitizer report from arkor-lfs-transfer"
+fi
