@@ -2,13 +2,14 @@
 # 503-arkorfs-xattr-lock.sh - arkorfs extended attributes and advisory
 # locks on the real kernel FUSE against a local cluster.
 #
-# xattrs: "user." attributes round-trip byte for byte (binary values,
+# xattrs (--xattr): "user." attributes round-trip byte for byte (binary values,
 # odd names) through setfattr/getfattr and Python, survive a remount,
 # show as S3 user metadata (and S3 metadata shows as xattrs), are kept
 # with a file written before its first close, live on directories
 # (markers, implied ones too), change no data (the data servers' disks do
 # not grow), and fail with the xattr(7) codes: EEXIST/ENODATA for
-# XATTR_CREATE/XATTR_REPLACE, ENODATA, ERANGE, E2BIG, ENOSPC, ENOTSUP.
+# XATTR_CREATE/XATTR_REPLACE, ENODATA, ERANGE, E2BIG, ENOSPC, ENOTSUP;
+# a mount without --xattr answers ENOTSUP.
 # Locks: flock(1) and fcntl (POSIX) locks from two processes on one
 # mount: the second non-blocking lock fails while the first is held.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -21,7 +22,7 @@ ark_timeout 240
 cluster_start
 fs_bucket xattrs
 M=$T/mnt
-fs_mount fs1 "$M" --bucket xattrs --fragment-size 64KiB
+fs_mount fs1 "$M" --bucket xattrs --fragment-size 64KiB --xattr
 
 # ---- xattrs -----------------------------------------------------------------
 
@@ -45,6 +46,22 @@ awss3 s3api put-object --bucket xattrs --key s3obj --body "$T/s3obj" \
 [ "$(getfattr --absolute-names --only-values -n user.author "$M/s3obj")" = alice ] ||
 	fail "S3 metadata as xattr: $(getfattr -d "$M/s3obj" 2>&1)"
 ok "xattrs are S3 user metadata"
+
+# Without --xattr (the default) the kernel answers ENOTSUP by itself.
+fs_mount fs0 "$T/plain" --bucket xattrs
+python3 - "$T/plain/f" <<'PY' || fail "mount without --xattr"
+import errno, os, sys
+for fn, a in ((os.getxattr, ("user.color",)), (os.listxattr, ()),
+              (os.setxattr, ("user.x", b"1"))):
+    try:
+        fn(sys.argv[1], *a)
+    except OSError as e:
+        assert e.errno == errno.ENOTSUP, (fn, e)
+    else:
+        raise AssertionError("%s worked without --xattr" % fn.__name__)
+PY
+fs_umount fs0 "$T/plain"
+ok "no xattrs without --xattr"
 
 # Byte-exact values and names S3 cannot hold as they are, with the
 # xattr(7) error codes; every value is kept in $T/expect.json.
@@ -190,7 +207,7 @@ ok "fcntl (POSIX) locks"
 # ---- remount: every value byte for byte ---------------------------------------
 
 fs_umount fs1 "$M"
-fs_mount fs2 "$M" --bucket xattrs
+fs_mount fs2 "$M" --bucket xattrs --xattr
 python3 - "$M" "$T/expect.json" <<'PY' || fail "xattrs after remount"
 import json, os, sys
 m = sys.argv[1]
