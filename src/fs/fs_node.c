@@ -52,6 +52,7 @@ struct fsn {
 	pthread_cond_t		 cv;
 	json_t			*obj;		/* object/get with tokens */
 	json_t			*frags;		/* borrowed from obj */
+	json_t			*meta;		/* user_meta (xattrs), owned */
 	int64_t			 version;	/* 0: never committed */
 	uint64_t		 size;
 	mode_t			 mode;
@@ -153,6 +154,9 @@ fsn_take_obj(struct fsn *n, json_t *o)
 	n->uid = st.st_uid;
 	n->gid = st.st_gid;
 	n->mtime_ms = fsr_int(o, "mtime_ms");
+	json_decref(n->meta);
+	n->meta = json_is_object(json_object_get(o, "user_meta")) ?
+	    json_deep_copy(json_object_get(o, "user_meta")) : json_object();
 	fsn_slots_drop(n);
 }
 
@@ -197,6 +201,7 @@ fsn_free(struct fsn *n)
 	int i;
 
 	json_decref(n->obj);
+	json_decref(n->meta);
 	for (i = 0; i < FSN_SLOTS; i++)
 		free(n->slot[i].buf);
 	if (n->tmpfd >= 0)
@@ -219,6 +224,7 @@ fsn_new(const char *bucket, const char *key)
 	n->key = ark_xstrdup(key);
 	n->tmpfd = -1;
 	n->refs = 1;
+	n->meta = json_object();
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
 	return n;
@@ -897,9 +903,9 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	    (json_int_t)n->uid, "gid", (json_int_t)n->gid, "mtime_ms",
 	    (json_int_t)n->mtime_ms, "fragments", frags);
 	if (n->obj != NULL) {
-		/* Keep what S3 clients set (content type, metadata). */
+		/* Keep what S3 clients set (content type, headers). */
 		static const char *const keep[] = { "content_type",
-		    "user_meta", "headers", "tags", NULL };
+		    "headers", "tags", NULL };
 		const char *const *kp;
 
 		for (kp = keep; *kp != NULL; kp++) {
@@ -911,6 +917,9 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 				json_object_set(body, *kp, v);
 		}
 	}
+	/* User metadata: the S3 client's and the xattrs, as edited. */
+	if (json_object_size(n->meta) > 0)
+		json_object_set(body, "user_meta", n->meta);
 	ark_log_debug("%s: %s/%s: %" PRIu64 " bytes uploaded in %" PRIu64
 	    " ms", __func__, bucket, key, n->size,
 	    (ark_mono_ns() - t0) / 1000000);
@@ -1103,4 +1112,24 @@ fsn_flush_prefix(const char *bucket, const char *prefix)
 	}
 	free(list);
 	return rc;
+}
+
+int
+fsn_meta_lock(struct fsn *n, json_t **meta)
+{
+	ARK_CHECK(n, FSN_MAGIC);
+	pthread_mutex_lock(&n->mu);
+	*meta = n->meta;
+	return n->dirty && !n->deleted;
+}
+
+void
+fsn_meta_unlock(struct fsn *n, json_t *newmeta)
+{
+	ARK_CHECK(n, FSN_MAGIC);
+	if (newmeta != NULL) {
+		json_decref(n->meta);
+		n->meta = newmeta;
+	}
+	pthread_mutex_unlock(&n->mu);
 }

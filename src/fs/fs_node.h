@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "common/err.h"
 
 struct fsn;				/* opaque */
@@ -79,6 +81,16 @@ void		 fsn_renamed(const char *sbucket, const char *src,
 		    const char *dbucket, const char *dst, int is_prefix);
 /* Flushes every open node under (bucket, prefix) (rename of a dir). */
 int		 fsn_flush_prefix(const char *bucket, const char *prefix);
+
+/* Extended attributes (the object's user_meta, see fs_xattr.h): locks
+ * the node and lends its map in *meta. Returns 1 when the node has
+ * unsaved changes: edit *meta in place, it is committed with the
+ * content. Returns 0 when the change must go to the registry now
+ * (object/setattr, keeping the node locked so no commit races it); then
+ * pass the stored map to fsn_meta_unlock. */
+int		 fsn_meta_lock(struct fsn *n, json_t **meta);
+/* Unlocks; newmeta (taken, may be NULL: unchanged) replaces the map. */
+void		 fsn_meta_unlock(struct fsn *n, json_t *newmeta);
 
 /* The POSIX attributes of a registry object into *st. */
 void		 fsn_obj_stat(const void *obj, struct stat *st);
