@@ -41,6 +41,7 @@
 #include "common/log.h"
 #include "common/util.h"
 
+#define ARK_HTTP_CLIENT_IO_MAX	(256 * 1024)
 #define CLIENT_MAGIC	0x48434c49u	/* "HCLI" */
 #define CONN_MAGIC	0x48434f4eu	/* "HCON" */
 #define REQ_MAGIC	0x48524551u	/* "HREQ" */
@@ -405,6 +406,10 @@ conn_new(struct host *h, enum ark_err *errp)
 	cn->bev = bev;
 	bufferevent_setcb(bev, conn_readcb, conn_writecb, conn_eventcb, cn);
 	bufferevent_setwatermark(bev, EV_WRITE, c->o.stream_low_water, 0);
+	/* libevent moves 16 KiB per read(2)/write(2) by default: bodies of
+	 * megabytes would cost thousands of system calls each. */
+	bufferevent_set_max_single_read(bev, ARK_HTTP_CLIENT_IO_MAX);
+	bufferevent_set_max_single_write(bev, ARK_HTTP_CLIENT_IO_MAX);
 	evbuffer_add_cb(bufferevent_get_output(bev), conn_outbuf_cb, cn);
 	TAILQ_INSERT_TAIL(&h->all, cn, all_link);
 	h->nconns++;

@@ -771,6 +771,18 @@ dsrv_route_get(struct dsrv *d, struct ark_http_req *req, const char *fid,
 		ark_http_reply_end(req);
 		return;
 	}
+	if (loc.size > d->verify_max && rr > 0 &&
+	    ark_http_req_header(req, "X-Arkor-Verify") != NULL &&
+	    (rc = store_loc_verify(&loc)) != ARK_OK) {
+		/* A range asked to be verified: its reader cannot check the
+		 * needle's CRC on part of it. */
+		ark_log_warnx("GET %s: %s (chunk %" PRIu32 " offset %" PRIu64
+		    ")", fid, ark_strerror(rc), loc.chunk_id, loc.rec_offset);
+		store_loc_release(&loc);
+		dsrv_reply_msg(req, 500, rc == ARK_ECORRUPT ?
+		    "stored needle is corrupt" : ark_strerror(rc));
+		return;
+	}
 	if (loc.size <= d->verify_max) {
 		/* Small needle: verify the whole CRC before a byte leaves. */
 		unsigned char *buf = malloc(loc.size ? loc.size : 1);

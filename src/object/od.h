@@ -148,14 +148,9 @@ struct oreq {
 	/* Download pipeline (od_get.c): obj is the registry's object with
 	 * fragments (fid, offset, length, crc32c, urls, token). */
 	json_t			*obj;
-	size_t			 gi;		/* fragment index */
 	uint64_t		 gstart, gend;	/* object range, inclusive */
-	uint64_t		 gsent;		/* bytes of this fragment sent */
-	size_t			 greplica;
-	uint32_t		 gcrc;
-	int			 gwhole;
-	struct ark_http_creq	*gcreq;
-	int			 gwait_drain;
+	struct od_gslot		*gslot[2];	/* head, read-ahead */
+	struct ark_http_creq	*gcreq;		/* UploadPartCopy's source */
 
 	/* DeleteObjects */
 	struct ark_buf		 body;
@@ -233,6 +228,9 @@ void		 od_put_finish(struct oreq *o);
 /* Streams bytes start..end (inclusive) of o->obj after the caller sent
  * the reply head with their length. */
 void		 od_get_stream(struct oreq *o, uint64_t start, uint64_t end);
+/* Cancels the download's fetches in flight; frees its state. */
+void		 od_get_cancel(struct oreq *o);
+void		 od_get_free(struct oreq *o);
 
 /* ---- S3 front end (od_s3.c) ---- */
 

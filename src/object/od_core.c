@@ -171,6 +171,7 @@ od_oreq_unref(struct oreq *o)
 	s3_cksum_free(o->ck);
 	json_decref(o->assigned);
 	json_decref(o->meta);
+	od_get_free(o);
 	json_decref(o->obj);
 	free(o->ctype);
 	ark_buf_free(&o->body);
@@ -195,6 +196,7 @@ od_finish(struct ark_http_req *req, enum ark_err why, void *arg)
 		o->gcreq = NULL;
 		od_oreq_unref(o);
 	}
+	od_get_cancel(o);
 	od_oreq_unref(o);
 }
 

@@ -1,18 +1,28 @@
 /*
- * od_get.c - the download pipeline: an object's fragments streamed in
- * order from one replica each, failing over to the next replica, with
- * CRC32C checked on whole fragments and back-pressure from the client.
+ * od_get.c - the download pipeline: an object's fragments sent in order,
+ * each only after all of it arrived and checked out, with one fragment of
+ * read-ahead. Each fragment is fetched from a replica chosen at random
+ * (reads spread over the group) and fails over to the next one: resuming
+ * where a failed transfer stopped, or from the start after a CRC32C
+ * mismatch. So a damaged or lost replica costs a retry, never wrong or
+ * short data, as long as one replica is sound.
+ *
+ * Two slots: the head fragment, whose bytes go to the reply once verified,
+ * and the next one, fetched meanwhile. The next-but-one starts when the
+ * head's bytes have mostly left (the reply is not congested), so a request
+ * holds about two fragments whatever the object size. A fragment read
+ * whole is checked against its CRC32C here; a part of one (a Range) is
+ * checked by the data server (X-Arkor-Verify), since only it has the whole
+ * needle.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include <event2/buffer.h>
 #include <jansson.h>
 
 #include "common/cksum.h"
@@ -21,9 +31,26 @@
 #include "common/util.h"
 #include "object/od.h"
 
-static void	od_get_next(struct oreq *o);
+struct od_gslot {
+	struct oreq		*o;
+	struct ark_http_creq	*r;
+	json_t			*f;		/* borrowed from o->obj */
+	size_t			 fi;		/* its index in the list */
+	uint64_t		 from;		/* first object offset wanted */
+	uint64_t		 pos;		/* next object offset to receive */
+	uint64_t		 end;		/* last object offset wanted */
+	size_t			 first;		/* replica tried first */
+	size_t			 tries;
+	uint32_t		 crc;
+	int			 whole;		/* whole fragment: CRC checked */
+	int			 bad;		/* this response's body is ignored */
+	int			 done;		/* all of it in buf, verified */
+	int			 failed;	/* no replica could serve it */
+	struct evbuffer		*buf;		/* received */
+};
 
-/* ---- GetObject / HeadObject ---------------------------------------------------- */
+static void	od_get_pump(struct oreq *o);
+static void	gslot_fetch(struct od_gslot *s);
 
 static void
 od_get_abort(struct oreq *o, const char *why)
@@ -33,175 +60,281 @@ od_get_abort(struct oreq *o, const char *why)
 	 * closes the connection and the client sees the truncation. */
 	if (!o->dead)
 		ark_http_reply_end(o->req);
+	od_get_cancel(o);
+	od_get_free(o);
 }
 
 static void
-get_drain(struct ark_http_req *req, void *arg)
+gslot_free(struct od_gslot *s)
 {
-	struct oreq *o = arg;
+	if (s == NULL)
+		return;
+	if (s->buf != NULL)
+		evbuffer_free(s->buf);
+	free(s);
+}
 
-	(void)req;
-	if (o->gwait_drain && o->gcreq != NULL) {
-		o->gwait_drain = 0;
-		ark_http_creq_resume(o->gcreq);
+/* Cancels the fetches in flight (the client went). */
+void
+od_get_cancel(struct oreq *o)
+{
+	for (size_t i = 0; i < 2; i++) {
+		struct od_gslot *s = o->gslot[i];
+
+		if (s != NULL && s->r != NULL) {
+			ark_http_creq_cancel(s->r);
+			s->r = NULL;
+			od_oreq_unref(o);
+		}
 	}
 }
 
-static json_t *
-get_frag(struct oreq *o)
+void
+od_get_free(struct oreq *o)
 {
-	return json_array_get(json_object_get(o->obj, "fragments"), o->gi);
+	for (size_t i = 0; i < 2; i++) {
+		gslot_free(o->gslot[i]);
+		o->gslot[i] = NULL;
+	}
+}
+
+/* A slot for the first non-empty fragment from index fi on, covering its
+ * part of [o->gstart, o->gend]; NULL when the list or the range ends
+ * before it. */
+static struct od_gslot *
+gslot_new(struct oreq *o, size_t fi)
+{
+	json_t *frags = json_object_get(o->obj, "fragments");
+	json_t *f;
+	struct od_gslot *s;
+	uint64_t off, len;
+	size_t nurls;
+
+	for (;; fi++) {
+		if ((f = json_array_get(frags, fi)) == NULL)
+			return NULL;
+		off = (uint64_t)od_jint(f, "offset");
+		len = (uint64_t)od_jint(f, "length");
+		if (off > o->gend)
+			return NULL;
+		if (len > 0 && off + len > o->gstart)
+			break;
+	}
+	s = ark_xcalloc(1, sizeof(*s));
+	s->o = o;
+	s->f = f;
+	s->fi = fi;
+	s->from = ARK_MAX(off, o->gstart);
+	s->pos = s->from;
+	s->end = ARK_MIN(o->gend, off + len - 1);
+	s->whole = s->from == off && s->end == off + len - 1;
+	nurls = json_array_size(json_object_get(f, "urls"));
+	s->first = nurls > 1 ? ark_random_u32() % nurls : 0;
+	s->buf = evbuffer_new();
+	if (s->buf == NULL)
+		ark_fatal("evbuffer_new");
+	return s;
+}
+
+/* Starts fetching the fragment after the head, if the range goes on. */
+static void
+od_get_ahead(struct oreq *o)
+{
+	struct od_gslot *h = o->gslot[0], *s;
+
+	if (h->end >= o->gend ||
+	    (s = gslot_new(o, h->fi + 1)) == NULL)
+		return;
+	o->gslot[1] = s;
+	if (s->from != h->end + 1) {
+		od_get_abort(o, "hole in the fragment list");
+		return;
+	}
+	gslot_fetch(s);
 }
 
 static void
 gfetch_head(struct ark_http_creq *r, void *arg)
 {
-	struct oreq *o = arg;
+	struct od_gslot *s = arg;
 	int st = ark_http_creq_status(r);
 
 	if (st != 200 && st != 206)
-		o->gwait_drain = -1;	/* bad replica: skip its body */
+		s->bad = 1;	/* bad replica: skip its body */
 }
 
 static void
 gfetch_body(struct ark_http_creq *r, const void *d, size_t n, void *arg)
 {
-	struct oreq *o = arg;
-	json_t *f = get_frag(o);
-	uint64_t end = ARK_MIN(o->gend, (uint64_t)od_jint(f, "offset") +
-	    (uint64_t)od_jint(f, "length") - 1);
+	struct od_gslot *s = arg;
+	struct oreq *o = s->o;
 
-	if (o->dead || o->gwait_drain < 0)
+	if (o->dead || s->bad)
 		return;
-	if (o->gstart + n > end + 1)
-		n = (size_t)(end + 1 - o->gstart);
-	if (o->gwhole)
-		o->gcrc = ark_crc32c(o->gcrc, d, n);
-	ark_http_reply_write(o->req, d, n);
-	o->gstart += n;
-	o->gsent += n;
-	if (ark_http_reply_congested(o->req)) {
-		o->gwait_drain = 1;
-		ark_http_creq_pause(r);
-	}
+	if (s->pos + n > s->end + 1)
+		n = (size_t)(s->end + 1 - s->pos);
+	if (n == 0)
+		return;
+	if (s->whole)
+		s->crc = ark_crc32c(s->crc, d, n);
+	if (evbuffer_add(s->buf, d, n) != 0)
+		ark_fatal("evbuffer_add");
+	s->pos += n;
 }
 
 static void
 gfetch_done(struct ark_http_creq *r, enum ark_err err, void *arg)
 {
-	struct oreq *o = arg;
-	json_t *f;
-	uint64_t fend;
+	struct od_gslot *s = arg;
+	struct oreq *o = s->o;
+	size_t nurls;
 
 	(void)r;
-	o->gcreq = NULL;
+	s->r = NULL;
 	if (o->dead) {
 		od_oreq_unref(o);
 		return;
 	}
-	f = get_frag(o);
-	fend = (uint64_t)od_jint(f, "offset") + (uint64_t)od_jint(f, "length") - 1;
-	if (err == ARK_OK && o->gwait_drain >= 0 &&
-	    o->gstart > ARK_MIN(o->gend, fend)) {
-		if (o->gwhole && o->gcrc != (uint32_t)od_jint(f, "crc32c")) {
-			ark_log_error("fragment %s: CRC32C mismatch",
-			    od_jstr(f, "fid"));
-			od_get_abort(o, "CRC mismatch");
-			od_oreq_unref(o);
-			return;
+	nurls = json_array_size(json_object_get(s->f, "urls"));
+	if (err == ARK_OK && !s->bad && s->pos > s->end) {
+		if (!s->whole || s->crc == (uint32_t)od_jint(s->f, "crc32c"))
+			s->done = 1;
+		else {
+			ark_log_error("fragment %s: CRC32C mismatch from replica "
+			    "%zu of %zu", od_jstr(s->f, "fid"),
+			    (s->first + s->tries) % ARK_MAX(nurls, 1) + 1,
+			    nurls);
+			evbuffer_drain(s->buf, evbuffer_get_length(s->buf));
+			s->pos = s->from;
+			s->crc = 0;
+			if (++s->tries >= nurls)
+				s->failed = 1;
+			else
+				gslot_fetch(s);
 		}
-		o->gi++;
-		o->greplica = 0;
-		o->gsent = 0;
 	} else {
-		ark_log_warnx("fragment %s: replica %zu failed (%s)",
-		    od_jstr(f, "fid"), o->greplica, err != ARK_OK ?
-		    ark_strerror(err) : "status");
-		o->greplica++;
+		ark_log_warnx("fragment %s: replica failed (%s)",
+		    od_jstr(s->f, "fid"), err != ARK_OK ? ark_strerror(err) :
+		    "status");
+		s->bad = 0;
+		if (++s->tries >= nurls)
+			s->failed = 1;
+		else
+			gslot_fetch(s);	/* resumes at pos */
 	}
-	o->gwait_drain = 0;
-	od_get_next(o);
+	od_get_pump(o);
 	od_oreq_unref(o);
 }
 
+/* Starts (or restarts at s->pos) the fetch at the next replica to try. */
 static void
-od_get_next(struct oreq *o)
+gslot_fetch(struct od_gslot *s)
 {
 	static const struct ark_http_creq_cbs cbs = { gfetch_head, gfetch_body,
 	    NULL, gfetch_done };
-	json_t *frags = json_object_get(o->obj, "fragments"), *f, *urls;
+	struct oreq *o = s->o;
+	json_t *urls = json_object_get(s->f, "urls");
+	size_t nurls = json_array_size(urls);
+	uint64_t off = (uint64_t)od_jint(s->f, "offset");
+	uint64_t len = (uint64_t)od_jint(s->f, "length");
 	struct ark_http_creq *r = NULL;
-	uint64_t off, len, fs, fe;
-	char rng[64], *url;
 	const char *u;
+	char rng[64], *url;
 
-	for (;;) {
-		if (o->gstart > o->gend || o->gi >= json_array_size(frags)) {
-			if (o->gstart <= o->gend)
+	for (; s->tries < nurls; s->tries++) {
+		u = json_string_value(json_array_get(urls,
+		    (s->first + s->tries) % nurls));
+		url = ark_xasprintf("%s/%s", u != NULL ? u : "",
+		    od_jstr(s->f, "fid"));
+		if (ark_http_creq_new_url(od_cli, "GET", url, &r) != ARK_OK) {
+			free(url);
+			continue;
+		}
+		free(url);
+		ark_http_creq_set_header(r, "X-Arkor-Token",
+		    od_jstr(s->f, "token"));
+		if (s->pos != off || s->end != off + len - 1) {
+			snprintf(rng, sizeof(rng), "bytes=%" PRIu64 "-%" PRIu64,
+			    s->pos - off, s->end - off);
+			ark_http_creq_set_header(r, "Range", rng);
+			/* Only the data server can check part of a needle. */
+			ark_http_creq_set_header(r, "X-Arkor-Verify", "1");
+		}
+		ark_http_creq_set_cbs(r, &cbs, s);
+		o->refs++;
+		s->r = r;
+		s->bad = 0;
+		if (ark_http_creq_start(r) == ARK_OK)
+			return;
+		ark_http_creq_cancel(r);
+		s->r = NULL;
+		o->refs--;
+	}
+	s->failed = 1;
+}
+
+/* Passes the head's bytes to the reply once it is complete, then moves on
+ * to the next fragment when the reply has room, keeping one fetched ahead. */
+static void
+od_get_pump(struct oreq *o)
+{
+	struct od_gslot *h;
+	uint64_t end;
+
+	while (!o->dead && (h = o->gslot[0]) != NULL) {
+		if (h->failed) {
+			od_get_abort(o, "no replica could serve a fragment");
+			return;
+		}
+		if (!h->done)
+			return;		/* its fetch comes back */
+		if (ark_http_reply_congested(o->req))
+			return;		/* the drain callback comes back */
+		(void)ark_http_reply_add_buffer(o->req, h->buf);
+		if (ark_http_reply_congested(o->req))
+			return;
+		/* The head is out: the next one takes its place. */
+		end = h->end;
+		gslot_free(h);
+		o->gslot[0] = o->gslot[1];
+		o->gslot[1] = NULL;
+		if (o->gslot[0] == NULL) {
+			if (end < o->gend)
 				od_get_abort(o, "fragments end early");
 			else
 				ark_http_reply_end(o->req);
 			return;
 		}
-		f = json_array_get(frags, o->gi);
-		off = (uint64_t)od_jint(f, "offset");
-		len = (uint64_t)od_jint(f, "length");
-		if (off + len <= o->gstart) {
-			o->gi++;
-			continue;
-		}
-		break;
-	}
-	if (off > o->gstart) {
-		od_get_abort(o, "hole in the fragment list");
-		return;
-	}
-	urls = json_object_get(f, "urls");
-	if (o->greplica >= json_array_size(urls)) {
-		od_get_abort(o, "no replica could serve a fragment");
-		return;
-	}
-	u = json_string_value(json_array_get(urls, o->greplica));
-	fs = o->gstart - off;
-	fe = ARK_MIN(o->gend, off + len - 1) - off;
-	if (o->gsent == 0) {
-		o->gwhole = fs == 0 && fe == len - 1;
-		o->gcrc = 0;
-	}
-	url = ark_xasprintf("%s/%s", u != NULL ? u : "", od_jstr(f, "fid"));
-	if (ark_http_creq_new_url(od_cli, "GET", url, &r) != ARK_OK) {
-		free(url);
-		o->greplica++;
-		od_get_next(o);
-		return;
-	}
-	free(url);
-	ark_http_creq_set_header(r, "X-Arkor-Token", od_jstr(f, "token"));
-	if (!(fs == 0 && fe == len - 1)) {
-		snprintf(rng, sizeof(rng), "bytes=%" PRIu64 "-%" PRIu64, fs,
-		    fe);
-		ark_http_creq_set_header(r, "Range", rng);
-	}
-	ark_http_creq_set_cbs(r, &cbs, o);
-	o->refs++;
-	o->gcreq = r;
-	o->gwait_drain = 0;
-	if (ark_http_creq_start(r) != ARK_OK) {
-		ark_http_creq_cancel(r);
-		o->gcreq = NULL;
-		o->refs--;
-		o->greplica++;
-		od_get_next(o);
+		od_get_ahead(o);
 	}
 }
 
+static void
+get_drain(struct ark_http_req *req, void *arg)
+{
+	(void)req;
+	od_get_pump(arg);
+}
 
 void
 od_get_stream(struct oreq *o, uint64_t start, uint64_t end)
 {
 	o->gstart = start;
 	o->gend = end;
-	o->gi = 0;
 	ark_http_reply_on_drain(o->req, get_drain, o);
-	od_get_next(o);
+	if (start > end) {
+		ark_http_reply_end(o->req);
+		return;
+	}
+	if ((o->gslot[0] = gslot_new(o, 0)) == NULL) {
+		od_get_abort(o, "fragments end early");
+		return;
+	}
+	if (o->gslot[0]->from != start) {
+		od_get_abort(o, "hole in the fragment list");
+		return;
+	}
+	gslot_fetch(o->gslot[0]);
+	od_get_ahead(o);
+	od_get_pump(o);
 }
