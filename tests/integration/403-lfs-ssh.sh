@@ -25,7 +25,7 @@ command -v ssh-keygen >/dev/null && command -v ssh >/dev/null ||
 . "$(dirname "$0")/lfs-lib.sh"
 command -v aws >/dev/null || { echo "SKIP: no aws CLI"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: no jq"; exit 77; }
-ark_timeout 90
+ark_timeout 240	# 30-40 s alone; a loaded machine took over 90
 
 cluster_start --fragment-size 1MiB --window 4
 lfs_git_setup
