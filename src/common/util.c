@@ -174,8 +174,8 @@ ark_hex_encode(const void *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
-hexval(int c)
+int
+ark_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -194,8 +194,8 @@ ark_hex_decode(const char *in, size_t inlen, void *out, size_t outlen)
 	if (inlen != 2 * outlen)
 		return ARK_EINVAL;
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = hexval((unsigned char)in[2 * i]);
-		int lo = hexval((unsigned char)in[2 * i + 1]);
+		int hi = ark_hex_digit((unsigned char)in[2 * i]);
+		int lo = ark_hex_digit((unsigned char)in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return ARK_EINVAL;
 		p[i] = (unsigned char)(hi << 4 | lo);
@@ -285,4 +285,30 @@ ark_credentials_load(const char *path, char **id, char **secret)
 		return ARK_ENOENT;
 	}
 	return ARK_OK;
+}
+
+int
+ark_credentials_get(const char *prog, const char *path, char **id,
+    char **secret)
+{
+	enum ark_err e;
+
+	*id = *secret = NULL;
+	if (path != NULL) {
+		if ((e = ark_credentials_load(path, id, secret)) == ARK_OK)
+			return 0;
+		fprintf(stderr, "%s: %s: %s\n", prog, path, e == ARK_EIO ?
+		    strerror(errno) : "no \"access key id:\" and \"secret "
+		    "access key:\" lines");
+		return -1;
+	}
+	if (getenv("ARKOR_ACCESS_KEY_ID") != NULL &&
+	    getenv("ARKOR_SECRET_ACCESS_KEY") != NULL) {
+		*id = ark_xstrdup(getenv("ARKOR_ACCESS_KEY_ID"));
+		*secret = ark_xstrdup(getenv("ARKOR_SECRET_ACCESS_KEY"));
+		return 0;
+	}
+	fprintf(stderr, "%s: no credentials: use --credentials FILE or set "
+	    "ARKOR_ACCESS_KEY_ID and ARKOR_SECRET_ACCESS_KEY\n", prog);
+	return -1;
 }

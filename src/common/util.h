@@ -69,5 +69,12 @@ enum ark_err ark_parse_size(const char *s, uint64_t *out);
  * nothing is allocated. Used by arkorfs and arkor-lfs-transfer. */
 enum ark_err ark_credentials_load(const char *path, char **id,
     char **secret);
+/* The access key of a client program: from the file `path` when given,
+ * else from ARKOR_ACCESS_KEY_ID / ARKOR_SECRET_ACCESS_KEY. 0, or -1 after
+ * a message on stderr prefixed with `prog`. */
+int ark_credentials_get(const char *prog, const char *path, char **id,
+    char **secret);
+/* The value of hex digit c (either case), or -1. */
+int ark_hex_digit(int c);
 
 #endif /* ARKOR_COMMON_UTIL_H */

@@ -1126,23 +1126,6 @@ static struct fuse_operations afs_ops = {
 
 /* The key pair of --credentials FILE (see ark_credentials_load). */
 static int
-afs_load_credentials(const char *path, char **id, char **secret)
-{
-	enum ark_err e = ark_credentials_load(path, id, secret);
-
-	if (e == ARK_EIO) {
-		fprintf(stderr, "arkorfs: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (e != ARK_OK) {
-		fprintf(stderr, "arkorfs: %s: no \"access key id:\" and "
-		    "\"secret access key:\" lines\n", path);
-		return -1;
-	}
-	return 0;
-}
-
-static int
 afs_parse_mode(const char *s, int64_t *out)
 {
 	char	*end;
@@ -1188,19 +1171,8 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	if (opt_credentials != NULL) {
-		if (afs_load_credentials(opt_credentials, &id, &secret) != 0)
-			goto out;
-	} else if (getenv("ARKOR_ACCESS_KEY_ID") != NULL &&
-	    getenv("ARKOR_SECRET_ACCESS_KEY") != NULL) {
-		id = ark_xstrdup(getenv("ARKOR_ACCESS_KEY_ID"));
-		secret = ark_xstrdup(getenv("ARKOR_SECRET_ACCESS_KEY"));
-	} else {
-		fprintf(stderr, "arkorfs: no credentials: use --credentials "
-		    "FILE or set ARKOR_ACCESS_KEY_ID and "
-		    "ARKOR_SECRET_ACCESS_KEY\n");
+	if (ark_credentials_get("arkorfs", opt_credentials, &id, &secret) != 0)
 		goto out;
-	}
 	if (afs_parse_mode(opt_file_mode_s, &opt_file_mode) != 0 ||
 	    afs_parse_mode(opt_dir_mode_s, &opt_dir_mode) != 0) {
 		fprintf(stderr, "arkorfs: --file-mode and --dir-mode take "

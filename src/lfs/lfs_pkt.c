@@ -12,19 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "lfs/lfs_pkt.h"
-
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 enum ark_err
 lfs_pkt_parse(const uint8_t *buf, size_t len, struct lfs_pkt *pkt,
@@ -36,7 +25,7 @@ lfs_pkt_parse(const uint8_t *buf, size_t len, struct lfs_pkt *pkt,
 	if (len < 4)
 		return ARK_EAGAIN;
 	for (i = 0; i < 4; i++) {
-		if ((v = hexval(buf[i])) < 0)
+		if ((v = ark_hex_digit(buf[i])) < 0)
 			return ARK_EPROTO;
 		n = n << 4 | (size_t)v;
 	}

@@ -1110,25 +1110,9 @@ main(int argc, char **argv)
 		    "object server is not configured\n");
 		goto out;
 	}
-	if (opt_credentials != NULL) {
-		e = ark_credentials_load(opt_credentials, &id, &secret);
-		if (e != ARK_OK) {
-			fprintf(stderr, "arkor-lfs-transfer: %s: %s\n",
-			    opt_credentials, e == ARK_EIO ? strerror(errno) :
-			    "no \"access key id:\" and \"secret access "
-			    "key:\" lines");
-			goto out;
-		}
-	} else if (getenv("ARKOR_ACCESS_KEY_ID") != NULL &&
-	    getenv("ARKOR_SECRET_ACCESS_KEY") != NULL) {
-		id = ark_xstrdup(getenv("ARKOR_ACCESS_KEY_ID"));
-		secret = ark_xstrdup(getenv("ARKOR_SECRET_ACCESS_KEY"));
-	} else {
-		fprintf(stderr, "arkor-lfs-transfer: no credentials: use "
-		    "--credentials FILE or set ARKOR_ACCESS_KEY_ID and "
-		    "ARKOR_SECRET_ACCESS_KEY\n");
+	if (ark_credentials_get("arkor-lfs-transfer", opt_credentials, &id,
+	    &secret) != 0)
 		goto out;
-	}
 	ark_http_client_opts_default(&ho);
 	ho.ca_file = opt_ca_file;
 	ho.max_idle_per_host = 2;
