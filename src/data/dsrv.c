@@ -725,6 +725,19 @@ dsrv_parse_range(const char *h, uint64_t size, uint64_t *start,
 	return 1;
 }
 
+/* A stored needle that could not be read or failed its CRC: logged,
+ * answered 500, loc released. */
+static void
+dsrv_reply_read_err(struct ark_http_req *req, const char *fid,
+    struct store_loc *loc, enum ark_err rc)
+{
+	ark_log_warnx("GET %s: %s (chunk %" PRIu32 " offset %" PRIu64 ")",
+	    fid, ark_strerror(rc), loc->chunk_id, loc->rec_offset);
+	store_loc_release(loc);
+	dsrv_reply_msg(req, 500, rc == ARK_ECORRUPT ?
+	    "stored needle is corrupt" : ark_strerror(rc));
+}
+
 static void
 dsrv_route_get(struct dsrv *d, struct ark_http_req *req, const char *fid,
     const struct ark_fid *f, int head)
@@ -776,11 +789,7 @@ dsrv_route_get(struct dsrv *d, struct ark_http_req *req, const char *fid,
 	    (rc = store_loc_verify(&loc)) != ARK_OK) {
 		/* A range asked to be verified: its reader cannot check the
 		 * needle's CRC on part of it. */
-		ark_log_warnx("GET %s: %s (chunk %" PRIu32 " offset %" PRIu64
-		    ")", fid, ark_strerror(rc), loc.chunk_id, loc.rec_offset);
-		store_loc_release(&loc);
-		dsrv_reply_msg(req, 500, rc == ARK_ECORRUPT ?
-		    "stored needle is corrupt" : ark_strerror(rc));
+		dsrv_reply_read_err(req, fid, &loc, rc);
 		return;
 	}
 	if (loc.size <= d->verify_max) {
@@ -794,13 +803,8 @@ dsrv_route_get(struct dsrv *d, struct ark_http_req *req, const char *fid,
 		}
 		rc = store_loc_read(&loc, buf, loc.size);
 		if (rc != ARK_OK) {
-			ark_log_warnx("GET %s: %s (chunk %" PRIu32 " offset %"
-			    PRIu64 ")", fid, ark_strerror(rc), loc.chunk_id,
-			    loc.rec_offset);
-			store_loc_release(&loc);
 			free(buf);
-			dsrv_reply_msg(req, 500, rc == ARK_ECORRUPT ?
-			    "stored needle is corrupt" : ark_strerror(rc));
+			dsrv_reply_read_err(req, fid, &loc, rc);
 			return;
 		}
 		store_loc_release(&loc);

@@ -257,7 +257,7 @@ lx_errmsg(json_t *j, int status)
 }
 
 /* Sends one API call: method on base + suffix, with a JSON body (may be
- * NULL; borrowed). On ARK_OK *resp holds the answer and *json its parsed
+ * NULL; taken: freed here). On ARK_OK *resp holds the answer and *json its parsed
  * body (NULL if not JSON); the caller frees both. On error a status has
  * been sent to the client. */
 static enum ark_err
@@ -286,6 +286,7 @@ lx_api(struct lx *x, const char *method, const char *suffix, json_t *body,
 			ark_fatalx("json_dumps: out of memory");
 		in.body = b;
 		in.body_len = strlen(b);
+		json_decref(body);
 	}
 	in.nheaders = nh;
 	in.timeout_ms = (unsigned)opt_timeout;
@@ -384,11 +385,8 @@ lx_batch(struct lx *x, struct lx_list *args)
 	    "hash_algo", algo != NULL ? algo : "sha256", "objects", objs);
 	if ((refname = lfs_arg_get(args->v, args->n, "refname")) != NULL)
 		json_object_set_new(req, "ref", lx_ref(refname));
-	if (lx_api(x, "POST", "/objects/batch", req, &resp, &j) != ARK_OK) {
-		json_decref(req);
+	if (lx_api(x, "POST", "/objects/batch", req, &resp, &j) != ARK_OK)
 		goto out;
-	}
-	json_decref(req);
 	if (resp.status != 200) {
 		lx_api_err(x, &resp, j);
 		goto done;
@@ -612,11 +610,8 @@ lx_verify(struct lx *x, const char *oid, const char *size_word,
 		return;
 	}
 	req = json_pack("{s:s,s:I}", "oid", oid, "size", (json_int_t)size);
-	if (lx_api(x, "POST", "/verify", req, &resp, &j) != ARK_OK) {
-		json_decref(req);
+	if (lx_api(x, "POST", "/verify", req, &resp, &j) != ARK_OK)
 		return;
-	}
-	json_decref(req);
 	if (resp.status == 200)
 		lx_status_ok(x, 200);
 	else
@@ -798,11 +793,8 @@ lx_lock(struct lx *x, struct lx_list *args)
 	req = json_pack("{s:s}", "path", path);
 	if ((refname = lfs_arg_get(args->v, args->n, "refname")) != NULL)
 		json_object_set_new(req, "ref", lx_ref(refname));
-	if (lx_api(x, "POST", "/locks", req, &resp, &j) != ARK_OK) {
-		json_decref(req);
+	if (lx_api(x, "POST", "/locks", req, &resp, &j) != ARK_OK)
 		return;
-	}
-	json_decref(req);
 	l = json_object_get(j, "lock");
 	if ((resp.status == 201 || resp.status == 409) && json_is_object(l)) {
 		lfs_wr_text(x->out, "status %d", resp.status);
@@ -829,6 +821,7 @@ lx_list_locks(struct lx *x, struct lx_list *args, bool verify)
 	const char *v, *nc;
 	json_t *req = NULL, *j, *l;
 	char *q = ark_xstrdup(""), *t, *enc;
+	enum ark_err e;
 	size_t i, k;
 
 	if (verify) {
@@ -855,14 +848,10 @@ lx_list_locks(struct lx *x, struct lx_list *args, bool verify)
 	}
 	t = ark_xasprintf("%s%s", verify ? "/locks/verify" : "/locks", q);
 	free(q);
-	if (lx_api(x, verify ? "POST" : "GET", t, req, &resp, &j) !=
-	    ARK_OK) {
-		free(t);
-		json_decref(req);
-		return;
-	}
+	e = lx_api(x, verify ? "POST" : "GET", t, req, &resp, &j);
 	free(t);
-	json_decref(req);
+	if (e != ARK_OK)
+		return;
 	if (resp.status != 200) {
 		lx_api_err(x, &resp, j);
 		goto out;
@@ -894,6 +883,7 @@ lx_unlock(struct lx *x, const char *id, struct lx_list *args)
 	const char *v;
 	json_t *req, *j, *l;
 	char *enc, *suffix;
+	enum ark_err e;
 
 	if (*id == '\0') {
 		lx_status_err(x, 400, "unlock: missing lock id");
@@ -907,13 +897,10 @@ lx_unlock(struct lx *x, const char *id, struct lx_list *args)
 	enc = lx_urlenc(id);
 	suffix = ark_xasprintf("/locks/%s/unlock", enc);
 	free(enc);
-	if (lx_api(x, "POST", suffix, req, &resp, &j) != ARK_OK) {
-		free(suffix);
-		json_decref(req);
-		return;
-	}
+	e = lx_api(x, "POST", suffix, req, &resp, &j);
 	free(suffix);
-	json_decref(req);
+	if (e != ARK_OK)
+		return;
 	l = json_object_get(j, "lock");
 	if (resp.status == 200 && json_is_object(l)) {
 		lfs_wr_text(x->out, "status 200");

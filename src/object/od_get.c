@@ -69,8 +69,7 @@ gslot_free(struct od_gslot *s)
 {
 	if (s == NULL)
 		return;
-	if (s->buf != NULL)
-		evbuffer_free(s->buf);
+	evbuffer_free(s->buf);
 	free(s);
 }
 
@@ -207,20 +206,15 @@ gfetch_done(struct ark_http_creq *r, enum ark_err err, void *arg)
 			evbuffer_drain(s->buf, evbuffer_get_length(s->buf));
 			s->pos = s->from;
 			s->crc = 0;
-			if (++s->tries >= nurls)
-				s->failed = 1;
-			else
-				gslot_fetch(s);
+			s->tries++;
+			gslot_fetch(s);	/* the next replica, or failed */
 		}
 	} else {
 		ark_log_warnx("fragment %s: replica failed (%s)",
 		    od_jstr(s->f, "fid"), err != ARK_OK ? ark_strerror(err) :
 		    "status");
-		s->bad = 0;
-		if (++s->tries >= nurls)
-			s->failed = 1;
-		else
-			gslot_fetch(s);	/* resumes at pos */
+		s->tries++;
+		gslot_fetch(s);		/* resumes at pos, or failed */
 	}
 	od_get_pump(o);
 	od_oreq_unref(o);
