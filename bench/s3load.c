@@ -545,7 +545,7 @@ sl_worker_main(void *arg)
 	co.max_idle_total = w->nslots + 8;
 	co.io_timeout_ms = 60000;
 	co.idle_timeout_ms = 0;
-	if ((w->base = event_base_new()) == NULL ||
+	if ((w->base = ark_http_base_new()) == NULL ||
 	    ark_http_client_new(w->base, &co, &w->cli) != ARK_OK) {
 		sl_errorf("worker %u: cannot make an event loop", w->idx);
 		w->errors++;

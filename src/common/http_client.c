@@ -215,6 +215,20 @@ ark_http_client_opts_default(struct ark_http_client_opts *o)
 
 /* ---- client ------------------------------------------------------------- */
 
+struct event_base *
+ark_http_base_new(void)
+{
+	struct event_config *cfg;
+	struct event_base *base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 enum ark_err
 ark_http_client_new(struct event_base *base,
     const struct ark_http_client_opts *opts, struct ark_http_client **out)

@@ -97,6 +97,12 @@ struct ark_http_client_opts {
 	struct evdns_base *dns;
 };
 
+/* A new event loop for HTTP work (server workers, clients): epoll with
+ * libevent's change list, so the read/write interest a connection turns
+ * off and on again within one loop pass costs no epoll_ctl. NULL when out
+ * of memory. Free with event_base_free(). */
+struct event_base *ark_http_base_new(void);
+
 /* Fills *o with the defaults above. */
 void		 ark_http_client_opts_default(struct ark_http_client_opts *o);
 

@@ -85,7 +85,7 @@ fetch_tls_get(struct fetch_tls **out)
 	}
 	pthread_once(&fetch_once, fetch_key_init);
 	t = ark_xcalloc(1, sizeof(*t));
-	if ((t->base = event_base_new()) == NULL) {
+	if ((t->base = ark_http_base_new()) == NULL) {
 		free(t);
 		return ARK_ENOMEM;
 	}

@@ -42,6 +42,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "common/http_client.h"
 #include "common/http_server.h"
 #include "common/http_server_int.h"
 #include "common/log.h"
@@ -2024,7 +2025,7 @@ ark_http_server_new(const struct ark_http_server_opts *opts,
 		w->stop_pipe[0] = w->stop_pipe[1] = -1;
 		LIST_INIT(&w->conns);
 		srv->nworkers++;
-		if ((w->base = event_base_new()) == NULL) {
+		if ((w->base = ark_http_base_new()) == NULL) {
 			rc = ARK_ENOMEM;
 			goto fail;
 		}

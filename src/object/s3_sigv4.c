@@ -69,17 +69,14 @@ sigv4_hmac(const void *key, size_t keylen, const char *msg,
 	return ARK_OK;
 }
 
-enum ark_err
-s3_sigv4_signing_key(const char *secret, const char *date8,
+static enum ark_err
+sigv4_derive_key(const char *secret, size_t slen, const char *date8,
     const char *region, unsigned char out[32])
 {
 	char k0[4 + S3_SIGV4_SECRET_MAX];
 	unsigned char k[32];
-	size_t slen = strlen(secret);
 	enum ark_err rc;
 
-	if (slen >= S3_SIGV4_SECRET_MAX)
-		return ARK_EINVAL;
 	memcpy(k0, "AWS4", 4);
 	memcpy(k0 + 4, secret, slen);
 	rc = sigv4_hmac(k0, 4 + slen, date8, k);
@@ -92,6 +89,56 @@ s3_sigv4_signing_key(const char *secret, const char *date8,
 	OPENSSL_cleanse(k0, sizeof(k0));
 	OPENSSL_cleanse(k, sizeof(k));
 	return rc;
+}
+
+/*
+ * kSigning is the same for a secret, day and region all day, and deriving
+ * it costs four HMACs: each thread remembers the last few. An entry is
+ * found by the secret itself (not the key id), so a changed secret never
+ * meets a stale key. Thread-local: no locks, no shared state.
+ */
+#define SIGV4_KEY_MEMO	8
+struct sigv4_key_memo {
+	char		 secret[S3_SIGV4_SECRET_MAX];
+	char		 date8[9];
+	char		 region[64];
+	unsigned char	 key[32];
+};
+static _Thread_local struct sigv4_key_memo sigv4_memo[SIGV4_KEY_MEMO];
+static _Thread_local unsigned sigv4_memo_next;
+
+enum ark_err
+s3_sigv4_signing_key(const char *secret, const char *date8,
+    const char *region, unsigned char out[32])
+{
+	struct sigv4_key_memo *m;
+	size_t slen = strlen(secret);
+	enum ark_err rc;
+
+	if (slen >= S3_SIGV4_SECRET_MAX)
+		return ARK_EINVAL;
+	if (slen == 0 || strlen(date8) >= sizeof(m->date8) ||
+	    strlen(region) >= sizeof(m->region))
+		return sigv4_derive_key(secret, slen, date8, region, out);
+	for (unsigned i = 0; i < SIGV4_KEY_MEMO; i++) {
+		m = &sigv4_memo[i];
+		if (strcmp(m->date8, date8) == 0 &&
+		    strcmp(m->region, region) == 0 &&
+		    CRYPTO_memcmp(m->secret, secret, slen + 1) == 0) {
+			memcpy(out, m->key, 32);
+			return ARK_OK;
+		}
+	}
+	if ((rc = sigv4_derive_key(secret, slen, date8, region, out)) !=
+	    ARK_OK)
+		return rc;
+	m = &sigv4_memo[sigv4_memo_next++ % SIGV4_KEY_MEMO];
+	OPENSSL_cleanse(m->secret, sizeof(m->secret));
+	memcpy(m->secret, secret, slen + 1);
+	strcpy(m->date8, date8);
+	strcpy(m->region, region);
+	memcpy(m->key, out, 32);
+	return ARK_OK;
 }
 
 int

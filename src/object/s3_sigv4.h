@@ -19,7 +19,9 @@
  *
  * The result (struct s3_auth) carries the signing key and the seed
  * signature so s3_chunked can continue the chain of an aws-chunked body;
- * wipe it with s3_sigv4_wipe() when done. Thread-safe: no shared state.
+ * wipe it with s3_sigv4_wipe() when done. Thread-safe: no shared state
+ * (each thread remembers its last few signing keys, found by secret, day
+ * and region, so a busy key pays the four-HMAC derivation once a day).
  */
 #ifndef ARKOR_OBJECT_S3_SIGV4_H
 #define ARKOR_OBJECT_S3_SIGV4_H
