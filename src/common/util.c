@@ -141,24 +141,30 @@ ark_random_bytes(void *buf, size_t len)
 	return ARK_OK;
 }
 
+#define RANDOM_POOL	32
+static _Thread_local uint64_t random_pool[RANDOM_POOL];
+static _Thread_local unsigned random_left;
+
 uint64_t
 ark_random_u64(void)
 {
 	uint64_t v;
 
-	if (ark_random_bytes(&v, sizeof(v)) != ARK_OK)
-		ark_fatalx("no randomness");
+	if (random_left == 0) {
+		if (ark_random_bytes(random_pool, sizeof(random_pool)) !=
+		    ARK_OK)
+			ark_fatalx("no randomness");
+		random_left = RANDOM_POOL;
+	}
+	v = random_pool[--random_left];
+	random_pool[random_left] = 0;
 	return v;
 }
 
 uint32_t
 ark_random_u32(void)
 {
-	uint32_t v;
-
-	if (ark_random_bytes(&v, sizeof(v)) != ARK_OK)
-		ark_fatalx("no randomness");
-	return v;
+	return (uint32_t)ark_random_u64();
 }
 
 void

@@ -48,6 +48,9 @@ void	 ark_http_date(int64_t epoch_s, char *buf, size_t len);
 
 /* Fills buf with cryptographically secure random bytes (getrandom). */
 enum ark_err ark_random_bytes(void *buf, size_t len);
+/* The same randomness, drawn from a per-thread pool refilled by one
+ * getrandom() per 32 values (request ids, cookies, replica choice cost
+ * no system call each). Never fails (fatal when the kernel has none). */
 uint64_t ark_random_u64(void);
 uint32_t ark_random_u32(void);
 

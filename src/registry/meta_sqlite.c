@@ -30,6 +30,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,8 @@ struct meta {
 	uint64_t	 commit_ns;	/* moving average of one batch */
 	int		 stop;
 	struct mconn	*readers;	/* free read connections */
+	_Atomic uint64_t keys_gen;	/* bumped after a key or user is
+					 * deleted: see meta_key_get */
 	struct ark_metric *m_commits, *m_ops, *m_batch, *m_commit_s;
 };
 
@@ -607,9 +610,13 @@ fail:
 enum ark_err
 meta_open(const char *path, const struct meta_opts *opts, struct meta **out)
 {
+	static _Atomic uint64_t opened;
 	struct meta	*m = ark_xcalloc(1, sizeof(*m));
 	enum ark_err	 rc;
 
+	/* a meta reopened at a freed one's address must not meet its
+	 * key_memo entries: each instance counts from its own base */
+	m->keys_gen = atomic_fetch_add(&opened, 1) << 32;
 	m->path = ark_xstrdup(path);
 	m->max_batch = opts != NULL && opts->max_batch > 0 ?
 	    opts->max_batch : 1024;
@@ -1075,8 +1082,11 @@ enum ark_err
 meta_user_delete(struct meta *m, const char *name)
 {
 	struct a_user a = { name, 0, NULL };
+	enum ark_err rc;
 
-	return meta_exec(m, do_user_delete, &a);
+	rc = meta_exec(m, do_user_delete, &a);
+	atomic_fetch_add(&m->keys_gen, 1);
+	return rc;
 }
 
 struct a_key {
@@ -1136,13 +1146,44 @@ key_row(sqlite3_stmt *st, struct meta_key *k)
 	k->created_ms = sqlite3_column_int64(st, 6);
 }
 
+/*
+ * Every signed registry request looks its access key up, and keys change
+ * rarely: each thread remembers a few, found by key id. An entry holds
+ * the keys_gen read before its row was, and counts only while keys_gen
+ * is unchanged: meta_key_delete and meta_user_delete bump it once their
+ * commit is done, so a revoked key is refused from the next request on.
+ * KEY_MEMO_MS bounds an entry's life for changes made behind this
+ * process's back (another process on the same database file).
+ */
+#define KEY_MEMO	16
+#define KEY_MEMO_MS	2000
+struct key_memo {
+	const struct meta *m;
+	uint64_t	 gen;
+	int64_t		 until_ms;
+	struct meta_key	 key;
+};
+static _Thread_local struct key_memo key_memo[KEY_MEMO];
+
 enum ark_err
 meta_key_get(struct meta *m, const char *key_id, struct meta_key *out)
 {
+	struct key_memo	*km;
 	struct mconn	*c;
 	sqlite3_stmt	*st;
 	enum ark_err	 rc;
+	uint64_t	 gen = atomic_load(&m->keys_gen);
+	int64_t		 now = ark_now_ms();
+	unsigned	 h = 2166136261u;
 
+	for (const char *p = key_id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	km = &key_memo[h % KEY_MEMO];
+	if (km->m == m && km->gen == gen && km->until_ms > now &&
+	    strcmp(km->key.key_id, key_id) == 0) {
+		*out = km->key;
+		return ARK_OK;
+	}
 	if ((rc = reader_get(m, &c)) != ARK_OK)
 		return rc;
 	st = stmt(c, KEY_COLS " WHERE k.key_id = ?1");
@@ -1150,6 +1191,12 @@ meta_key_get(struct meta *m, const char *key_id, struct meta_key *out)
 	if ((rc = row(c, st)) == ARK_OK)
 		key_row(st, out);
 	reader_put(m, c);
+	if (rc == ARK_OK) {
+		km->m = m;
+		km->gen = gen;
+		km->until_ms = now + KEY_MEMO_MS;
+		km->key = *out;
+	}
 	return rc;
 }
 
@@ -1194,8 +1241,11 @@ enum ark_err
 meta_key_delete(struct meta *m, const char *key_id)
 {
 	struct a_key a = { NULL, key_id, NULL, 0 };
+	enum ark_err rc;
 
-	return meta_exec(m, do_key_delete, &a);
+	rc = meta_exec(m, do_key_delete, &a);
+	atomic_fetch_add(&m->keys_gen, 1);
+	return rc;
 }
 
 /* ---- buckets ---- */

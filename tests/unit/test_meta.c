@@ -232,7 +232,10 @@ test_users_keys_buckets(void **state)
 	n = 0;
 	assert_int_equal(meta_key_list(f->m, NULL, count_key, &n), ARK_OK);
 	assert_int_equal(n, 2);
+	/* a key looked up (and remembered) is refused once deleted */
+	assert_int_equal(meta_key_get(f->m, "AKAL", &k), ARK_OK);
 	assert_int_equal(meta_key_delete(f->m, "AKAL"), ARK_OK);
+	assert_int_equal(meta_key_get(f->m, "AKAL", &k), ARK_ENOENT);
 	assert_int_equal(meta_key_delete(f->m, "AKAL"), ARK_ENOENT);
 
 	assert_int_equal(meta_bucket_create(f->m, "b1", "bob",
