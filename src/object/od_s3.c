@@ -1038,8 +1038,9 @@ od_dispatch(struct oreq *o)
 	case S3_OP_LIST_OBJECT_VERSIONS:
 		od_list(o);
 		return;
-	case S3_OP_GET_BUCKET_VERSIONING:
-		od_s3_get_versioning(o);
+	case S3_OP_GET_BUCKET_CONFIG:
+	case S3_OP_DELETE_BUCKET_CONFIG:
+		od_s3_bucket_config(o);
 		return;
 	case S3_OP_GET_OBJECT_ATTRIBUTES:
 		od_s3_attributes(o);

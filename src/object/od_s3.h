@@ -33,7 +33,7 @@ void		 od_s3_complete(struct oreq *o, json_t *body, const char *etag);
 /* ---- od_s3_attr.c ---- */
 /* The registry's list answer as ListVersionsResult. */
 void		 od_s3_versions_done(struct oreq *o, int status, json_t *j);
-void		 od_s3_get_versioning(struct oreq *o);
+void		 od_s3_bucket_config(struct oreq *o);
 void		 od_s3_attributes(struct oreq *o);
 void		 od_s3_tagging(struct oreq *o);
 void		 od_s3_acl(struct oreq *o);

@@ -1,8 +1,9 @@
 /*
  * od_s3_attr.c - the S3 operations about an object's or bucket's
- * attributes rather than its bytes: ListObjectVersions and
- * GetBucketVersioning (buckets are never versioned: every object is its
- * only version, "null"), GetObjectAttributes, object tagging
+ * attributes rather than its bytes: ListObjectVersions (buckets are
+ * never versioned: every object is its only version, "null"), the bucket
+ * configurations never stored (versioning, policy, cors, ...: read as
+ * absent), GetObjectAttributes, object tagging
  * (object/setattr "tags") and the canned ACLs (a bucket's acl; objects
  * have their bucket's).
  */
@@ -20,7 +21,7 @@
 #include "object/od.h"
 #include "object/od_s3.h"
 
-/* ---- ListObjectVersions, GetBucketVersioning -------------------------------- */
+/* ---- ListObjectVersions, bucket configurations ------------------------------ */
 
 void
 od_s3_versions_done(struct oreq *o, int status, json_t *j)
@@ -97,9 +98,12 @@ od_s3_versions_done(struct oreq *o, int status, json_t *j)
 	od_xml_finish(o, &w, &out);
 }
 
+/* The bucket exists and the caller may see it: answer the configuration
+ * Arkor never stores (s3_req.h). */
 static void
-versioning_done(struct oreq *o, int status, json_t *j)
+bucket_config_done(struct oreq *o, int status, json_t *j)
 {
+	const struct s3_bucket_conf *c = o->r.conf;
 	struct ark_buf out;
 	struct s3_xmlw w;
 
@@ -107,18 +111,28 @@ versioning_done(struct oreq *o, int status, json_t *j)
 		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
 		return;
 	}
+	if (o->r.op == S3_OP_DELETE_BUCKET_CONFIG) {
+		od_empty_reply(o, 204);
+		return;
+	}
+	if (c->empty == NULL) {
+		od_error(o, c->missing, NULL);
+		return;
+	}
 	ark_buf_init(&out, 4096);
 	s3_xmlw_init(&w, &out);
-	s3_xmlw_start_ns(&w, "VersioningConfiguration");
+	s3_xmlw_start_ns(&w, c->empty);
+	if (strcmp(c->subres, "requestPayment") == 0)
+		s3_xmlw_elem(&w, "Payer", "BucketOwner");
 	s3_xmlw_end(&w);
 	od_xml_finish(o, &w, &out);
 }
 
 void
-od_s3_get_versioning(struct oreq *o)
+od_s3_bucket_config(struct oreq *o)
 {
 	od_reg_call(o, "bucket/get", json_pack("{s:s}", "bucket", o->r.bucket),
-	    0, versioning_done);
+	    0, bucket_config_done);
 }
 
 /* ---- GetObjectAttributes --------------------------------------------------- */

@@ -141,6 +141,28 @@ static const struct s3_code_row s3_codes[] = {
 	    "what was computed." },
 	[S3_ERR_INVALID_PART_NUMBER] = { "InvalidPartNumber", 416,
 	    "The requested partnumber is not satisfiable" },
+	[S3_ERR_NO_SUCH_BUCKET_POLICY] = { "NoSuchBucketPolicy", 404,
+	    "The bucket policy does not exist" },
+	[S3_ERR_NO_SUCH_CORS] = { "NoSuchCORSConfiguration", 404,
+	    "The CORS configuration does not exist" },
+	[S3_ERR_NO_SUCH_LIFECYCLE] = { "NoSuchLifecycleConfiguration", 404,
+	    "The lifecycle configuration does not exist" },
+	[S3_ERR_NO_SUCH_ENCRYPTION] = {
+	    "ServerSideEncryptionConfigurationNotFoundError", 404,
+	    "The server side encryption configuration was not found" },
+	[S3_ERR_NO_SUCH_WEBSITE] = { "NoSuchWebsiteConfiguration", 404,
+	    "The specified bucket does not have a website configuration" },
+	[S3_ERR_NO_SUCH_REPLICATION] = {
+	    "ReplicationConfigurationNotFoundError", 404,
+	    "The replication configuration was not found" },
+	[S3_ERR_NO_SUCH_OBJECT_LOCK] = {
+	    "ObjectLockConfigurationNotFoundError", 404,
+	    "Object Lock configuration does not exist for this bucket" },
+	[S3_ERR_NO_SUCH_OWNERSHIP] = { "OwnershipControlsNotFoundError",
+	    404, "The bucket ownership controls were not found" },
+	[S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK] = {
+	    "NoSuchPublicAccessBlockConfiguration", 404,
+	    "The public access block configuration was not found" },
 };
 
 _Static_assert(ARK_ARRAY_SIZE(s3_codes) == S3_ERR_CODE_MAX,

@@ -24,7 +24,8 @@ static const char *const s3_op_names[S3_OP_MAX] = {
 	[S3_OP_GET_BUCKET_LOCATION] = "GetBucketLocation",
 	[S3_OP_GET_BUCKET_ACL] = "GetBucketAcl",
 	[S3_OP_PUT_BUCKET_ACL] = "PutBucketAcl",
-	[S3_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
+	[S3_OP_GET_BUCKET_CONFIG] = "GetBucketConfiguration",
+	[S3_OP_DELETE_BUCKET_CONFIG] = "DeleteBucketConfiguration",
 	[S3_OP_LIST_OBJECTS] = "ListObjects",
 	[S3_OP_LIST_OBJECTS_V2] = "ListObjectsV2",
 	[S3_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
@@ -57,10 +58,32 @@ s3_op_name(enum s3_op op)
 	return s3_op_names[op];
 }
 
-/* Sub-resources S3 defines that Arkor does not serve: their presence
- * makes the request NotImplemented rather than a plain object/bucket
- * operation (a PUT ?policy must never store an object named by the
- * path). */
+/* Bucket configurations never stored: what reading one answers. AWS
+ * returns these 404 codes for a bucket that has none (S3 API reference,
+ * Get* operations), and empty documents for the always-present ones. */
+static const struct s3_bucket_conf s3_bucket_confs[] = {
+	{ "accelerate", "AccelerateConfiguration", S3_OK, 0 },
+	{ "cors", NULL, S3_ERR_NO_SUCH_CORS, 1 },
+	{ "encryption", NULL, S3_ERR_NO_SUCH_ENCRYPTION, 1 },
+	{ "lifecycle", NULL, S3_ERR_NO_SUCH_LIFECYCLE, 1 },
+	{ "logging", "BucketLoggingStatus", S3_OK, 0 },
+	{ "notification", "NotificationConfiguration", S3_OK, 0 },
+	{ "object-lock", NULL, S3_ERR_NO_SUCH_OBJECT_LOCK, 0 },
+	{ "ownershipControls", NULL, S3_ERR_NO_SUCH_OWNERSHIP, 1 },
+	{ "policy", NULL, S3_ERR_NO_SUCH_BUCKET_POLICY, 1 },
+	{ "policyStatus", NULL, S3_ERR_NO_SUCH_BUCKET_POLICY, 0 },
+	{ "publicAccessBlock", NULL, S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK, 1 },
+	{ "replication", NULL, S3_ERR_NO_SUCH_REPLICATION, 1 },
+	{ "requestPayment", "RequestPaymentConfiguration", S3_OK, 0 },
+	{ "tagging", NULL, S3_ERR_NO_SUCH_TAG_SET, 1 },
+	{ "versioning", "VersioningConfiguration", S3_OK, 0 },
+	{ "website", NULL, S3_ERR_NO_SUCH_WEBSITE, 1 },
+};
+
+/* Sub-resources S3 defines that Arkor does not serve otherwise: their
+ * presence makes the request NotImplemented rather than a plain
+ * object/bucket operation (a PUT ?policy must never store an object
+ * named by the path). */
 static const char *const s3_unsupported_subres[] = {
 	"accelerate", "analytics", "cors", "encryption",
 	"intelligent-tiering", "inventory", "legal-hold", "lifecycle",
@@ -74,6 +97,15 @@ static int
 req_has(const struct s3_view *v, const char *name)
 {
 	return s3_uri_query_has(v->query, name);
+}
+
+static const struct s3_bucket_conf *
+req_bucket_conf(const struct s3_view *v)
+{
+	for (size_t i = 0; i < ARK_ARRAY_SIZE(s3_bucket_confs); i++)
+		if (req_has(v, s3_bucket_confs[i].subres))
+			return &s3_bucket_confs[i];
+	return NULL;
 }
 
 static int
@@ -201,13 +233,17 @@ s3_req_query_uint(const char *query, const char *name, uint64_t min,
 static enum s3_code
 req_bucket_op(const struct s3_view *v, const char *m, struct s3_req *out)
 {
+	const struct s3_bucket_conf *conf = req_bucket_conf(v);
 	char lt[8];
 
 	if (strcmp(m, "HEAD") == 0)
 		out->op = S3_OP_HEAD_BUCKET;
-	else if (strcmp(m, "GET") == 0 && req_has(v, "versioning"))
-		out->op = S3_OP_GET_BUCKET_VERSIONING;
-	else if (req_unsupported(v))
+	else if (conf != NULL && (strcmp(m, "GET") == 0 ||
+	    (strcmp(m, "DELETE") == 0 && conf->deletable))) {
+		out->op = m[0] == 'G' ? S3_OP_GET_BUCKET_CONFIG :
+		    S3_OP_DELETE_BUCKET_CONFIG;
+		out->conf = conf;
+	} else if (req_unsupported(v) || req_has(v, "tagging"))
 		out->op = S3_OP_NOT_IMPLEMENTED;
 	else if (strcmp(m, "GET") == 0) {
 		if (req_has(v, "location"))
@@ -218,7 +254,7 @@ req_bucket_op(const struct s3_view *v, const char *m, struct s3_req *out)
 			out->op = S3_OP_LIST_OBJECT_VERSIONS;
 		else if (req_has(v, "uploads"))
 			out->op = S3_OP_LIST_MULTIPART_UPLOADS;
-		else if (req_has(v, "tagging") || req_has(v, "attributes"))
+		else if (req_has(v, "attributes"))
 			out->op = S3_OP_NOT_IMPLEMENTED;
 		else if (req_has(v, "list-type")) {
 			if (s3_uri_query_get(v->query, "list-type", lt,
@@ -230,16 +266,11 @@ req_bucket_op(const struct s3_view *v, const char *m, struct s3_req *out)
 	} else if (strcmp(m, "PUT") == 0) {
 		if (req_has(v, "acl"))
 			out->op = S3_OP_PUT_BUCKET_ACL;
-		else if (req_has(v, "tagging"))
-			out->op = S3_OP_NOT_IMPLEMENTED;
 		else
 			out->op = S3_OP_CREATE_BUCKET;
-	} else if (strcmp(m, "DELETE") == 0) {
-		if (req_has(v, "tagging"))
-			out->op = S3_OP_NOT_IMPLEMENTED;
-		else
-			out->op = S3_OP_DELETE_BUCKET;
-	} else if (strcmp(m, "POST") == 0) {
+	} else if (strcmp(m, "DELETE") == 0)
+		out->op = S3_OP_DELETE_BUCKET;
+	else if (strcmp(m, "POST") == 0) {
 		out->op = req_has(v, "delete") ? S3_OP_DELETE_OBJECTS :
 		    S3_OP_NOT_IMPLEMENTED;
 	} else

@@ -7,9 +7,12 @@
  * (RFC 7232 precedence) against an object's ETag and Last-Modified.
  *
  * Only the sub-resources listed in s3_req.c select an operation; other
- * query parameters are ignored (SDKs add e.g. x-id=PutObject). Known but
- * unsupported sub-resources (versioning, policy, cors, lifecycle, ...)
- * classify as S3_OP_NOT_IMPLEMENTED. Everything here is thread-safe.
+ * query parameters are ignored (SDKs add e.g. x-id=PutObject). Bucket
+ * configurations Arkor never stores (versioning, policy, cors, lifecycle,
+ * ...: s3_bucket_confs) are read as "not configured" and deleted as a
+ * no-op; other known but unsupported sub-resources, and setting any of
+ * those configurations, classify as S3_OP_NOT_IMPLEMENTED. Everything
+ * here is thread-safe.
  */
 #ifndef ARKOR_OBJECT_S3_REQ_H
 #define ARKOR_OBJECT_S3_REQ_H
@@ -36,7 +39,8 @@ enum s3_op {
 	S3_OP_GET_BUCKET_LOCATION,
 	S3_OP_GET_BUCKET_ACL,
 	S3_OP_PUT_BUCKET_ACL,
-	S3_OP_GET_BUCKET_VERSIONING,	/* answered "never enabled" */
+	S3_OP_GET_BUCKET_CONFIG,	/* s3_req.conf: never configured */
+	S3_OP_DELETE_BUCKET_CONFIG,	/* s3_req.conf: nothing to delete */
 	S3_OP_LIST_OBJECTS,
 	S3_OP_LIST_OBJECTS_V2,
 	S3_OP_LIST_OBJECT_VERSIONS,
@@ -72,8 +76,18 @@ struct s3_req_cfg {
 	const char	*domain;
 };
 
+/* A bucket configuration sub-resource Arkor never stores: GET answers
+ * an empty document (root element `empty`) or the 404 `missing`. */
+struct s3_bucket_conf {
+	const char	*subres;	/* "cors" */
+	const char	*empty;		/* root element, or NULL */
+	enum s3_code	 missing;	/* when empty is NULL */
+	int		 deletable;	/* DELETE ?subres exists in S3 */
+};
+
 struct s3_req {				/* plain value, ~1.6 KiB */
 	enum s3_op	 op;
+	const struct s3_bucket_conf *conf;	/* *_BUCKET_CONFIG; static */
 	int		 vhost;			/* bucket came from Host */
 	char		 bucket[S3_BUCKET_MAX + 1];	/* "" for ListBuckets */
 	char		 key[S3_KEY_MAX + 1];	/* decoded; "" for buckets */

@@ -2,6 +2,8 @@
 # 302-objectd-attrs: the attribute operations through boto3 and the aws
 # CLI against a real local cluster: ListObjectVersions on an unversioned
 # bucket (VersionId null, IsLatest, paging), GetBucketVersioning (empty),
+# the bucket configurations never stored (policy, cors, ... read as their
+# 404 code, deleted as no-op),
 # GetObjectAttributes (ETag, ObjectSize, StorageClass, Checksum,
 # ObjectParts with paging), GET/HEAD with partNumber
 # (x-amz-mp-parts-count, InvalidPartNumber), object tagging (Put/Get/
@@ -72,6 +74,45 @@ err(s3.put_bucket_versioning, "NotImplemented", Bucket="ver",
     VersioningConfiguration={"Status": "Enabled"})
 ok("ListObjectVersions (null versions, delimiter, paging), "
    "GetBucketVersioning")
+
+# ---- bucket configurations Arkor never stores ----
+for call, code in [
+        (s3.get_bucket_policy, "NoSuchBucketPolicy"),
+        (s3.get_bucket_policy_status, "NoSuchBucketPolicy"),
+        (s3.get_bucket_cors, "NoSuchCORSConfiguration"),
+        (s3.get_bucket_lifecycle_configuration,
+         "NoSuchLifecycleConfiguration"),
+        (s3.get_bucket_encryption,
+         "ServerSideEncryptionConfigurationNotFoundError"),
+        (s3.get_bucket_website, "NoSuchWebsiteConfiguration"),
+        (s3.get_bucket_replication, "ReplicationConfigurationNotFoundError"),
+        (s3.get_object_lock_configuration,
+         "ObjectLockConfigurationNotFoundError"),
+        (s3.get_bucket_ownership_controls, "OwnershipControlsNotFoundError"),
+        (s3.get_public_access_block, "NoSuchPublicAccessBlockConfiguration"),
+        (s3.get_bucket_tagging, "NoSuchTagSet")]:
+    err(call, code, Bucket="ver")
+    err(call, "NoSuchBucket", Bucket="nosuch")
+assert s3.get_bucket_request_payment(Bucket="ver")["Payer"] == "BucketOwner"
+assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket="ver")
+n = s3.get_bucket_notification_configuration(Bucket="ver")
+assert not any(k.endswith("Configurations") for k in n), n
+assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket="ver")
+for call in [s3.delete_bucket_policy, s3.delete_bucket_cors,
+             s3.delete_bucket_lifecycle, s3.delete_bucket_encryption,
+             s3.delete_bucket_website, s3.delete_bucket_tagging,
+             s3.delete_public_access_block]:
+    r = call(Bucket="ver")
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204, r
+    err(call, "NoSuchBucket", Bucket="nosuch")
+err(s3.put_bucket_policy, "NotImplemented", Bucket="ver", Policy="{}")
+err(s3.put_bucket_tagging, "NotImplemented", Bucket="ver",
+    Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+assert len(s3.list_objects_v2(Bucket="ver")["Contents"]) == 4
+ok("bucket policy/cors/lifecycle/encryption/website/replication/"
+   "object-lock/ownership/public-access-block/tagging read as absent, "
+   "deleted as no-op; logging/notification/accelerate/requestPayment "
+   "empty; Put* NotImplemented")
 
 # ---- multipart object: attributes and partNumber ----
 p1, p2 = os.urandom(5 * MiB), os.urandom(MiB + 3)

@@ -106,9 +106,18 @@ test_ops(void **state)
 	/* known but unsupported */
 	assert_int_equal(op("PUT", "/bkt", "versioning"),
 	    S3_OP_NOT_IMPLEMENTED);
+	/* configurations never stored: read as absent, deleted as no-op */
 	assert_int_equal(op("GET", "/bkt", "versioning"),
-	    S3_OP_GET_BUCKET_VERSIONING);
-	assert_int_equal(op("GET", "/bkt", "policy"), S3_OP_NOT_IMPLEMENTED);
+	    S3_OP_GET_BUCKET_CONFIG);
+	assert_int_equal(op("GET", "/bkt", "policy"), S3_OP_GET_BUCKET_CONFIG);
+	assert_int_equal(op("DELETE", "/bkt", "cors"),
+	    S3_OP_DELETE_BUCKET_CONFIG);
+	assert_int_equal(op("GET", "/bkt", "tagging"), S3_OP_GET_BUCKET_CONFIG);
+	assert_int_equal(op("DELETE", "/bkt", "versioning"),
+	    S3_OP_NOT_IMPLEMENTED);
+	assert_int_equal(op("PUT", "/bkt", "policy"), S3_OP_NOT_IMPLEMENTED);
+	assert_int_equal(op("PUT", "/bkt", "tagging"), S3_OP_NOT_IMPLEMENTED);
+	assert_int_equal(op("GET", "/bkt", "analytics"), S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("PUT", "/bkt/k", "retention"),
 	    S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("POST", "/bkt/k", "restore"),
