@@ -58,7 +58,11 @@ CFG
 	C info "s3://$b/one/seventyk" >"$T/info" || fail "$sig: info object"
 	grep -q "File size: *70000" "$T/info" && grep -q "MD5 sum: *$(md5sum <"$T/tree/a/b/seventyk" | cut -d' ' -f1)" "$T/info" ||
 		fail "$sig: info: $(cat "$T/info")"
-	C info "s3://$b" >/dev/null || fail "$sig: info bucket"
+	C info "s3://$b" >"$T/binfo" 2>&1 || fail "$sig: info bucket"
+	# s3cmd reads the bucket's policy, CORS and lifecycle: each "none"
+	grep -q "Policy: *none" "$T/binfo" && grep -q "CORS: *none" "$T/binfo" &&
+	    ! grep -qi "error\|NotImplemented" "$T/binfo" ||
+		fail "$sig: info bucket: $(cat "$T/binfo")"
 	ok "$sig: mb, put, get (unicode key), ls, la, info"
 
 	C sync "$T/tree/" "s3://$b/tree/" >/dev/null || fail "$sig: sync up"
