@@ -60,6 +60,14 @@ uint64_t	 s3_crc64nvme(uint64_t crc, const void *p, size_t n);
 uint64_t	 s3_cksum_crc_combine(enum s3_cksum_alg a, uint64_t crc_a,
 		    uint64_t crc_b, uint64_t len_b);
 
+/* A CRC value (CRC32, CRC32C: 4 bytes; CRC64NVME: 8) from and to its S3
+ * form, base64 of the big-endian bytes (out: S3_CKSUM_B64_MAX bytes).
+ * ARK_EINVAL for other algorithms and malformed values. */
+enum ark_err	 s3_cksum_crc_from_b64(enum s3_cksum_alg a, const char *b64,
+		    uint64_t *crc);
+enum ark_err	 s3_cksum_crc_to_b64(enum s3_cksum_alg a, uint64_t crc,
+		    char *out);
+
 /* ---- streaming context ---- */
 struct s3_cksum;			/* opaque */
 
