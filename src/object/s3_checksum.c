@@ -44,6 +44,14 @@ s3_cksum_header(enum s3_cksum_alg a)
 	return (unsigned)a < S3_CKSUM_ALG_MAX ? s3_algs[a].header : NULL;
 }
 
+const char *
+s3_cksum_key(enum s3_cksum_alg a)
+{
+	const char *h = s3_cksum_header(a);
+
+	return h != NULL ? h + strlen("x-amz-checksum-") : NULL;
+}
+
 size_t
 s3_cksum_len(enum s3_cksum_alg a)
 {

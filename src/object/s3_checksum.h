@@ -42,6 +42,9 @@ enum s3_cksum_alg {
 const char	*s3_cksum_name(enum s3_cksum_alg a);
 /* "x-amz-checksum-crc32", ...; NULL for NONE, MD5, out of range. */
 const char	*s3_cksum_header(enum s3_cksum_alg a);
+/* The header's suffix, "crc32", ..., "sha256": the key of a stored
+ * checksums object; NULL like s3_cksum_header. */
+const char	*s3_cksum_key(enum s3_cksum_alg a);
 /* Algorithm by name as x-amz-(sdk-)checksum-algorithm carries it
  * (case-insensitive; MD5 is not one); -1 when unknown. */
 int		 s3_cksum_parse_alg(const char *name);

@@ -48,6 +48,8 @@ test_names(void **state)
 	assert_string_equal(s3_cksum_header(S3_CKSUM_CRC32C),
 	    "x-amz-checksum-crc32c");
 	assert_null(s3_cksum_header(S3_CKSUM_MD5));
+	assert_string_equal(s3_cksum_key(S3_CKSUM_SHA256), "sha256");
+	assert_null(s3_cksum_key(S3_CKSUM_MD5));
 	assert_null(s3_cksum_name(S3_CKSUM_NONE));
 	assert_null(s3_cksum_name(S3_CKSUM_ALG_MAX));
 	assert_int_equal(s3_cksum_parse_alg("crc32c"), S3_CKSUM_CRC32C);
