@@ -388,9 +388,11 @@ complete_parts_done(struct oreq *o, int status, json_t *j)
 		if (h == NULL || (uint64_t)od_jint(h, "number") !=
 		    p->part_number || strcmp(od_jstr(h, "etag"), p->etag) != 0)
 			goto invalid_part;
-		sv = json_string_value(json_object_get(json_object_get(h,
-		    "checksums"), s3_cksum_key(p->cksum_alg != S3_CKSUM_NONE ?
-		    p->cksum_alg : c->alg)));
+		a = p->cksum_alg != S3_CKSUM_NONE ? (int)p->cksum_alg :
+		    (int)c->alg;
+		sv = a == S3_CKSUM_NONE ? NULL : json_string_value(
+		    json_object_get(json_object_get(h, "checksums"),
+		    s3_cksum_key((enum s3_cksum_alg)a)));
 		if (p->cksum_alg != S3_CKSUM_NONE && (sv == NULL ||
 		    strcmp(sv, p->cksum) != 0))
 			goto invalid_part;

@@ -240,8 +240,10 @@ g_enum(struct rq *r, json_t *o, const char *f, const char *const names[],
 {
 	size_t i;
 
-	if (g_str(r, o, f, 0, 64, out) || *out == NULL)
-		return *out == NULL ? 0 : -1;
+	if (g_str(r, o, f, 0, 64, out))
+		return -1;
+	if (*out == NULL)
+		return 0;
 	for (i = 0; names[i] != NULL; i++)
 		if (strcmp(names[i], *out) == 0)
 			return 0;
