@@ -36,8 +36,15 @@ static struct s3_sigv4_cfg	 od_scfg;
 
 static void	put_commit(struct oreq *o);
 
-struct putx {				/* PutObject's o->ext */
+struct putx {			/* PutObject's and UploadPart's o->ext */
 	int64_t		 if_version;	/* -1: unconditional */
+	/* UploadPart: the checksum its upload declared (NONE: none) */
+	enum s3_cksum_alg mpu_alg;
+	int		 mpu_full;	/* FULL_OBJECT, else COMPOSITE */
+	/* The x-amz-checksum-* stored and returned: the request's, or
+	 * the one computed here for a FULL_OBJECT upload's part that
+	 * came without */
+	enum s3_cksum_alg store;
 };
 
 /* ---- helpers shared with od_s3_*.c ----------------------------------------- */
@@ -134,23 +141,37 @@ od_s3_owner(struct s3_xmlw *w, const char *user)
 }
 
 void
-od_s3_checksum_headers(struct oreq *o, const json_t *obj)
+od_s3_checksum_headers(struct oreq *o, const json_t *cks, const char *type)
 {
-	static const char *const names[] = { "crc32", "crc32c", "crc64nvme",
-	    "sha1", "sha256", NULL };
-	json_t *ck = json_object_get(obj, "checksums");
 	const char *v;
-	char h[40];
-	size_t i;
+	int a;
 
-	for (i = 0; names[i] != NULL; i++) {
-		if ((v = json_string_value(json_object_get(ck, names[i]))) ==
-		    NULL)
+	for (a = S3_CKSUM_CRC32; a <= S3_CKSUM_SHA256; a++) {
+		if ((v = json_string_value(json_object_get(cks, s3_cksum_key(
+		    (enum s3_cksum_alg)a)))) == NULL)
 			continue;
-		snprintf(h, sizeof(h), "x-amz-checksum-%s", names[i]);
-		ark_http_resp_header(o->req, h, v);
+		ark_http_resp_header(o->req, s3_cksum_header(
+		    (enum s3_cksum_alg)a), v);
 		ark_http_resp_header(o->req, "x-amz-checksum-type",
-		    strchr(v, '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
+		    type != NULL ? type : strchr(v, '-') != NULL ?
+		    "COMPOSITE" : "FULL_OBJECT");
+	}
+}
+
+void
+od_s3_checksum_elems(struct s3_xmlw *w, const json_t *cks)
+{
+	const char *v;
+	char name[32];
+	int a;
+
+	for (a = S3_CKSUM_CRC32; a <= S3_CKSUM_SHA256; a++) {
+		if ((v = json_string_value(json_object_get(cks, s3_cksum_key(
+		    (enum s3_cksum_alg)a)))) == NULL)
+			continue;
+		snprintf(name, sizeof(name), "Checksum%s", s3_cksum_name(
+		    (enum s3_cksum_alg)a));
+		s3_xmlw_elem(w, name, v);
 	}
 }
 
@@ -405,6 +426,7 @@ delete_done(struct oreq *o, int status, json_t *j)
 static void
 commit_done(struct oreq *o, int status, json_t *j)
 {
+	struct putx *px = o->ext;
 	char etag[40], hex[33], b64[S3_CKSUM_B64_MAX];
 
 	if (status != 200) {
@@ -417,16 +439,17 @@ commit_done(struct oreq *o, int status, json_t *j)
 		snprintf(etag, sizeof(etag), "\"%s\"", hex);
 		ark_http_resp_header(o->req, "ETag", etag);
 	}
-	if (o->ckr.alg != S3_CKSUM_NONE && o->ckr.alg != S3_CKSUM_MD5 &&
-	    s3_cksum_b64(o->ck, o->ckr.alg, b64) == ARK_OK)
-		ark_http_resp_header(o->req, s3_cksum_header(o->ckr.alg), b64);
+	if (px->store != S3_CKSUM_NONE &&
+	    s3_cksum_b64(o->ck, px->store, b64) == ARK_OK)
+		ark_http_resp_header(o->req, s3_cksum_header(px->store), b64);
 	od_empty_reply(o, 200);
 }
 
 static void
 put_commit(struct oreq *o)
 {
-	json_t *b, *frags = json_array();
+	struct putx *px = o->ext;
+	json_t *b, *frags = json_array(), *cks = NULL;
 	struct frag *f;
 	char hex[33], b64[S3_CKSUM_B64_MAX];
 
@@ -440,25 +463,16 @@ put_commit(struct oreq *o)
 	    o->r.bucket, "key", o->r.key, "size", (json_int_t)o->total,
 	    "etag", hex, "content_type", o->ctype, "user_meta", o->meta,
 	    "fragments", frags);
-	if (o->ckr.alg != S3_CKSUM_NONE && o->ckr.alg != S3_CKSUM_MD5 &&
-	    s3_cksum_b64(o->ck, o->ckr.alg, b64) == ARK_OK) {
-		char name[16];
-		size_t i;
-
-		snprintf(name, sizeof(name), "%s", s3_cksum_name(o->ckr.alg));
-		for (i = 0; name[i] != '\0'; i++)
-			name[i] = (char)tolower((unsigned char)name[i]);
-		json_object_set_new(b, "checksums", json_pack("{s:s}", name,
-		    b64));
-	}
+	if (px->store != S3_CKSUM_NONE &&
+	    s3_cksum_b64(o->ck, px->store, b64) == ARK_OK)
+		cks = json_pack("{s:s}", s3_cksum_key(px->store), b64);
 	if (o->r.op == S3_OP_PUT_OBJECT) {
-		struct putx *px = o->ext;
 		json_t *tags = NULL;
 
 		json_object_set_new(b, "headers", od_s3_stored_headers(o));
 		if (od_s3_tagging_header(o, &tags) == S3_OK && tags != NULL)
 			json_object_set_new(b, "tags", tags);
-		if (px != NULL && px->if_version >= 0)
+		if (px->if_version >= 0)
 			json_object_set_new(b, "if_version",
 			    json_integer(px->if_version));
 	}
@@ -469,9 +483,13 @@ put_commit(struct oreq *o)
 		    "etag", hex, "fragments", json_object_get(b, "fragments"));
 
 		json_decref(b);
+		if (cks != NULL)
+			json_object_set_new(pb, "checksums", cks);
 		od_reg_call(o, "multipart/part", pb, 0, commit_done);
 		return;
 	}
+	if (cks != NULL)
+		json_object_set_new(b, "checksums", cks);
 	od_reg_call(o, "object/put", b, 0, commit_done);
 }
 
@@ -501,6 +519,50 @@ put_match_done(struct oreq *o, int status, json_t *j)
 	od_put_body(o);
 }
 
+/* UploadPart: the upload's declared checksum (and whether it is this
+ * key's upload) comes first, so that the part is checked against it. */
+static void
+part_upload_done(struct oreq *o, int status, json_t *j)
+{
+	struct putx *px = o->ext;
+	int a;
+
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
+		return;
+	}
+	if (strcmp(od_jstr(j, "bucket"), o->r.bucket) != 0 ||
+	    strcmp(od_jstr(j, "key"), o->r.key) != 0) {
+		od_error(o, S3_ERR_NO_SUCH_UPLOAD, NULL);
+		return;
+	}
+	if ((a = s3_cksum_parse_alg(od_jstr(j, "checksum_algorithm"))) > 0) {
+		px->mpu_alg = (enum s3_cksum_alg)a;
+		px->mpu_full = strcmp(od_jstr(j, "checksum_type"),
+		    "FULL_OBJECT") == 0;
+	}
+	od_put_body(o);
+}
+
+/* Which checksum an UploadPart stores (px->store), as AWS decides: the
+ * upload's algorithm or none; a FULL_OBJECT upload's part without one
+ * gets it computed here, a COMPOSITE upload's part must carry it. */
+static enum s3_code
+part_cksum(struct oreq *o, struct putx *px, char *msg, size_t cap)
+{
+	if (px->mpu_alg == S3_CKSUM_NONE || o->ckr.alg == px->mpu_alg)
+		return S3_OK;
+	if (o->ckr.alg == S3_CKSUM_NONE && px->mpu_full) {
+		px->store = px->mpu_alg;
+		return S3_OK;
+	}
+	snprintf(msg, cap, "Checksum Type mismatch occurred, expected "
+	    "checksum Type: %s, actual checksum Type: %s",
+	    s3_cksum_key(px->mpu_alg), o->ckr.alg == S3_CKSUM_NONE ? "null" :
+	    s3_cksum_key(o->ckr.alg));
+	return S3_ERR_INVALID_REQUEST;
+}
+
 static void
 od_put_start(struct oreq *o)
 {
@@ -510,16 +572,21 @@ od_put_start(struct oreq *o)
 	json_t *tags = NULL;
 	enum s3_code sc;
 
+	px = ark_xcalloc(1, sizeof(*px));
+	px->if_version = -1;
+	o->ext = px;
+	o->ext_free = free;
+	if (o->r.op == S3_OP_UPLOAD_PART) {
+		od_reg_call(o, "multipart/get", json_pack("{s:s}", "upload_id",
+		    o->r.upload_id), 0, part_upload_done);
+		return;
+	}
 	if (o->r.op == S3_OP_PUT_OBJECT) {
 		if ((sc = od_s3_tagging_header(o, &tags)) != S3_OK) {
 			od_error(o, sc, NULL);
 			return;
 		}
 		json_decref(tags);
-		px = ark_xcalloc(1, sizeof(*px));
-		px->if_version = -1;
-		o->ext = px;
-		o->ext_free = free;
 		if (inm != NULL) {
 			if (strcmp(inm, "*") != 0) {
 				od_error(o, S3_ERR_NOT_IMPLEMENTED,
@@ -541,9 +608,11 @@ od_put_start(struct oreq *o)
 static void
 od_put_body(struct oreq *o)
 {
+	struct putx *px = o->ext;
 	const char *ct, *dl;
 	enum s3_code sc;
 	unsigned mask;
+	char msg[160];
 	int streaming = o->a.payload == S3_PAYLOAD_STREAMING_SIGNED ||
 	    o->a.payload == S3_PAYLOAD_STREAMING_SIGNED_TRAILER ||
 	    o->a.payload == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
@@ -552,7 +621,13 @@ od_put_body(struct oreq *o)
 		od_error(o, sc, NULL);
 		return;
 	}
-	mask = s3_cksum_req_mask(&o->ckr);
+	px->store = o->ckr.alg;
+	if ((sc = part_cksum(o, px, msg, sizeof(msg))) != S3_OK) {
+		od_error(o, sc, msg);
+		return;
+	}
+	mask = s3_cksum_req_mask(&o->ckr) | (px->store != S3_CKSUM_NONE ?
+	    S3_CKSUM_BIT(px->store) : 0);
 	if (o->a.payload == S3_PAYLOAD_SHA256)
 		mask |= S3_CKSUM_BIT(S3_CKSUM_SHA256);
 	if (s3_cksum_new(mask, &o->ck) != ARK_OK) {
@@ -653,6 +728,33 @@ get_headers(struct oreq *o, const json_t *j)
 	}
 }
 
+/* x-amz-checksum-mode: ENABLED. A whole object (part 1 of a single-part
+ * one included) has its stored checksum; a part of a multipart object
+ * its own when the object's is COMPOSITE (a checksum of the parts'),
+ * as S3 answers; a range nothing. */
+static void
+get_checksum_headers(struct oreq *o, const json_t *j, const struct s3_range *rg)
+{
+	json_t *cks = json_object_get(j, "checksums"), *parts, *p;
+	const char *k, *v;
+	json_t *e;
+
+	parts = json_object_get(j, "parts");
+	if (!rg->set || (o->r.part_number > 0 && json_array_size(parts) == 0)) {
+		od_s3_checksum_headers(o, cks, NULL);
+		return;
+	}
+	if (o->r.part_number == 0)
+		return;
+	json_object_foreach(cks, k, e)
+		if ((v = json_string_value(e)) != NULL && strchr(v, '-') != NULL &&
+		    (p = json_array_get(parts, o->r.part_number - 1)) != NULL) {
+			od_s3_checksum_headers(o, json_object_get(p, "checksums"),
+			    "COMPOSITE");
+			return;
+		}
+}
+
 static void
 get_done(struct oreq *o, int status, json_t *j)
 {
@@ -714,8 +816,8 @@ get_done(struct oreq *o, int status, json_t *j)
 		ark_http_resp_header(o->req, "Content-Range", buf);
 	}
 	cm = s3_view_header(&o->v, "x-amz-checksum-mode");
-	if (cm != NULL && strcasecmp(cm, "ENABLED") == 0 && !rg.set)
-		od_s3_checksum_headers(o, j);
+	if (cm != NULL && strcasecmp(cm, "ENABLED") == 0)
+		get_checksum_headers(o, j, &rg);
 	if (json_object_size(json_object_get(j, "tags")) > 0) {
 		snprintf(buf, sizeof(buf), "%zu", json_object_size(
 		    json_object_get(j, "tags")));
@@ -894,10 +996,20 @@ mpu_create_done(struct oreq *o, int status, json_t *j)
 {
 	struct ark_buf out;
 	struct s3_xmlw w;
+	enum s3_cksum_alg alg;
+	int full;
 
 	if (status != 200) {
 		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
 		return;
+	}
+	/* parsed before the call: S3_OK */
+	if (s3_cksum_parse_mpu(&o->v, &alg, &full) == S3_OK &&
+	    alg != S3_CKSUM_NONE) {
+		ark_http_resp_header(o->req, "x-amz-checksum-algorithm",
+		    s3_cksum_name(alg));
+		ark_http_resp_header(o->req, "x-amz-checksum-type", full ?
+		    "FULL_OBJECT" : "COMPOSITE");
 	}
 	ark_buf_init(&out, 1 << 16);
 	s3_xmlw_init(&w, &out);
@@ -920,7 +1032,8 @@ mpu_body(struct ark_http_req *req, const void *d, size_t len, void *arg)
 }
 
 /* CompleteMultipartUpload: the S3 ETag is the MD5 of the parts' binary
- * MD5s, "-<n>"; the registry checks the parts and their ETags. */
+ * MD5s, "-<n>"; od_s3_complete checks the parts and their checksums, the
+ * registry the parts and their ETags again. */
 static void
 mpu_end(struct ark_http_req *req, void *arg)
 {
@@ -928,7 +1041,6 @@ mpu_end(struct ark_http_req *req, void *arg)
 	struct s3_xml_complete c;
 	struct s3_cksum *ck = NULL;
 	char etag[S3_CKSUM_COMPOSITE_MAX + 24];
-	json_t *parts;
 	enum s3_code sc;
 	size_t i;
 
@@ -947,27 +1059,21 @@ mpu_end(struct ark_http_req *req, void *arg)
 		od_put_fail(o, S3_ERR_INTERNAL, NULL);
 		return;
 	}
-	parts = json_array();
-	for (i = 0; i < c.nparts; i++) {
+	for (i = 0; i < c.nparts; i++)
 		if (s3_cksum_composite_add(ck, S3_CKSUM_MD5,
 		    c.parts[i].etag) != ARK_OK)
 			sc = S3_ERR_INVALID_PART;
-		json_array_append_new(parts, json_pack("{s:i, s:s}", "number",
-		    (int)c.parts[i].part_number, "etag", c.parts[i].etag));
-	}
 	if (sc == S3_OK && (s3_cksum_final(ck) != ARK_OK ||
 	    s3_cksum_composite_str(ck, S3_CKSUM_MD5, (unsigned)c.nparts, etag,
 	    sizeof(etag)) != ARK_OK))
 		sc = S3_ERR_INTERNAL;
 	s3_cksum_free(ck);
-	s3_xml_complete_free(&c);
 	if (sc != S3_OK) {
-		json_decref(parts);
+		s3_xml_complete_free(&c);
 		od_put_fail(o, sc, NULL);
 		return;
 	}
-	od_s3_complete(o, json_pack("{s:s, s:s, s:o}", "upload_id",
-	    o->r.upload_id, "etag", etag, "parts", parts), etag);
+	od_s3_complete(o, &c, etag);
 }
 
 static void
@@ -984,6 +1090,10 @@ static void
 od_mpu(struct oreq *o)
 {
 	const char *ct = s3_view_header(&o->v, "content-type");
+	enum s3_cksum_alg alg;
+	enum s3_code sc;
+	json_t *b;
+	int full;
 
 	switch (o->r.op) {
 	case S3_OP_CREATE_MULTIPART_UPLOAD:
@@ -992,11 +1102,24 @@ od_mpu(struct oreq *o)
 			    "x-amz-tagging on CreateMultipartUpload");
 			return;
 		}
-		od_reg_call(o, "multipart/create", json_pack("{s:s, s:s, s:s, s:o,"
-		    " s:o}", "bucket", o->r.bucket, "key", o->r.key,
-		    "content_type", ct != NULL ? ct : "binary/octet-stream",
-		    "user_meta", od_user_meta(o), "headers",
-		    od_s3_stored_headers(o)), 0, mpu_create_done);
+		if ((sc = s3_cksum_parse_mpu(&o->v, &alg, &full)) != S3_OK) {
+			od_error(o, sc, "x-amz-checksum-algorithm and "
+			    "x-amz-checksum-type: CRC32 or CRC32C COMPOSITE or "
+			    "FULL_OBJECT, SHA1 or SHA256 COMPOSITE, CRC64NVME "
+			    "FULL_OBJECT");
+			return;
+		}
+		b = json_pack("{s:s, s:s, s:s, s:o, s:o}", "bucket", o->r.bucket,
+		    "key", o->r.key, "content_type", ct != NULL ? ct :
+		    "binary/octet-stream", "user_meta", od_user_meta(o),
+		    "headers", od_s3_stored_headers(o));
+		if (alg != S3_CKSUM_NONE) {
+			json_object_set_new(b, "checksum_algorithm",
+			    json_string(s3_cksum_name(alg)));
+			json_object_set_new(b, "checksum_type", json_string(full ?
+			    "FULL_OBJECT" : "COMPOSITE"));
+		}
+		od_reg_call(o, "multipart/create", b, 0, mpu_create_done);
 		return;
 	case S3_OP_COMPLETE_MULTIPART_UPLOAD:
 		if (ark_http_req_set_max_body(o->req, S3_XML_MAX_COMPLETE) !=

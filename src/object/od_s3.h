@@ -24,11 +24,15 @@ void		 od_s3_copy(struct oreq *o);
 /* ---- od_s3_mpu.c ---- */
 void		 od_s3_list_parts(struct oreq *o);
 void		 od_s3_list_uploads(struct oreq *o);
-/* CompleteMultipartUpload after its body parsed: checks the parts against
- * multipart/parts (InvalidPart, EntityTooSmall below 5 MiB but the last)
- * and then calls multipart/complete with `body` (stolen); the reply
- * names etag. */
-void		 od_s3_complete(struct oreq *o, json_t *body, const char *etag);
+/* CompleteMultipartUpload after its body parsed into *c (taken over: *c
+ * is zeroed): checks the parts against multipart/parts (InvalidPart for
+ * a missing part or another ETag or checksum, InvalidRequest for a
+ * COMPOSITE upload's part listed without its checksum, EntityTooSmall
+ * below 5 MiB but the last), makes the object's checksum from the
+ * parts' (composite or full-object, as the upload declared) and calls
+ * multipart/complete; the reply names etag. */
+void		 od_s3_complete(struct oreq *o, struct s3_xml_complete *c,
+		    const char *etag);
 
 /* ---- od_s3_attr.c ---- */
 /* The registry's list answer as ListVersionsResult. */
@@ -54,7 +58,13 @@ void		 od_s3_read_body(struct oreq *o, size_t max,
 		    void (*done)(struct oreq *o));
 /* Owner ID / DisplayName element for listings. */
 void		 od_s3_owner(struct s3_xmlw *w, const char *user);
-/* Appends x-amz-checksum-* headers of o->obj's "checksums". */
-void		 od_s3_checksum_headers(struct oreq *o, const json_t *obj);
+/* Appends an x-amz-checksum-<alg> header per value of a stored
+ * checksums object (borrowed, may be NULL) with x-amz-checksum-type:
+ * `type`, or when NULL COMPOSITE for "<value>-<n>" values, else
+ * FULL_OBJECT. */
+void		 od_s3_checksum_headers(struct oreq *o, const json_t *cks,
+		    const char *type);
+/* Writes ChecksumCRC32, ... elements for a stored checksums object. */
+void		 od_s3_checksum_elems(struct s3_xmlw *w, const json_t *cks);
 
 #endif /* ARKOR_OBJECT_OD_S3_H */

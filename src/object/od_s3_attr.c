@@ -170,11 +170,6 @@ attr_mask(const char *h)
 static void
 attributes_done(struct oreq *o, int status, json_t *j)
 {
-	static const struct { const char *json, *xml; } cks[] = {
-		{ "crc32", "ChecksumCRC32" }, { "crc32c", "ChecksumCRC32C" },
-		{ "crc64nvme", "ChecksumCRC64NVME" },
-		{ "sha1", "ChecksumSHA1" }, { "sha256", "ChecksumSHA256" },
-	};
 	const char *mp = s3_view_header(&o->v, "x-amz-max-parts");
 	const char *pm = s3_view_header(&o->v, "x-amz-part-number-marker");
 	json_t *parts = json_object_get(j, "parts"), *ck, *p;
@@ -200,15 +195,17 @@ attributes_done(struct oreq *o, int status, json_t *j)
 		s3_xmlw_elem(&w, "ETag", od_jstr(j, "etag"));
 	ck = json_object_get(j, "checksums");
 	if ((m & ATTR_CHECKSUM) && json_object_size(ck) > 0) {
-		s3_xmlw_start(&w, "Checksum");
-		for (i = 0; i < ARK_ARRAY_SIZE(cks); i++)
-			if (json_is_string(json_object_get(ck, cks[i].json))) {
-				const char *v = od_jstr(ck, cks[i].json);
+		const char *k, *v = NULL;
+		json_t *e;
 
-				s3_xmlw_elem(&w, cks[i].xml, v);
-				s3_xmlw_elem(&w, "ChecksumType", strchr(v,
-				    '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
-			}
+		json_object_foreach(ck, k, e)
+			if (json_is_string(e))
+				v = json_string_value(e);
+		s3_xmlw_start(&w, "Checksum");
+		od_s3_checksum_elems(&w, ck);
+		if (v != NULL)
+			s3_xmlw_elem(&w, "ChecksumType", strchr(v, '-') !=
+			    NULL ? "COMPOSITE" : "FULL_OBJECT");
 		s3_xmlw_end(&w);
 	}
 	if ((m & ATTR_PARTS) && json_array_size(parts) > 0) {
@@ -230,6 +227,8 @@ attributes_done(struct oreq *o, int status, json_t *j)
 			s3_xmlw_elem_u64(&w, "PartNumber", num);
 			s3_xmlw_elem_u64(&w, "Size",
 			    (uint64_t)od_jint(p, "size"));
+			od_s3_checksum_elems(&w, json_object_get(p,
+			    "checksums"));
 			s3_xmlw_end(&w);
 			last = num;
 			n++;

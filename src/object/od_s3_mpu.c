@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -79,6 +80,7 @@ parts_done(struct oreq *o, int status, json_t *j)
 		    od_jint(p, "created_ms") / 1000);
 		s3_xmlw_elemf(&w, "ETag", "\"%s\"", od_jstr(p, "etag"));
 		s3_xmlw_elem_u64(&w, "Size", (uint64_t)od_jint(p, "size"));
+		od_s3_checksum_elems(&w, json_object_get(p, "checksums"));
 		s3_xmlw_end(&w);
 		last = num;
 		n++;
@@ -86,6 +88,11 @@ parts_done(struct oreq *o, int status, json_t *j)
 	s3_xmlw_elem_u64(&w, "NextPartNumberMarker", last);
 	s3_xmlw_elem_u64(&w, "MaxParts", max);
 	s3_xmlw_elem_bool(&w, "IsTruncated", trunc);
+	if (json_is_string(json_object_get(j, "checksum_algorithm"))) {
+		s3_xmlw_elem(&w, "ChecksumAlgorithm", od_jstr(j,
+		    "checksum_algorithm"));
+		s3_xmlw_elem(&w, "ChecksumType", od_jstr(j, "checksum_type"));
+	}
 	s3_xmlw_end(&w);
 	od_xml_finish(o, &w, &out);
 }
@@ -220,8 +227,11 @@ od_s3_list_uploads(struct oreq *o)
 /* ---- CompleteMultipartUpload checks ------------------------------------------- */
 
 struct cmpl {
-	json_t	*body;		/* for multipart/complete */
-	char	 etag[S3_CKSUM_COMPOSITE_MAX + 24];
+	struct s3_xml_complete	 x;		/* the request's parts */
+	char			 etag[S3_CKSUM_COMPOSITE_MAX + 24];
+	enum s3_cksum_alg	 alg;		/* the object's checksum */
+	const char		*type;		/* COMPOSITE, FULL_OBJECT */
+	char			 value[S3_CKSUM_COMPOSITE_MAX + 24];
 };
 
 static void
@@ -230,7 +240,7 @@ cmpl_free(void *arg)
 	struct cmpl *c = arg;
 
 	if (c != NULL)
-		json_decref(c->body);
+		s3_xml_complete_free(&c->x);
 	free(c);
 }
 
@@ -240,6 +250,7 @@ complete_done(struct oreq *o, int status, json_t *j)
 	struct cmpl *c = o->ext;
 	struct ark_buf out;
 	struct s3_xmlw w;
+	char name[32];
 
 	if (status != 200) {
 		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
@@ -252,17 +263,104 @@ complete_done(struct oreq *o, int status, json_t *j)
 	s3_xmlw_elem(&w, "Bucket", o->r.bucket);
 	s3_xmlw_elem(&w, "Key", o->r.key);
 	s3_xmlw_elemf(&w, "ETag", "\"%s\"", c->etag);
+	if (c->value[0] != '\0') {
+		snprintf(name, sizeof(name), "Checksum%s",
+		    s3_cksum_name(c->alg));
+		s3_xmlw_elem(&w, name, c->value);
+		s3_xmlw_elem(&w, "ChecksumType", c->type);
+	}
 	s3_xmlw_end(&w);
 	od_xml_finish(o, &w, &out);
+}
+
+/* The object's checksum from the parts' values of c->alg (each part in
+ * `have` order matching c->x): the checksum of the concatenated raw
+ * values, "-<n>" (COMPOSITE), or the parts' CRCs combined (FULL_OBJECT).
+ * Leaves c->value "" when a part has no value (UploadPartCopy parts). */
+static enum s3_code
+complete_checksum(struct cmpl *c, json_t *const *hp)
+{
+	struct s3_cksum *ck = NULL;
+	uint64_t acc = 0, crc;
+	const char *v;
+	size_t i;
+	int full = strcmp(c->type, "FULL_OBJECT") == 0;
+
+	for (i = 0; i < c->x.nparts; i++)
+		if (json_string_value(json_object_get(json_object_get(hp[i],
+		    "checksums"), s3_cksum_key(c->alg))) == NULL)
+			return S3_OK;
+	if (!full && s3_cksum_new(S3_CKSUM_BIT(c->alg), &ck) != ARK_OK)
+		return S3_ERR_INTERNAL;
+	for (i = 0; i < c->x.nparts; i++) {
+		v = od_jstr(json_object_get(hp[i], "checksums"),
+		    s3_cksum_key(c->alg));
+		if (!full) {
+			if (s3_cksum_composite_add(ck, c->alg, v) != ARK_OK)
+				goto bad;
+		} else if (s3_cksum_crc_from_b64(c->alg, v, &crc) != ARK_OK)
+			goto bad;
+		else
+			acc = i == 0 ? crc : s3_cksum_crc_combine(c->alg, acc,
+			    crc, (uint64_t)od_jint(hp[i], "size"));
+	}
+	if (full)
+		return s3_cksum_crc_to_b64(c->alg, acc, c->value) == ARK_OK ?
+		    S3_OK : S3_ERR_INTERNAL;
+	if (s3_cksum_final(ck) != ARK_OK || s3_cksum_composite_str(ck, c->alg,
+	    (unsigned)c->x.nparts, c->value, sizeof(c->value)) != ARK_OK)
+		goto bad;
+	s3_cksum_free(ck);
+	return S3_OK;
+bad:
+	s3_cksum_free(ck);
+	c->value[0] = '\0';
+	return S3_ERR_INTERNAL;
+}
+
+/* An object checksum the request states (x-amz-checksum-<alg>, with or
+ * without the "-<n>" of a composite; x-amz-checksum-type) must be the
+ * upload's: InvalidRequest for another algorithm or type, BadDigest for
+ * another value. */
+static enum s3_code
+complete_expected(struct oreq *o, const struct cmpl *c)
+{
+	const char *t = s3_view_header(&o->v, "x-amz-checksum-type");
+	const char *v, *dash;
+	int a;
+
+	if (t != NULL && (c->alg == S3_CKSUM_NONE || strcasecmp(t,
+	    c->type) != 0))
+		return S3_ERR_INVALID_REQUEST;
+	for (a = S3_CKSUM_CRC32; a <= S3_CKSUM_SHA256; a++) {
+		if ((v = s3_view_header(&o->v, s3_cksum_header(
+		    (enum s3_cksum_alg)a))) == NULL)
+			continue;
+		if ((enum s3_cksum_alg)a != c->alg)
+			return S3_ERR_INVALID_REQUEST;
+		if (c->value[0] == '\0')
+			continue;	/* nothing to compare with */
+		dash = strchr(c->value, '-');
+		if (strcmp(v, c->value) != 0 && (dash == NULL ||
+		    strlen(v) != (size_t)(dash - c->value) ||
+		    strncmp(v, c->value, strlen(v)) != 0))
+			return S3_ERR_BAD_DIGEST;
+	}
+	return S3_OK;
 }
 
 static void
 complete_parts_done(struct oreq *o, int status, json_t *j)
 {
 	struct cmpl *c = o->ext;
-	json_t *have = json_object_get(j, "parts"), *want, *p, *h;
-	size_t i, k = 0, n;
-	int small;
+	json_t *have = json_object_get(j, "parts"), *h, *body, *parts, **hp;
+	const struct s3_xml_part *p;
+	const char *sv;
+	size_t i, k = 0, n = c->x.nparts;
+	unsigned missing = 0;
+	enum s3_code sc;
+	int small = 0, a;
+	char msg[200];
 
 	if (status != 200) {
 		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
@@ -273,39 +371,85 @@ complete_parts_done(struct oreq *o, int status, json_t *j)
 		od_error(o, S3_ERR_NO_SUCH_UPLOAD, NULL);
 		return;
 	}
-	want = json_object_get(c->body, "parts");
-	n = json_array_size(want);
+	if ((a = s3_cksum_parse_alg(od_jstr(j, "checksum_algorithm"))) > 0) {
+		c->alg = (enum s3_cksum_alg)a;
+		c->type = strcmp(od_jstr(j, "checksum_type"), "FULL_OBJECT") ==
+		    0 ? "FULL_OBJECT" : "COMPOSITE";
+	}
 	/* Both lists ascend by number: a merge pass finds every part
-	 * (InvalidPart before EntityTooSmall, whichever part comes first). */
-	small = 0;
-	json_array_foreach(want, i, p) {
-		int64_t num = od_jint(p, "number");
-
+	 * (InvalidPart before a missing checksum before EntityTooSmall,
+	 * whichever part comes first). */
+	hp = ark_xcalloc(n + 1, sizeof(*hp));
+	for (i = 0; i < n; i++) {
+		p = &c->x.parts[i];
 		while ((h = json_array_get(have, k)) != NULL &&
-		    od_jint(h, "number") < num)
+		    (uint64_t)od_jint(h, "number") < p->part_number)
 			k++;
-		if (h == NULL || od_jint(h, "number") != num ||
-		    strcmp(od_jstr(h, "etag"), od_jstr(p, "etag")) != 0) {
-			od_error(o, S3_ERR_INVALID_PART, NULL);
-			return;
-		}
+		if (h == NULL || (uint64_t)od_jint(h, "number") !=
+		    p->part_number || strcmp(od_jstr(h, "etag"), p->etag) != 0)
+			goto invalid_part;
+		a = p->cksum_alg != S3_CKSUM_NONE ? (int)p->cksum_alg :
+		    (int)c->alg;
+		sv = a == S3_CKSUM_NONE ? NULL : json_string_value(
+		    json_object_get(json_object_get(h, "checksums"),
+		    s3_cksum_key((enum s3_cksum_alg)a)));
+		if (p->cksum_alg != S3_CKSUM_NONE && (sv == NULL ||
+		    strcmp(sv, p->cksum) != 0))
+			goto invalid_part;
+		if (p->cksum_alg == S3_CKSUM_NONE && c->alg != S3_CKSUM_NONE &&
+		    strcmp(c->type, "COMPOSITE") == 0 && sv != NULL &&
+		    missing == 0)
+			missing = p->part_number;
 		if (i + 1 < n && (uint64_t)od_jint(h, "size") < OD_S3_MIN_PART)
 			small = 1;
+		hp[i] = h;
+	}
+	if (missing != 0) {
+		free(hp);
+		snprintf(msg, sizeof(msg), "The upload was created using a %s "
+		    "checksum. The complete request must include the checksum "
+		    "for each part. It was missing for part %u in the request.",
+		    s3_cksum_key(c->alg), missing);
+		od_error(o, S3_ERR_INVALID_REQUEST, msg);
+		return;
 	}
 	if (small) {
+		free(hp);
 		od_error(o, S3_ERR_ENTITY_TOO_SMALL, NULL);
 		return;
 	}
-	od_reg_call(o, "multipart/complete", json_incref(c->body), 0,
-	    complete_done);
+	sc = c->alg != S3_CKSUM_NONE ? complete_checksum(c, hp) : S3_OK;
+	free(hp);
+	if (sc == S3_OK)
+		sc = complete_expected(o, c);
+	if (sc != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
+	parts = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(parts, json_pack("{s:i, s:s}", "number",
+		    (int)c->x.parts[i].part_number, "etag",
+		    c->x.parts[i].etag));
+	body = json_pack("{s:s, s:s, s:o}", "upload_id", o->r.upload_id,
+	    "etag", c->etag, "parts", parts);
+	if (c->value[0] != '\0')
+		json_object_set_new(body, "checksums", json_pack("{s:s}",
+		    s3_cksum_key(c->alg), c->value));
+	od_reg_call(o, "multipart/complete", body, 0, complete_done);
+	return;
+invalid_part:
+	free(hp);
+	od_error(o, S3_ERR_INVALID_PART, NULL);
 }
 
 void
-od_s3_complete(struct oreq *o, json_t *body, const char *etag)
+od_s3_complete(struct oreq *o, struct s3_xml_complete *x, const char *etag)
 {
 	struct cmpl *c = ark_xcalloc(1, sizeof(*c));
 
-	c->body = body;
+	c->x = *x;
+	memset(x, 0, sizeof(*x));
 	snprintf(c->etag, sizeof(c->etag), "%s", etag);
 	o->ext = c;
 	o->ext_free = cmpl_free;

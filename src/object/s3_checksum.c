@@ -44,6 +44,14 @@ s3_cksum_header(enum s3_cksum_alg a)
 	return (unsigned)a < S3_CKSUM_ALG_MAX ? s3_algs[a].header : NULL;
 }
 
+const char *
+s3_cksum_key(enum s3_cksum_alg a)
+{
+	const char *h = s3_cksum_header(a);
+
+	return h != NULL ? h + strlen("x-amz-checksum-") : NULL;
+}
+
 size_t
 s3_cksum_len(enum s3_cksum_alg a)
 {
@@ -166,6 +174,42 @@ s3_cksum_crc_combine(enum s3_cksum_alg a, uint64_t crc_a, uint64_t crc_b,
 		n >>= 1;
 	}
 	return crc_multmodp(p, crc_a, poly, w) ^ crc_b;
+}
+
+static int
+cksum_is_crc(enum s3_cksum_alg a)
+{
+	return a == S3_CKSUM_CRC32 || a == S3_CKSUM_CRC32C ||
+	    a == S3_CKSUM_CRC64NVME;
+}
+
+enum ark_err
+s3_cksum_crc_from_b64(enum s3_cksum_alg a, const char *b64, uint64_t *crc)
+{
+	unsigned char raw[S3_CKSUM_MAXLEN];
+	size_t got, i;
+
+	if (!cksum_is_crc(a) || ark_base64_decode(b64, strlen(b64), raw,
+	    sizeof(raw), &got, 0) != ARK_OK || got != s3_cksum_len(a))
+		return ARK_EINVAL;
+	for (*crc = 0, i = 0; i < got; i++)
+		*crc = *crc << 8 | raw[i];
+	return ARK_OK;
+}
+
+static void	cksum_be(unsigned char *out, uint64_t v, int bytes);
+
+enum ark_err
+s3_cksum_crc_to_b64(enum s3_cksum_alg a, uint64_t crc, char *out)
+{
+	unsigned char raw[8];
+	size_t len = s3_cksum_len(a);
+
+	if (!cksum_is_crc(a))
+		return ARK_EINVAL;
+	cksum_be(raw, crc, (int)len);
+	ark_base64_encode(raw, len, out, 0);
+	return ARK_OK;
 }
 
 /* ---- streaming context ---- */

@@ -42,6 +42,9 @@ enum s3_cksum_alg {
 const char	*s3_cksum_name(enum s3_cksum_alg a);
 /* "x-amz-checksum-crc32", ...; NULL for NONE, MD5, out of range. */
 const char	*s3_cksum_header(enum s3_cksum_alg a);
+/* The header's suffix, "crc32", ..., "sha256": the key of a stored
+ * checksums object; NULL like s3_cksum_header. */
+const char	*s3_cksum_key(enum s3_cksum_alg a);
 /* Algorithm by name as x-amz-(sdk-)checksum-algorithm carries it
  * (case-insensitive; MD5 is not one); -1 when unknown. */
 int		 s3_cksum_parse_alg(const char *name);
@@ -59,6 +62,14 @@ uint64_t	 s3_crc64nvme(uint64_t crc, const void *p, size_t n);
  * a FULL_OBJECT checksum of a multipart upload is made of. */
 uint64_t	 s3_cksum_crc_combine(enum s3_cksum_alg a, uint64_t crc_a,
 		    uint64_t crc_b, uint64_t len_b);
+
+/* A CRC value (CRC32, CRC32C: 4 bytes; CRC64NVME: 8) from and to its S3
+ * form, base64 of the big-endian bytes (out: S3_CKSUM_B64_MAX bytes).
+ * ARK_EINVAL for other algorithms and malformed values. */
+enum ark_err	 s3_cksum_crc_from_b64(enum s3_cksum_alg a, const char *b64,
+		    uint64_t *crc);
+enum ark_err	 s3_cksum_crc_to_b64(enum s3_cksum_alg a, uint64_t crc,
+		    char *out);
 
 /* ---- streaming context ---- */
 struct s3_cksum;			/* opaque */

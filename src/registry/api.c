@@ -232,6 +232,26 @@ g_objtext(struct rq *r, json_t *o, const char *f, char **out)
 	return 0;
 }
 
+/* An optional string field that must be one of `names` (NULL when
+ * absent). */
+static int
+g_enum(struct rq *r, json_t *o, const char *f, const char *const names[],
+    const char **out)
+{
+	size_t i;
+
+	if (g_str(r, o, f, 0, 64, out))
+		return -1;
+	if (*out == NULL)
+		return 0;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], *out) == 0)
+			return 0;
+	snprintf(r->je.msg, sizeof(r->je.msg), "field \"%s\": unknown value",
+	    f);
+	return bad_field(r, f, ARK_EINVAL);
+}
+
 /* "fragments": [{"fid", "offset", "length", "crc32c"}], each within
  * `size` when size >= 0. Caller frees *out. */
 static int
@@ -1681,8 +1701,13 @@ static void
 h_mp_create(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "content_type",
-	    "user_meta", "headers", NULL };
-	const char	*bucket, *key, *ctype = "";
+	    "user_meta", "headers", "checksum_algorithm", "checksum_type",
+	    NULL };
+	static const char *const algs[] = { "CRC32", "CRC32C", "CRC64NVME",
+	    "SHA1", "SHA256", NULL };
+	static const char *const types[] = { "COMPOSITE", "FULL_OBJECT",
+	    NULL };
+	const char	*bucket, *key, *ctype = "", *alg = NULL, *type = NULL;
 	char		*umeta = NULL, *hdrs = NULL, id[META_ID_MAX + 1];
 	enum ark_err	 rc;
 
@@ -1691,10 +1716,19 @@ h_mp_create(struct rq *r)
 	    META_OBJKEY_MAX, &key) || g_str(r, r->j, "content_type", 0,
 	    META_CTYPE_MAX, &ctype) || g_objtext(r, r->j, "user_meta", &umeta)
 	    || g_objtext(r, r->j, "headers", &hdrs) ||
-	    need_bucket(r, bucket, 1))
+	    g_enum(r, r->j, "checksum_algorithm", algs, &alg) ||
+	    g_enum(r, r->j, "checksum_type", types, &type))
+		goto out;
+	if (type != NULL && alg == NULL) {
+		snprintf(r->je.msg, sizeof(r->je.msg), "field \"checksum_type\""
+		    ": needs checksum_algorithm");
+		bad_field(r, "checksum_type", ARK_EINVAL);
+		goto out;
+	}
+	if (need_bucket(r, bucket, 1))
 		goto out;
 	if ((rc = meta_upload_create(r->a->m, bucket, key, ctype, umeta, hdrs,
-	    id)) != ARK_OK)
+	    alg, type, id)) != ARK_OK)
 		reply_rc(r, rc, "upload");
 	else
 		reply_json(r, 200, json_pack("{s:s}", "upload_id", id));
@@ -1707,10 +1741,11 @@ static void
 h_mp_part(struct rq *r)
 {
 	static const char *const allowed[] = { "upload_id", "number", "size",
-	    "etag", "fragments", NULL };
+	    "etag", "checksums", "fragments", NULL };
 	struct meta_upload	 u;
 	struct meta_part	 p;
 	const char		*id, *etag = "";
+	char			*cks = NULL;
 	int64_t			 num, size;
 	enum ark_err		 rc;
 
@@ -1718,8 +1753,16 @@ h_mp_part(struct rq *r)
 	if (keys_ok(r, r->j, allowed, "") || g_int(r, r->j, "number", 1, 1,
 	    10000, &num) || g_int(r, r->j, "size", 1, 0, INT64_MAX, &size) ||
 	    g_str(r, r->j, "etag", 0, META_ETAG_MAX, &etag) ||
+	    g_objtext(r, r->j, "checksums", &cks) ||
 	    g_frags(r, r->j, size, &p.frags, &p.nfrags))
 		goto out;
+	if (cks != NULL && strlen(cks) > META_PART_CKSUMS_MAX) {
+		snprintf(r->je.msg, sizeof(r->je.msg), "field \"checksums\": "
+		    "longer than %d bytes", META_PART_CKSUMS_MAX);
+		bad_field(r, "checksums", ARK_EINVAL);
+		goto out;
+	}
+	p.checksums = cks;
 	if (need_upload(r, &id, &u) != 0)
 		goto out;
 	meta_upload_clear(&u);
@@ -1731,17 +1774,52 @@ h_mp_part(struct rq *r)
 	else
 		reply_ok(r);
 out:
+	free(cks);
 	free(p.frags);
 }
 
 static int
 part_cb(void *arg, const struct meta_part *p)
 {
-	json_array_append_new(arg, json_pack("{s:I, s:I, s:s, s:I, s:I}",
+	json_t *e = json_pack("{s:I, s:I, s:s, s:I, s:I}",
 	    "number", (json_int_t)p->number, "size", (json_int_t)p->size,
 	    "etag", p->etag, "created_ms", (json_int_t)p->created_ms,
-	    "fragments", (json_int_t)p->nfrags));
+	    "fragments", (json_int_t)p->nfrags);
+
+	if (p->checksums != NULL)
+		json_object_set_new(e, "checksums", objtext_json(p->checksums));
+	json_array_append_new(arg, e);
 	return 0;
+}
+
+/* The upload's declared checksum, when it has one, into j. */
+static void
+upload_cksum_json(json_t *j, const struct meta_upload *u)
+{
+	if (u->cksum_alg[0] != '\0')
+		json_object_set_new(j, "checksum_algorithm",
+		    json_string(u->cksum_alg));
+	if (u->cksum_type[0] != '\0')
+		json_object_set_new(j, "checksum_type",
+		    json_string(u->cksum_type));
+}
+
+static void
+h_mp_get(struct rq *r)
+{
+	static const char *const allowed[] = { "upload_id", NULL };
+	struct meta_upload	 u;
+	const char		*id;
+	json_t			*j;
+
+	if (keys_ok(r, r->j, allowed, "") || need_upload(r, &id, &u))
+		return;
+	j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "upload_id", id,
+	    "bucket", u.bucket, "key", u.key, "content_type", u.ctype,
+	    "created_ms", (json_int_t)u.created_ms);
+	upload_cksum_json(j, &u);
+	reply_json(r, 200, j);
+	meta_upload_clear(&u);
 }
 
 static void
@@ -1759,10 +1837,13 @@ h_mp_parts(struct rq *r)
 	if ((rc = meta_part_list(r->a->m, id, part_cb, a)) != ARK_OK) {
 		json_decref(a);
 		reply_rc(r, rc, "parts");
-	} else
-		reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:o}",
-		    "upload_id", id, "bucket", u.bucket, "key", u.key,
-		    "parts", a));
+	} else {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "upload_id", id,
+		    "bucket", u.bucket, "key", u.key, "parts", a);
+
+		upload_cksum_json(j, &u);
+		reply_json(r, 200, j);
+	}
 	meta_upload_clear(&u);
 }
 
@@ -1833,10 +1914,11 @@ static void
 h_mp_complete(struct rq *r)
 {
 	static const char *const allowed[] = { "upload_id", "parts", "etag",
-	    NULL };
+	    "checksums", NULL };
 	static const char *const pallowed[] = { "number", "etag", NULL };
 	struct meta_upload	 u;
 	const char		*id, *etag, **etags = NULL;
+	char			*cks = NULL;
 	unsigned		*nums = NULL, bad = 0;
 	json_t			*arr = NULL, *e;
 	int64_t			 num, v;
@@ -1845,18 +1927,18 @@ h_mp_complete(struct rq *r)
 	enum ark_err		 rc;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "etag", 1,
-	    META_ETAG_MAX, &etag))
+	    META_ETAG_MAX, &etag) || g_objtext(r, r->j, "checksums", &cks))
 		return;
 	if ((rc = ark_json_get_array(r->j, "parts", 1, 10000, &arr,
 	    &r->je)) != ARK_OK) {
 		bad_field(r, "parts", rc);
-		return;
+		goto out;
 	}
 	if ((n = json_array_size(arr)) == 0) {
 		snprintf(r->je.msg, sizeof(r->je.msg),
 		    "field \"parts\": at least one part");
 		bad_field(r, "parts", ARK_EINVAL);
-		return;
+		goto out;
 	}
 	nums = ark_xcalloc(n, sizeof(*nums));
 	etags = ark_xcalloc(n, sizeof(*etags));
@@ -1889,7 +1971,8 @@ h_mp_complete(struct rq *r)
 	if (need_upload(r, &id, &u) != 0)
 		goto out;
 	meta_upload_clear(&u);
-	rc = meta_upload_complete(r->a->m, id, nums, etags, n, etag, &v, &bad);
+	rc = meta_upload_complete(r->a->m, id, nums, etags, n, etag, cks, &v,
+	    &bad);
 	if (rc == ARK_EINVAL) {
 		char msg[96];
 
@@ -1902,6 +1985,7 @@ h_mp_complete(struct rq *r)
 		reply_json(r, 200, json_pack("{s:I}", "version",
 		    (json_int_t)v));
 out:
+	free(cks);
 	free(nums);
 	free(etags);
 }
@@ -2124,6 +2208,7 @@ static const struct route routes[] = {
 	{ "/v1/prefix/rename",		h_prefix_rename, R_WRITE },
 	{ "/v1/list",			h_list,		0 },
 	{ "/v1/multipart/create",	h_mp_create,	R_WRITE },
+	{ "/v1/multipart/get",		h_mp_get,	0 },
 	{ "/v1/multipart/part",		h_mp_part,	R_WRITE },
 	{ "/v1/multipart/parts",	h_mp_parts,	0 },
 	{ "/v1/multipart/list",		h_mp_list,	0 },

@@ -49,6 +49,8 @@
 #define META_ID_MAX		64	/* upload, lock and server ids */
 #define META_OID_MAX		128	/* LFS oid (sha256 hex is 64) */
 #define META_PATH_MAX		4096	/* LFS lock path */
+#define META_CKNAME_MAX		16	/* upload checksum algorithm / type */
+#define META_PART_CKSUMS_MAX	256	/* a part's checksums JSON */
 
 struct meta;				/* opaque store */
 
@@ -180,8 +182,9 @@ struct meta_object {
 					 * response headers (Cache-Control,
 					 * Content-Disposition, Expires...) */
 	char		*parts;		/* out: JSON array [{number, size,
-					 * etag}] for objects completed from
-					 * a multipart upload, else NULL */
+					 * etag, checksums?}] for objects
+					 * completed from a multipart
+					 * upload, else NULL */
 	uint32_t	 mode, uid, gid;
 	int64_t		 mtime_ms;
 	int64_t		 version;	/* set by the store on commit */
@@ -299,6 +302,11 @@ struct meta_upload {
 	char		 ctype[META_CTYPE_MAX + 1];
 	char		*user_meta;
 	char		*headers;
+	/* The checksum the upload declared (S3 x-amz-checksum-algorithm
+	 * and -type, e.g. "CRC32" and "COMPOSITE"); "" when none. The
+	 * store keeps them for the front end; it checks nothing. */
+	char		 cksum_alg[META_CKNAME_MAX + 1];
+	char		 cksum_type[META_CKNAME_MAX + 1];
 	int64_t		 created_ms;
 };
 void		 meta_upload_clear(struct meta_upload *u);
@@ -307,6 +315,10 @@ struct meta_part {
 	unsigned	 number;	/* 1..10000 */
 	uint64_t	 size;
 	char		 etag[META_ETAG_MAX + 1];
+	/* JSON object text ({"crc32": "<base64>"}) or NULL, at most
+	 * META_PART_CKSUMS_MAX bytes: borrowed from the caller in
+	 * meta_part_put, valid during the callback in meta_part_list. */
+	const char	*checksums;
 	int64_t		 created_ms;
 	size_t		 nfrags;	/* list only: fragments not filled */
 	struct meta_frag *frags;	/* borrowed in meta_part_put */
@@ -314,10 +326,12 @@ struct meta_part {
 
 /* Creates an upload; *id gets its random id (META_ID_MAX + 1 bytes).
  * ctype, user_meta and headers (JSON text, may be NULL) go to the object
- * on completion. */
+ * on completion; cksum_alg and cksum_type (may be NULL, at most
+ * META_CKNAME_MAX bytes) are kept with the upload. */
 enum ark_err	 meta_upload_create(struct meta *m, const char *bucket,
 		    const char *key, const char *ctype, const char *user_meta,
-		    const char *headers, char *id);
+		    const char *headers, const char *cksum_alg,
+		    const char *cksum_type, char *id);
 enum ark_err	 meta_upload_get(struct meta *m, const char *id,
 		    struct meta_upload *out);
 /* Uploads of a bucket whose key starts with prefix (NULL = all) and is
@@ -338,15 +352,17 @@ enum ark_err	 meta_part_list(struct meta *m, const char *upload_id,
 /*
  * Completes the upload: the listed parts (numbers strictly ascending, each
  * etag equal to the stored one unless empty) become the fragments of a
- * new version of the object (offsets shifted), with size = sum of parts
- * and the given etag; other parts' fragments go to GC; the upload is gone.
- * ARK_ENOENT unknown upload; ARK_EINVAL a part is missing, out of order or
- * its etag differs (*bad_part gets its number, may be NULL).
+ * new version of the object (offsets shifted), with size = sum of parts,
+ * the given etag and checksums (JSON object text, may be NULL), and the
+ * part list {number, size, etag, checksums?} in `parts`; other parts'
+ * fragments go to GC; the upload is gone. ARK_ENOENT unknown upload;
+ * ARK_EINVAL a part is missing, out of order or its etag differs
+ * (*bad_part gets its number, may be NULL).
  */
 enum ark_err	 meta_upload_complete(struct meta *m, const char *upload_id,
 		    const unsigned *numbers, const char *const *etags,
-		    size_t nparts, const char *etag, int64_t *version,
-		    unsigned *bad_part);
+		    size_t nparts, const char *etag, const char *checksums,
+		    int64_t *version, unsigned *bad_part);
 /* Drops the upload; all its fragments go to GC. */
 enum ark_err	 meta_upload_abort(struct meta *m, const char *upload_id);
 

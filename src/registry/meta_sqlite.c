@@ -162,6 +162,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE assigned(fid TEXT PRIMARY KEY,"
 	" expires INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX assigned_expires ON assigned(expires);",
+	/* 4 -> 5: multipart checksums (the upload's declared algorithm and
+	 * type, each part's checksums) */
+	"ALTER TABLE uploads ADD COLUMN cksum_alg TEXT;"
+	"ALTER TABLE uploads ADD COLUMN cksum_type TEXT;"
+	"ALTER TABLE parts ADD COLUMN cksums TEXT;",
 };
 
 /* ---- connections and statements ---- */
@@ -2224,6 +2229,7 @@ meta_upload_clear(struct meta_upload *u)
 
 struct a_upload {
 	const char		*bucket, *key, *ctype, *umeta, *headers, *id;
+	const char		*cksum_alg, *cksum_type, *cksums;
 	char			*idout;
 	const struct meta_part	*part;
 	const unsigned		*numbers;
@@ -2249,7 +2255,8 @@ do_upload_create(struct mconn *c, void *arg)
 		return ARK_EIO;
 	ark_hex_encode(rnd, sizeof(rnd), a->idout);
 	st = stmt(c, "INSERT INTO uploads(id, bucket_id, key, ctype, umeta,"
-	    " created, headers) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	    " created, headers, cksum_alg, cksum_type) VALUES(?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9)");
 	bind_text(st, 1, a->idout);
 	sqlite3_bind_int64(st, 2, bid);
 	bind_text(st, 3, a->key);
@@ -2257,17 +2264,22 @@ do_upload_create(struct mconn *c, void *arg)
 	bind_text(st, 5, a->umeta);
 	sqlite3_bind_int64(st, 6, ark_now_ms());
 	bind_text(st, 7, a->headers);
+	bind_text(st, 8, a->cksum_alg);
+	bind_text(st, 9, a->cksum_type);
 	return run(c, st);
 }
 
 enum ark_err
 meta_upload_create(struct meta *m, const char *bucket, const char *key,
-    const char *ctype, const char *user_meta, const char *headers, char *id)
+    const char *ctype, const char *user_meta, const char *headers,
+    const char *cksum_alg, const char *cksum_type, char *id)
 {
 	struct a_upload a;
 
 	if (!key_ok(key) || bucket == NULL ||
-	    (ctype != NULL && strlen(ctype) > META_CTYPE_MAX))
+	    (ctype != NULL && strlen(ctype) > META_CTYPE_MAX) ||
+	    (cksum_alg != NULL && strlen(cksum_alg) > META_CKNAME_MAX) ||
+	    (cksum_type != NULL && strlen(cksum_type) > META_CKNAME_MAX))
 		return ARK_EINVAL;
 	memset(&a, 0, sizeof(a));
 	a.bucket = bucket;
@@ -2275,12 +2287,15 @@ meta_upload_create(struct meta *m, const char *bucket, const char *key,
 	a.ctype = ctype;
 	a.umeta = user_meta;
 	a.headers = headers;
+	a.cksum_alg = cksum_alg;
+	a.cksum_type = cksum_type;
 	a.idout = id;
 	return meta_exec(m, do_upload_create, &a);
 }
 
 #define UPLOAD_COLS "SELECT u.id, b.name, u.key, u.ctype, u.umeta," \
-	" u.created, u.headers FROM uploads u JOIN buckets b" \
+	" u.created, u.headers, u.cksum_alg, u.cksum_type FROM uploads u" \
+	" JOIN buckets b" \
 	" ON b.id = u.bucket_id"
 
 static void
@@ -2294,6 +2309,8 @@ upload_row(sqlite3_stmt *st, struct meta_upload *u)
 	u->user_meta = col_dup(st, 4);
 	u->created_ms = sqlite3_column_int64(st, 5);
 	u->headers = col_dup(st, 6);
+	col_copy(st, 7, u->cksum_alg, sizeof(u->cksum_alg));
+	col_copy(st, 8, u->cksum_type, sizeof(u->cksum_type));
 }
 
 enum ark_err
@@ -2381,11 +2398,11 @@ do_part_put(struct mconn *c, void *arg)
 		if ((rc = do_frags_drop(c, FRAG_PART, pid, &l)) != ARK_OK)
 			goto out;
 		st = stmt(c, "UPDATE parts SET size = ?2, etag = ?3,"
-		    " created = ?4 WHERE id = ?1");
+		    " created = ?4, cksums = ?7 WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, pid);
 	} else if (rc == ARK_ENOENT) {
 		st = stmt(c, "INSERT INTO parts(size, etag, created, upload_id,"
-		    " number) VALUES(?2, ?3, ?4, ?5, ?6)");
+		    " number, cksums) VALUES(?2, ?3, ?4, ?5, ?6, ?7)");
 		bind_text(st, 5, a->id);
 		sqlite3_bind_int(st, 6, (int)p->number);
 		pid = -1;
@@ -2394,6 +2411,7 @@ do_part_put(struct mconn *c, void *arg)
 	sqlite3_bind_int64(st, 2, (int64_t)p->size);
 	bind_text(st, 3, p->etag);
 	sqlite3_bind_int64(st, 4, ark_now_ms());
+	bind_text(st, 7, p->checksums);
 	if ((rc = run(c, st)) != ARK_OK)
 		goto out;
 	if (pid < 0)
@@ -2414,7 +2432,8 @@ meta_part_put(struct meta *m, const char *upload_id,
 	struct a_upload a;
 
 	if (p == NULL || p->number < 1 || p->number > 10000 ||
-	    strlen(p->etag) > META_ETAG_MAX)
+	    strlen(p->etag) > META_ETAG_MAX || (p->checksums != NULL &&
+	    strlen(p->checksums) > META_PART_CKSUMS_MAX))
 		return ARK_EINVAL;
 	memset(&a, 0, sizeof(a));
 	a.id = upload_id;
@@ -2436,8 +2455,8 @@ meta_part_list(struct meta *m, const char *upload_id,
 	if ((rc = do_upload_exists(c, upload_id, NULL)) != ARK_OK)
 		goto out;
 	st = stmt(c, "SELECT p.number, p.size, p.etag, p.created,"
-	    " (SELECT count(*) FROM frags f WHERE f.kind = 1 AND f.owner = p.id)"
-	    " FROM parts p WHERE p.upload_id = ?1 ORDER BY p.number");
+	    " (SELECT count(*) FROM frags f WHERE f.kind = 1 AND f.owner = p.id),"
+	    " p.cksums FROM parts p WHERE p.upload_id = ?1 ORDER BY p.number");
 	bind_text(st, 1, upload_id);
 	while ((rc = row(c, st)) == ARK_OK) {
 		memset(&p, 0, sizeof(p));
@@ -2446,6 +2465,7 @@ meta_part_list(struct meta *m, const char *upload_id,
 		col_copy(st, 2, p.etag, sizeof(p.etag));
 		p.created_ms = sqlite3_column_int64(st, 3);
 		p.nfrags = (size_t)sqlite3_column_int64(st, 4);
+		p.checksums = (const char *)sqlite3_column_text(st, 5);
 		if (cb(arg, &p) != 0)
 			break;
 	}
@@ -2489,10 +2509,11 @@ out:
 	return rc;
 }
 
-/* Appends one part to a JSON array under construction, escaping the etag. */
+/* Appends one part to a JSON array under construction, escaping the etag;
+ * cksums is JSON object text the API checked, or NULL. */
 static enum ark_err
 part_json(struct ark_buf *b, int first, unsigned number, int64_t size,
-    const char *etag)
+    const char *etag, const char *cksums)
 {
 	enum ark_err	rc;
 	const char	*p;
@@ -2508,7 +2529,11 @@ part_json(struct ark_buf *b, int first, unsigned number, int64_t size,
 		else
 			rc = ark_buf_append_byte(b, (unsigned char)*p);
 	}
-	return rc == ARK_OK ? ark_buf_append_str(b, "\"}") : rc;
+	if (rc == ARK_OK)
+		rc = ark_buf_append_byte(b, '"');
+	if (rc == ARK_OK && cksums != NULL)
+		rc = ark_buf_printf(b, ",\"checksums\":%s", cksums);
+	return rc == ARK_OK ? ark_buf_append_byte(b, '}') : rc;
 }
 
 static enum ark_err
@@ -2526,9 +2551,11 @@ do_upload_complete(struct mconn *c, void *arg)
 	char			*key = NULL;
 
 	memset(&o, 0, sizeof(o));
-	/* [{"number":n,"size":s,"etag":"..."}], etags are S3 hex/quoted
-	 * text without backslashes or quotes escaped by the caller */
-	ark_buf_init(&pj, 10000 * (64 + META_ETAG_MAX) + 16);
+	/* [{"number":n,"size":s,"etag":"...","checksums":{...}}], etags
+	 * are S3 hex/quoted text without backslashes or quotes escaped by
+	 * the caller */
+	ark_buf_init(&pj, 10000 * (80 + META_ETAG_MAX + META_PART_CKSUMS_MAX) +
+	    16);
 	st = stmt(c, "SELECT bucket_id, key, ctype, umeta, headers FROM uploads"
 	    " WHERE id = ?1");
 	bind_text(st, 1, a->id);
@@ -2541,6 +2568,8 @@ do_upload_complete(struct mconn *c, void *arg)
 	o.headers = col_dup(st, 4);
 	sqlite3_reset(st);
 	strncpy(o.etag, a->etag, sizeof(o.etag) - 1);
+	if (a->cksums != NULL)
+		o.checksums = ark_xstrdup(a->cksums);
 	o.mode = 0100644;
 	o.mtime_ms = ark_now_ms();
 	for (i = 0; i < a->nparts; i++) {
@@ -2583,12 +2612,13 @@ do_upload_complete(struct mconn *c, void *arg)
 		psize = sqlite3_column_int64(st, 0);
 		o.size += (uint64_t)psize;
 		sqlite3_reset(st);
-		st = stmt(c, "SELECT etag FROM parts WHERE id = ?1");
+		st = stmt(c, "SELECT etag, cksums FROM parts WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, pid);
 		if ((rc = row(c, st)) != ARK_OK)
 			goto out;
 		if (part_json(&pj, i == 0, a->numbers[i], psize,
-		    (const char *)sqlite3_column_text(st, 0)) != ARK_OK) {
+		    (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1)) != ARK_OK) {
 			rc = ARK_ENOMEM;
 			goto out;
 		}
@@ -2621,12 +2651,14 @@ out:
 enum ark_err
 meta_upload_complete(struct meta *m, const char *upload_id,
     const unsigned *numbers, const char *const *etags, size_t nparts,
-    const char *etag, int64_t *version, unsigned *bad_part)
+    const char *etag, const char *checksums, int64_t *version,
+    unsigned *bad_part)
 {
 	struct a_upload a;
 
 	if (nparts == 0 || nparts > 10000 || etag == NULL ||
-	    strlen(etag) > META_ETAG_MAX)
+	    strlen(etag) > META_ETAG_MAX || (checksums != NULL &&
+	    strlen(checksums) > META_JSON_MAX))
 		return ARK_EINVAL;
 	memset(&a, 0, sizeof(a));
 	a.id = upload_id;
@@ -2634,6 +2666,7 @@ meta_upload_complete(struct meta *m, const char *upload_id,
 	a.etags = etags;
 	a.nparts = nparts;
 	a.etag = etag;
+	a.cksums = checksums;
 	a.version = version;
 	a.bad_part = bad_part;
 	return meta_exec(m, do_upload_complete, &a);

@@ -104,19 +104,25 @@ api_ok /v1/object/get '{"bucket":"photos","key":"h.txt"}' | jget 'd["headers"]["
 api_ok /v1/object/delete '{"bucket":"photos","key":"moved.jpg"}' >/dev/null
 ok "objects: commit, get, list pages, if_version, copy, rename, prefix rename, setattr, delete"
 
-up=$(api_ok /v1/multipart/create '{"bucket":"photos","key":"big.bin","content_type":"application/x-big"}' | jget 'd["upload_id"]')
+api /v1/multipart/create '{"bucket":"photos","key":"big.bin","checksum_algorithm":"MD5"}' | jget 'd["field"]' |
+	grep -qx checksum_algorithm || fail "unknown checksum algorithm accepted"
+api /v1/multipart/create '{"bucket":"photos","key":"big.bin","checksum_type":"COMPOSITE"}' | jget 'd["field"]' |
+	grep -qx checksum_type || fail "checksum type without algorithm accepted"
+up=$(api_ok /v1/multipart/create '{"bucket":"photos","key":"big.bin","content_type":"application/x-big","checksum_algorithm":"CRC32","checksum_type":"COMPOSITE"}' | jget 'd["upload_id"]')
+api_ok /v1/multipart/get "{\"upload_id\":\"$up\"}" | jget '(d["key"], d["checksum_algorithm"], d["checksum_type"])' |
+	grep -qx "('big.bin', 'CRC32', 'COMPOSITE')" || fail "multipart/get: $(cat "$T/out")"
 for n in 1 2; do
 	f=$(api_ok /v1/assign '{}' | jget 'd["assignments"][0]["fid"]')
-	api_ok /v1/multipart/part "{\"upload_id\":\"$up\",\"number\":$n,\"size\":100,\"etag\":\"p$n\",\"fragments\":[{\"fid\":\"$f\",\"offset\":0,\"length\":100,\"crc32c\":$n}]}" >/dev/null
+	api_ok /v1/multipart/part "{\"upload_id\":\"$up\",\"number\":$n,\"size\":100,\"etag\":\"p$n\",\"checksums\":{\"crc32\":\"AAAAA$n==\"},\"fragments\":[{\"fid\":\"$f\",\"offset\":0,\"length\":100,\"crc32c\":$n}]}" >/dev/null
 done
-api_ok /v1/multipart/parts "{\"upload_id\":\"$up\"}" | jget '[p["number"] for p in d["parts"]]' |
-	grep -qx "\[1, 2\]" || fail "parts"
+api_ok /v1/multipart/parts "{\"upload_id\":\"$up\"}" | jget '([(p["number"], p["checksums"]["crc32"]) for p in d["parts"]], d["checksum_algorithm"])' |
+	grep -qx "(\[(1, 'AAAAA1=='), (2, 'AAAAA2==')\], 'CRC32')" || fail "parts: $(cat "$T/out")"
 api /v1/multipart/complete "{\"upload_id\":\"$up\",\"etag\":\"x-2\",\"parts\":[{\"number\":2},{\"number\":1}]}" >/dev/null
 [ "$(cat "$T/code")" = 400 ] || fail "parts out of order accepted"
-api_ok /v1/multipart/complete "{\"upload_id\":\"$up\",\"etag\":\"x-2\",\"parts\":[{\"number\":1,\"etag\":\"p1\"},{\"number\":2}]}" >/dev/null
+api_ok /v1/multipart/complete "{\"upload_id\":\"$up\",\"etag\":\"x-2\",\"checksums\":{\"crc32\":\"AAAAAw==-2\"},\"parts\":[{\"number\":1,\"etag\":\"p1\"},{\"number\":2}]}" >/dev/null
 api_ok /v1/object/get '{"bucket":"photos","key":"big.bin"}' |
-	jget '(d["size"], [f["offset"] for f in d["fragments"]], d["content_type"], [(p["number"], p["size"], p["etag"]) for p in d["parts"]])' |
-	grep -qx "(200, \[0, 100\], 'application/x-big', \[(1, 100, 'p1'), (2, 100, 'p2')\])" || fail "completed object: $(cat "$T/out")"
+	jget '(d["size"], [f["offset"] for f in d["fragments"]], d["content_type"], [(p["number"], p["size"], p["etag"], p["checksums"]) for p in d["parts"]], d["checksums"])' |
+	grep -qx "(200, \[0, 100\], 'application/x-big', \[(1, 100, 'p1', {'crc32': 'AAAAA1=='}), (2, 100, 'p2', {'crc32': 'AAAAA2=='})\], {'crc32': 'AAAAAw==-2'})" || fail "completed object: $(cat "$T/out")"
 for k in m1 m2 m3; do api_ok /v1/multipart/create "{\"bucket\":\"photos\",\"key\":\"$k\"}" >/dev/null; done
 api_ok /v1/multipart/list '{"bucket":"photos","max_uploads":2}' | jget '([u["key"] for u in d["uploads"]], d["truncated"])' |
 	grep -qx "(\['m1', 'm2'\], True)" || fail "uploads page 1: $(cat "$T/out")"

@@ -5,7 +5,9 @@
 # SDK's default CRC32 checksum, streamed aws-chunked bodies with trailing
 # CRC32 / CRC32C / SHA1 / SHA256, a wrong checksum refused, GetObject
 # (sha256 equal, ranges, ChecksumMode), HeadObject, ListObjectsV2 pages,
-# a ~20 MiB lib-storage multipart Upload, DeleteObjects.
+# ~20 MiB lib-storage multipart Uploads (the default CRC32 COMPOSITE
+# checksum and a FULL_OBJECT one, checked against values computed in the
+# script), DeleteObjects.
 #
 # It skips (77) only when npm cannot reach its registry and the cache is
 # empty; a failing install with a reachable registry fails the test.

@@ -23,6 +23,11 @@ const client = new s3.S3Client({
 	maxAttempts: 1,
 });
 const sha = (b) => createHash("sha256").update(b).digest("hex");
+const CRC32_T = Array.from({ length: 256 }, (_, n) => {
+	for (let k = 0; k < 8; k++)
+		n = n & 1 ? 0xedb88320 ^ (n >>> 1) : n >>> 1;
+	return n >>> 0;
+});
 const ok = (m) => console.log("ok: " + m);
 function assert(c, m) { if (!c) throw new Error("assertion failed: " + m); }
 async function bytes(body) {
@@ -144,6 +149,46 @@ if (big) {
 	writeFileSync(workdir + "/mp.back", back);
 	assert(sha(back) === sha(big), "multipart bytes");
 	ok("lib-storage Upload of " + big.length + " bytes (ETag " + r.ETag + ", sha256 equal)");
+
+	// lib-storage declares CRC32 (COMPOSITE) by default and lists the
+	// parts' checksums on Complete: the object's is the CRC32 of the
+	// parts' CRC32s, "-<n>".
+	const PART = 5 * 1024 * 1024;
+	const pv = [];
+	for (let o = 0; o < big.length; o += PART)
+		pv.push(crc32be(big.subarray(o, o + PART)));
+	const composite = crc32be(Buffer.concat(pv)).toString("base64") + "-" + pv.length;
+	r = await client.send(new s3.HeadObjectCommand({
+		Bucket: bucket, Key: "dir/mp.bin", ChecksumMode: "ENABLED",
+	}));
+	assert(r.ChecksumCRC32 === composite, "multipart ChecksumCRC32 " + r.ChecksumCRC32 +
+	    ", want " + composite);
+	assert(r.ChecksumType === "COMPOSITE", "multipart ChecksumType " + r.ChecksumType);
+	ok("lib-storage Upload: default CRC32 COMPOSITE checksum " + composite);
+
+	const full = new Upload({
+		client, partSize: PART, queueSize: 4,
+		params: {
+			Bucket: bucket, Key: "dir/full.bin", ChecksumType: "FULL_OBJECT",
+			Body: Readable.from(chunks(big)),
+		},
+	});
+	r = await full.done();
+	r = await client.send(new s3.HeadObjectCommand({
+		Bucket: bucket, Key: "dir/full.bin", ChecksumMode: "ENABLED",
+	}));
+	const whole = crc32be(big).toString("base64");
+	assert(r.ChecksumCRC32 === whole && r.ChecksumType === "FULL_OBJECT",
+	    "FULL_OBJECT " + r.ChecksumCRC32 + " " + r.ChecksumType + ", want " + whole);
+	ok("lib-storage Upload with ChecksumType FULL_OBJECT: CRC32 of the whole object " + whole);
+}
+function crc32be(b) {
+	let c = 0xffffffff;
+	for (let i = 0; i < b.length; i++)
+		c = CRC32_T[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+	const out = Buffer.alloc(4);
+	out.writeUInt32BE((c ^ 0xffffffff) >>> 0);
+	return out;
 }
 function* chunks(b) {
 	for (let o = 0; o < b.length; o += 1 << 20)
@@ -154,7 +199,7 @@ r = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket }));
 let keys = (r.Contents || []).map((c) => c.Key);
 let want = ["alg/CRC32", "alg/CRC32C", "alg/SHA1", "alg/SHA256",
     "dir/streamed.bin", "empty", "sha256.bin", "small.bin"];
-if (big) want.splice(4, 0, "dir/mp.bin");
+if (big) want.splice(4, 0, "dir/full.bin", "dir/mp.bin");
 assert(JSON.stringify(keys) === JSON.stringify(want), "ListObjectsV2 " + keys);
 let all = [], token, pages = 0;
 do {

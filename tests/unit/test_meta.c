@@ -118,13 +118,13 @@ test_open_and_counter(void **state)
 	struct fx	*f = *state;
 	uint64_t	 a, b;
 
-	assert_int_equal(meta_schema_version(f->m), 4);
+	assert_int_equal(meta_schema_version(f->m), 5);
 	assert_int_equal(meta_fid_reserve(f->m, 100, &a), ARK_OK);
 	assert_int_equal(a, 1);
 	assert_int_equal(meta_fid_reserve(f->m, 10, &b), ARK_OK);
 	assert_int_equal(b, 101);
 	reopen(f);
-	assert_int_equal(meta_schema_version(f->m), 4);
+	assert_int_equal(meta_schema_version(f->m), 5);
 	assert_int_equal(meta_fid_reserve(f->m, 1, &b), ARK_OK);
 	assert_int_equal(b, 111);
 	assert_int_equal(meta_fid_reserve(f->m, 0, &b), ARK_EINVAL);
@@ -147,11 +147,14 @@ test_migration_from_v1(void **state)
 	    "ALTER TABLE uploads DROP COLUMN headers;"
 	    "ALTER TABLE objects DROP COLUMN parts;"
 	    "DROP TABLE assigned;"
+	    "ALTER TABLE uploads DROP COLUMN cksum_alg;"
+	    "ALTER TABLE uploads DROP COLUMN cksum_type;"
+	    "ALTER TABLE parts DROP COLUMN cksums;"
 	    "UPDATE schema_version SET version = 1;", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
-	assert_int_equal(meta_schema_version(f->m), 4);
+	assert_int_equal(meta_schema_version(f->m), 5);
 	assert_int_equal(meta_object_get(f->m, "b1", "old", &g), ARK_OK);
 	assert_int_equal(g.nfrags, 1);
 	assert_null(g.tags);
@@ -166,7 +169,7 @@ test_migration_from_v1(void **state)
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_ECORRUPT);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version"
-	    " = 4", NULL, NULL, NULL), SQLITE_OK);
+	    " = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
 }
@@ -750,6 +753,10 @@ static int
 part_cb(void *arg, const struct meta_part *p)
 {
 	(*(unsigned *)arg) += p->number;
+	if (p->number == 1)
+		assert_string_equal(p->checksums, "{\"crc32\":\"AAAAAQ==\"}");
+	else
+		assert_null(p->checksums);
 	return 0;
 }
 
@@ -776,17 +783,21 @@ test_multipart(void **state)
 	int64_t			 v;
 
 	assert_int_equal(meta_upload_create(f->m, "b1", "big", "video/mp4",
-	    NULL, "{\"Cache-Control\":\"no-cache\"}", id), ARK_OK);
+	    NULL, "{\"Cache-Control\":\"no-cache\"}", "CRC32", "COMPOSITE",
+	    id), ARK_OK);
 	assert_int_equal(strlen(id), 32);
 	assert_int_equal(meta_upload_get(f->m, id, &u), ARK_OK);
 	assert_string_equal(u.key, "big");
 	assert_string_equal(u.bucket, "b1");
+	assert_string_equal(u.cksum_alg, "CRC32");
+	assert_string_equal(u.cksum_type, "COMPOSITE");
 	meta_upload_clear(&u);
 	memset(&p, 0, sizeof(p));
 	for (p.number = 1; p.number <= 3; p.number++) {
 		mkobj(&g, fr, 2, 0x7000 + p.number * 16);
 		p.size = 200;
 		snprintf(p.etag, sizeof(p.etag), "e%u", p.number);
+		p.checksums = p.number == 1 ? "{\"crc32\":\"AAAAAQ==\"}" : NULL;
 		p.frags = fr;
 		p.nfrags = 2;
 		assert_int_equal(meta_part_put(f->m, id, &p), ARK_OK);
@@ -805,11 +816,11 @@ test_multipart(void **state)
 	assert_int_equal(n, 1);
 	etags[0] = "wrong";
 	assert_int_equal(meta_upload_complete(f->m, id, nums, etags, 2,
-	    "x-2", &v, &bad), ARK_EINVAL);
+	    "x-2", NULL, &v, &bad), ARK_EINVAL);
 	assert_int_equal(bad, 1);
 	etags[0] = "e1";
 	assert_int_equal(meta_upload_complete(f->m, id, nums, etags, 2,
-	    "x-2", &v, &bad), ARK_OK);
+	    "x-2", "{\"crc32\":\"AAAAAg==-2\"}", &v, &bad), ARK_OK);
 	assert_int_equal(meta_object_get(f->m, "b1", "big", &g), ARK_OK);
 	assert_int_equal(g.size, 300);
 	assert_int_equal(g.nfrags, 3);
@@ -819,13 +830,18 @@ test_multipart(void **state)
 	assert_string_equal(g.etag, "x-2");
 	assert_string_equal(g.headers, "{\"Cache-Control\":\"no-cache\"}");
 	assert_string_equal(g.parts, "[{\"number\":1,\"size\":200,"
-	    "\"etag\":\"e1\"},{\"number\":3,\"size\":100,\"etag\":\"e3\"}]");
+	    "\"etag\":\"e1\",\"checksums\":{\"crc32\":\"AAAAAQ==\"}},"
+	    "{\"number\":3,\"size\":100,\"etag\":\"e3\"}]");
+	assert_string_equal(g.checksums, "{\"crc32\":\"AAAAAg==-2\"}");
 	meta_object_clear(&g);
 	/* part 2 was not used: its 2 fragments join the queue */
 	assert_int_equal(gc_count(f), 4);
 	assert_int_equal(meta_upload_get(f->m, id, &u), ARK_ENOENT);
 	assert_int_equal(meta_upload_create(f->m, "b1", "k2", NULL, NULL,
-	    NULL, id2), ARK_OK);
+	    NULL, NULL, NULL, id2), ARK_OK);
+	assert_int_equal(meta_upload_get(f->m, id2, &u), ARK_OK);
+	assert_string_equal(u.cksum_alg, "");
+	meta_upload_clear(&u);
 	mkobj(&g, fr, 1, 0x7200);
 	p.number = 1;
 	assert_int_equal(meta_part_put(f->m, id2, &p), ARK_OK);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "common/cksum.h"
+#include "common/util.h"
 #include "object/s3_checksum.h"
 
 #define HW	"hello world"
@@ -47,6 +48,8 @@ test_names(void **state)
 	assert_string_equal(s3_cksum_header(S3_CKSUM_CRC32C),
 	    "x-amz-checksum-crc32c");
 	assert_null(s3_cksum_header(S3_CKSUM_MD5));
+	assert_string_equal(s3_cksum_key(S3_CKSUM_SHA256), "sha256");
+	assert_null(s3_cksum_key(S3_CKSUM_MD5));
 	assert_null(s3_cksum_name(S3_CKSUM_NONE));
 	assert_null(s3_cksum_name(S3_CKSUM_ALG_MAX));
 	assert_int_equal(s3_cksum_parse_alg("crc32c"), S3_CKSUM_CRC32C);
@@ -327,6 +330,63 @@ test_crc_combine(void **state)
 	assert_int_equal(s3_cksum_crc_combine(S3_CKSUM_SHA1, 1, 2, 3), 0);
 }
 
+/* A FULL_OBJECT multipart checksum as objectd makes it: the parts' S3
+ * values decoded, combined with the part lengths, encoded again. */
+static void
+test_crc_b64(void **state)
+{
+	static const enum s3_cksum_alg algs[] = { S3_CKSUM_CRC32,
+	    S3_CKSUM_CRC32C, S3_CKSUM_CRC64NVME };
+	static const size_t cuts[] = { 0, 1000, 1001, 2500, 3000 };
+	unsigned char buf[3000];
+	char b64[S3_CKSUM_B64_MAX], want[S3_CKSUM_B64_MAX];
+	uint64_t crc, acc = 0, part;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + (i >> 5));
+	for (k = 0; k < ARK_ARRAY_SIZE(algs); k++) {
+		enum s3_cksum_alg a = algs[k];
+		struct s3_cksum *c;
+
+		assert_int_equal(s3_cksum_new(S3_CKSUM_BIT(a), &c), ARK_OK);
+		assert_int_equal(s3_cksum_update(c, buf, sizeof(buf)), ARK_OK);
+		assert_int_equal(s3_cksum_final(c), ARK_OK);
+		assert_int_equal(s3_cksum_b64(c, a, want), ARK_OK);
+		s3_cksum_free(c);
+		for (i = 0; i + 1 < ARK_ARRAY_SIZE(cuts); i++) {
+			size_t len = cuts[i + 1] - cuts[i];
+
+			part = a == S3_CKSUM_CRC32 ? ark_crc32(0, buf + cuts[i],
+			    len) : a == S3_CKSUM_CRC32C ? ark_crc32c(0,
+			    buf + cuts[i], len) : s3_crc64nvme(0, buf + cuts[i],
+			    len);
+			assert_int_equal(s3_cksum_crc_to_b64(a, part, b64),
+			    ARK_OK);
+			assert_int_equal(s3_cksum_crc_from_b64(a, b64, &crc),
+			    ARK_OK);
+			assert_true(crc == part);
+			acc = i == 0 ? crc : s3_cksum_crc_combine(a, acc, crc,
+			    len);
+		}
+		assert_int_equal(s3_cksum_crc_to_b64(a, acc, b64), ARK_OK);
+		assert_string_equal(b64, want);
+	}
+	/* zlib.crc32(b"hello") = 0x3610a686 */
+	assert_int_equal(s3_cksum_crc_to_b64(S3_CKSUM_CRC32, 0x3610a686u, b64),
+	    ARK_OK);
+	assert_string_equal(b64, "NhCmhg==");
+	assert_int_equal(s3_cksum_crc_from_b64(S3_CKSUM_CRC32, "NhCmhg=",
+	    &crc), ARK_EINVAL);
+	assert_int_equal(s3_cksum_crc_from_b64(S3_CKSUM_CRC64NVME, "NhCmhg==",
+	    &crc), ARK_EINVAL);
+	assert_int_equal(s3_cksum_crc_from_b64(S3_CKSUM_SHA1, "NhCmhg==",
+	    &crc), ARK_EINVAL);
+	assert_int_equal(s3_cksum_crc_to_b64(S3_CKSUM_SHA256, 1, b64),
+	    ARK_EINVAL);
+}
+
 static enum s3_code
 mpu(const char *alg, const char *type, enum s3_cksum_alg *a, int *full)
 {
@@ -385,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_composite),
 		cmocka_unit_test(test_crc_combine),
+		cmocka_unit_test(test_crc_b64),
 		cmocka_unit_test(test_mpu_headers),
 	};
 
