@@ -1047,6 +1047,21 @@ mpu_end(struct ark_http_req *req, void *arg)
 	(void)req;
 	if (o->err != S3_OK)
 		return;
+	/* x-amz-checksum-* of this request name the object's checksum, so
+	 * only a signed payload hash speaks about the XML body itself */
+	if (o->a.payload == S3_PAYLOAD_SHA256) {
+		unsigned char sha[32];
+
+		if (ark_hash(ARK_HASH_SHA256, ark_buf_str(&o->body),
+		    ark_buf_len(&o->body), sha) != ARK_OK)
+			sc = S3_ERR_INTERNAL;
+		else
+			sc = s3_sigv4_check_payload(&o->a, sha);
+		if (sc != S3_OK) {
+			od_put_fail(o, sc, NULL);
+			return;
+		}
+	}
 	memset(&c, 0, sizeof(c));
 	if ((sc = s3_xml_parse_complete(ark_buf_str(&o->body),
 	    ark_buf_len(&o->body), &c)) != S3_OK) {

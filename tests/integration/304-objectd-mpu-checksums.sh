@@ -254,6 +254,30 @@ h = s3.head_object(Bucket="mpck", Key="none", ChecksumMode="ENABLED")
 assert not [k for k in h if k.startswith("Checksum")], h
 ok("an upload without declaration: part checksums kept and listed, no "
    "object checksum")
+
+# ---- the Complete body is covered by the signed payload hash ----
+uid = create("tamper")["UploadId"]
+r = s3.upload_part(Bucket="mpck", Key="tamper", UploadId=uid, PartNumber=1,
+                   Body=b"x" * 100)
+
+
+def tamper(request, **kw):
+    # after signing: the body no longer matches x-amz-content-sha256
+    if isinstance(request.body, bytes):
+        request.body = request.body.replace(b"<PartNumber>1<",
+                                            b"<PartNumber>2<")
+
+
+s3.meta.events.register("before-send.s3.CompleteMultipartUpload", tamper)
+err(s3.complete_multipart_upload, "XAmzContentSHA256Mismatch",
+    Bucket="mpck", Key="tamper", UploadId=uid,
+    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+s3.meta.events.unregister("before-send.s3.CompleteMultipartUpload", tamper)
+assert len(s3.list_parts(Bucket="mpck", Key="tamper",
+                         UploadId=uid)["Parts"]) == 1
+err(s3.head_object, "404", Bucket="mpck", Key="tamper")
+ok("a Complete body changed after signing: XAmzContentSHA256Mismatch, "
+   "the upload stays, no object")
 PY
 ok "boto3 scenario"
 
