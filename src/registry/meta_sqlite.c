@@ -44,7 +44,6 @@
 #include "common/util.h"
 #include "registry/meta.h"
 
-#define META_SCHEMA_VERSION	1
 #define STMT_CACHE		96
 #define FRAG_OBJECT		0
 #define FRAG_PART		1
