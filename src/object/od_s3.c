@@ -525,23 +525,9 @@ static void
 part_upload_done(struct oreq *o, int status, json_t *j)
 {
 	struct putx *px = o->ext;
-	int a;
 
-	if (status != 200) {
-		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
-		return;
-	}
-	if (strcmp(od_jstr(j, "bucket"), o->r.bucket) != 0 ||
-	    strcmp(od_jstr(j, "key"), o->r.key) != 0) {
-		od_error(o, S3_ERR_NO_SUCH_UPLOAD, NULL);
-		return;
-	}
-	if ((a = s3_cksum_parse_alg(od_jstr(j, "checksum_algorithm"))) > 0) {
-		px->mpu_alg = (enum s3_cksum_alg)a;
-		px->mpu_full = strcmp(od_jstr(j, "checksum_type"),
-		    "FULL_OBJECT") == 0;
-	}
-	od_put_body(o);
+	if (od_s3_upload_check(o, status, j, &px->mpu_alg, &px->mpu_full) == 0)
+		od_put_body(o);
 }
 
 /* Which checksum an UploadPart stores (px->store), as AWS decides: the

@@ -54,6 +54,11 @@ enum s3_code	 od_s3_tagging_header(struct oreq *o, json_t **out);
 /* Reads a small request body (XML) into o->body up to max bytes,
  * verifies Content-MD5 / x-amz-checksum-* / the signed SHA-256, then
  * calls done (errors are answered here). Uses o->commit. */
+/* A multipart/get answer for this request's upload: 0 with the declared
+ * checksum algorithm (S3_CKSUM_NONE if none) and type, or -1 after
+ * answering NoSuchUpload (unknown, or another bucket/key's upload). */
+int		 od_s3_upload_check(struct oreq *o, int status, json_t *j,
+		    enum s3_cksum_alg *alg, int *full);
 void		 od_s3_read_body(struct oreq *o, size_t max,
 		    void (*done)(struct oreq *o));
 /* Owner ID / DisplayName element for listings. */

@@ -359,23 +359,13 @@ complete_parts_done(struct oreq *o, int status, json_t *j)
 	size_t i, k = 0, n = c->x.nparts;
 	unsigned missing = 0;
 	enum s3_code sc;
-	int small = 0, a;
+	int small = 0, a, full;
 	char msg[200];
 
-	if (status != 200) {
-		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
+	if (od_s3_upload_check(o, status, j, &c->alg, &full) != 0)
 		return;
-	}
-	if (strcmp(od_jstr(j, "bucket"), o->r.bucket) != 0 ||
-	    strcmp(od_jstr(j, "key"), o->r.key) != 0) {
-		od_error(o, S3_ERR_NO_SUCH_UPLOAD, NULL);
-		return;
-	}
-	if ((a = s3_cksum_parse_alg(od_jstr(j, "checksum_algorithm"))) > 0) {
-		c->alg = (enum s3_cksum_alg)a;
-		c->type = strcmp(od_jstr(j, "checksum_type"), "FULL_OBJECT") ==
-		    0 ? "FULL_OBJECT" : "COMPOSITE";
-	}
+	if (c->alg != S3_CKSUM_NONE)
+		c->type = full ? "FULL_OBJECT" : "COMPOSITE";
 	/* Both lists ascend by number: a merge pass finds every part
 	 * (InvalidPart before a missing checksum before EntityTooSmall,
 	 * whichever part comes first). */
@@ -455,4 +445,28 @@ od_s3_complete(struct oreq *o, struct s3_xml_complete *x, const char *etag)
 	o->ext_free = cmpl_free;
 	od_reg_call(o, "multipart/parts", json_pack("{s:s}", "upload_id",
 	    o->r.upload_id), 0, complete_parts_done);
+}
+
+int
+od_s3_upload_check(struct oreq *o, int status, json_t *j,
+    enum s3_cksum_alg *alg, int *full)
+{
+	int a;
+
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_UPLOAD);
+		return -1;
+	}
+	if (strcmp(od_jstr(j, "bucket"), o->r.bucket) != 0 ||
+	    strcmp(od_jstr(j, "key"), o->r.key) != 0) {
+		od_error(o, S3_ERR_NO_SUCH_UPLOAD, NULL);
+		return -1;
+	}
+	*alg = S3_CKSUM_NONE;
+	*full = 0;
+	if ((a = s3_cksum_parse_alg(od_jstr(j, "checksum_algorithm"))) > 0) {
+		*alg = (enum s3_cksum_alg)a;
+		*full = strcmp(od_jstr(j, "checksum_type"), "FULL_OBJECT") == 0;
+	}
+	return 0;
 }
