@@ -9,7 +9,8 @@
  * cached) and its policy checked. Only then does the file stream into
  * the upload pipeline (od_put.c) exactly as a PutObject body, with the
  * form's fields standing for the request headers (Content-Type,
- * x-amz-meta-*, stored headers, Content-MD5 and x-amz-checksum-*).
+ * x-amz-meta-*, stored headers, Content-MD5 and x-amz-checksum-*; the
+ * tagging field is a Tagging XML document).
  * content-length-range is enforced while streaming. Nothing is
  * committed unless the whole form arrived and every check passed.
  */
@@ -31,6 +32,7 @@
 #include "object/s3_form.h"
 #include "object/s3_post.h"
 #include "object/s3_uri.h"
+#include "object/s3_xml.h"
 #include "object/s3_xmlw.h"
 
 #define POST_REST_MAX		(16u << 20)	/* one body piece, kept */
@@ -51,6 +53,7 @@ struct postx {				/* o->ext */
 	char		 filename[1024];
 	char		 file_ctype[256];
 	struct s3_post_range range;
+	json_t		*tags;		/* the tagging field's, or NULL */
 	/* the form's fields as a header view */
 	const char	*kv[2 * POST_FIELDS_MAX + 1];
 	struct s3_view	 fv;
@@ -64,6 +67,7 @@ postx_free(void *arg)
 	s3_form_free(px->form);
 	s3_post_free(px->post);
 	ark_buf_free(&px->rest);
+	json_decref(px->tags);
 	free(px);
 }
 
@@ -215,6 +219,8 @@ post_commit(struct oreq *o)
 	    "etag", hex, "content_type", o->ctype, "user_meta", o->meta,
 	    "fragments", od_put_fragments(o), "headers",
 	    od_s3_stored_headers(&px->fv));
+	if (px->tags != NULL)
+		json_object_set(b, "tags", px->tags);
 	if (o->ckr.alg != S3_CKSUM_NONE &&
 	    s3_cksum_b64(o->ck, o->ckr.alg, b64) == ARK_OK) {
 		store = s3_cksum_key(o->ckr.alg);
@@ -247,6 +253,26 @@ post_finish(struct oreq *o)
 }
 
 /* ---- authentication and policy ---------------------------------------------- */
+
+/* The tagging field: an XML Tagging document, as PutObjectTagging's. */
+static enum s3_code
+post_tags(struct postx *px)
+{
+	const char *x = s3_post_get(px->post, "tagging");
+	struct s3_xml_tagging t;
+	enum s3_code sc;
+	size_t i;
+
+	if (x == NULL)
+		return S3_OK;
+	if ((sc = s3_xml_parse_tagging(x, strlen(x), &t)) != S3_OK)
+		return sc;
+	px->tags = json_object();
+	for (i = 0; i < t.ntags; i++)
+		json_object_set_new(px->tags, t.tags[i].key,
+		    json_string(t.tags[i].value));
+	return S3_OK;
+}
 
 /* The form's fields as a header view, so that the PutObject helpers
  * read them as they read request headers. */
@@ -292,6 +318,8 @@ post_authed(struct oreq *o)
 		    ark_now_s(), &px->range, msg, sizeof(msg));
 	if (sc == S3_OK && (acl = s3_post_get(px->post, "acl")) != NULL)
 		sc = s3_req_canned_acl(acl, &a);
+	if (sc == S3_OK)
+		sc = post_tags(px);
 	post_view(o, px);
 	if (sc == S3_OK)
 		sc = s3_cksum_parse_request(&px->fv, &o->ckr);

@@ -4,7 +4,7 @@
 # makes the SigV4 form fields, curl -F (its own multipart/form-data
 # encoder) sends them with files of 0 B, 1 KiB and 20 MiB (several
 # fragments), read back with boto3 get_object and compared by SHA-256;
-# ${filename} in the key; Content-Type and x-amz-meta-* stored;
+# ${filename} in the key; Content-Type, x-amz-meta-* and tags stored;
 # success_action_status 200 / 201 (PostResponse) / 204 and
 # success_action_redirect (303); starts-with conditions met and
 # violated, content-length-range violated (EntityTooLarge), an expired
@@ -159,6 +159,20 @@ assert hd["ContentType"] == "image/png", hd
 assert hd["Metadata"] == {"color": "blue"}, hd
 assert hd["CacheControl"] == "max-age=60", hd
 ok("Content-Type, x-amz-meta-*, Cache-Control stored; 201 PostResponse")
+
+# ---- tagging: a Tagging XML document ----
+tagging = ("<Tagging><TagSet><Tag><Key>team</Key><Value>web</Value></Tag>"
+           "</TagSet></Tagging>")
+url, fields = presign("tags/k", {"tagging": tagging}, [{"tagging": tagging}])
+st, h, body = post(url, fields, small)
+assert st == 204, (st, body)
+assert s3.get_object_tagging(Bucket=B, Key="tags/k")["TagSet"] == [
+    {"Key": "team", "Value": "web"}]
+url, fields = presign("tags/bad", {"tagging": "<Tagging>"},
+                      [{"tagging": "<Tagging>"}])
+refused(post(url, fields, small), 400, "MalformedXML")
+absent("tags/bad")
+ok("tagging stored")
 
 # ---- the file part's Content-Type when the form has none; status 200 ----
 url, fields = presign("ctype/k", {"success_action_status": "200"},
