@@ -190,8 +190,9 @@ void		 od_reg_fail(struct oreq *o, int status, json_t *j,
 		    enum s3_code nf);
 const char	*od_jstr(const json_t *j, const char *k);	/* "" if none */
 int64_t		 od_jint(const json_t *j, const char *k);
-/* x-amz-meta-* request headers as {lower-case name: value}. */
-json_t		*od_user_meta(struct oreq *o);
+/* x-amz-meta-* headers of v (the request's, or a POST form's fields)
+ * as {lower-case name: value}. */
+json_t		*od_user_meta(const struct s3_view *v);
 
 /* ---- spare FileIDs (od_pool.c) ---- */
 
@@ -220,6 +221,14 @@ void		 od_put_stream(struct oreq *o);
 /* Feeds decoded body bytes (the s3_chunked data callback). */
 enum s3_code	 od_put_data(void *arg, const void *p, size_t n);
 void		 od_put_fail(struct oreq *o, enum s3_code sc, const char *msg);
+/* Sends queued fragments while the window has room, resumes a paused
+ * client once none waits, commits when the body is done and all are
+ * stored. Front ends feeding od_put_data from their own body callbacks
+ * (POST forms) call it after each piece. */
+void		 od_put_pump(struct oreq *o);
+/* The stored fragments as the registry's [{fid, offset, length,
+ * crc32c}]; caller owns. */
+json_t		*od_put_fragments(const struct oreq *o);
 /* For bodies the front end produces itself (UploadPartCopy): set
  * o->body_done first (no client to pause), feed with od_put_data,
  * od_put_seal ends a fragment early, od_put_finish writes and commits. */

@@ -429,13 +429,13 @@ od_reg_fail(struct oreq *o, int status, json_t *j, enum s3_code nf)
 
 
 json_t *
-od_user_meta(struct oreq *o)
+od_user_meta(const struct s3_view *view)
 {
 	json_t *m = json_object();
 	const char *n, *v;
 	size_t i;
 
-	for (i = 0; ark_http_req_header_at(o->req, i, &n, &v) == ARK_OK; i++) {
+	for (i = 0; view->header_at(view->arg, i, &n, &v) == 0; i++) {
 		char name[256];
 		size_t k;
 

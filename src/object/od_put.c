@@ -30,8 +30,6 @@
 #define OD_PUT_MAX_SKIPS	64	/* assignments passed over in a row */
 #define OD_MAX_REPLICAS		8
 
-static void	od_put_pump(struct oreq *o);
-
 /* ---- PutObject ------------------------------------------------------------------ */
 
 static void
@@ -311,7 +309,7 @@ put_frags_left(const struct oreq *o)
 	return left > 0 ? (unsigned)ARK_MIN(left, 64) : 1;
 }
 
-static void
+void
 od_put_pump(struct oreq *o)
 {
 	struct frag *f;
@@ -475,6 +473,19 @@ put_end(struct ark_http_req *req, void *arg)
 	od_put_pump(o);
 }
 
+
+json_t *
+od_put_fragments(const struct oreq *o)
+{
+	json_t *frags = json_array();
+	const struct frag *f;
+
+	for (f = o->frags; f != NULL; f = f->lnext)
+		json_array_append_new(frags, json_pack("{s:s, s:I, s:I, s:I}",
+		    "fid", f->fid, "offset", (json_int_t)f->offset, "length",
+		    (json_int_t)f->len, "crc32c", (json_int_t)f->crc));
+	return frags;
+}
 
 /* Bodies fed by the front end itself (copies): seals the fragment being
  * filled, so that the next bytes start a new one. */

@@ -79,23 +79,23 @@ content_encoding(const char *v, char *out, size_t cap)
 }
 
 json_t *
-od_s3_stored_headers(struct oreq *o)
+od_s3_stored_headers(const struct s3_view *v)
 {
 	json_t *h = json_object();
-	const char *v;
+	const char *val;
 	char ce[256];
 	size_t i;
 
 	for (i = 0; od_stored_names[i] != NULL; i++) {
-		if ((v = s3_view_header(&o->v, od_stored_names[i])) == NULL)
+		if ((val = s3_view_header(v, od_stored_names[i])) == NULL)
 			continue;
 		if (strcmp(od_stored_names[i], "Content-Encoding") == 0) {
-			content_encoding(v, ce, sizeof(ce));
-			v = ce[0] != '\0' ? ce : NULL;
+			content_encoding(val, ce, sizeof(ce));
+			val = ce[0] != '\0' ? ce : NULL;
 		}
-		if (v != NULL)
+		if (val != NULL)
 			json_object_set_new(h, od_stored_names[i],
-			    json_string(v));
+			    json_string(val));
 	}
 	return h;
 }
@@ -449,14 +449,9 @@ static void
 put_commit(struct oreq *o)
 {
 	struct putx *px = o->ext;
-	json_t *b, *frags = json_array(), *cks = NULL;
-	struct frag *f;
+	json_t *b, *frags = od_put_fragments(o), *cks = NULL;
 	char hex[33], b64[S3_CKSUM_B64_MAX];
 
-	for (f = o->frags; f != NULL; f = f->lnext)
-		json_array_append_new(frags, json_pack("{s:s, s:I, s:I, s:I}",
-		    "fid", f->fid, "offset", (json_int_t)f->offset, "length",
-		    (json_int_t)f->len, "crc32c", (json_int_t)f->crc));
 	if (s3_cksum_hex(o->ck, S3_CKSUM_MD5, hex) != ARK_OK)
 		hex[0] = '\0';
 	b = json_pack("{s:s, s:s, s:I, s:s, s:s, s:O, s:o}", "bucket",
@@ -469,7 +464,7 @@ put_commit(struct oreq *o)
 	if (o->r.op == S3_OP_PUT_OBJECT) {
 		json_t *tags = NULL;
 
-		json_object_set_new(b, "headers", od_s3_stored_headers(o));
+		json_object_set_new(b, "headers", od_s3_stored_headers(&o->v));
 		if (od_s3_tagging_header(o, &tags) == S3_OK && tags != NULL)
 			json_object_set_new(b, "tags", tags);
 		if (px->if_version >= 0)
@@ -640,7 +635,7 @@ od_put_body(struct oreq *o)
 	}
 	ct = s3_view_header(&o->v, "content-type");
 	o->ctype = ark_xstrdup(ct != NULL ? ct : "binary/octet-stream");
-	o->meta = od_user_meta(o);
+	o->meta = od_user_meta(&o->v);
 	o->commit = put_commit;
 	od_put_stream(o);
 }
@@ -1112,8 +1107,8 @@ od_mpu(struct oreq *o)
 		}
 		b = json_pack("{s:s, s:s, s:s, s:o, s:o}", "bucket", o->r.bucket,
 		    "key", o->r.key, "content_type", ct != NULL ? ct :
-		    "binary/octet-stream", "user_meta", od_user_meta(o),
-		    "headers", od_s3_stored_headers(o));
+		    "binary/octet-stream", "user_meta", od_user_meta(&o->v),
+		    "headers", od_s3_stored_headers(&o->v));
 		if (alg != S3_CKSUM_NONE) {
 			json_object_set_new(b, "checksum_algorithm",
 			    json_string(s3_cksum_name(alg)));
@@ -1304,6 +1299,10 @@ od_s3_handler(struct ark_http_req *req, void *arg)
 	}
 	if (o->r.vhost)
 		o->v.host_bucket = o->r.bucket;
+	if (o->r.op == S3_OP_POST_OBJECT) {	/* credentials in the form */
+		od_s3_post(o);
+		return;
+	}
 	od_akid(&o->v, o->akid, sizeof(o->akid));
 	if (o->akid[0] == '\0' || (o->have_key = od_key_lookup(o->akid,
 	    &o->key))) {
@@ -1314,6 +1313,12 @@ od_s3_handler(struct ark_http_req *req, void *arg)
 	    key_done);
 }
 
+
+const struct s3_sigv4_cfg *
+od_s3_sigv4_cfg(void)
+{
+	return &od_scfg;
+}
 
 void
 od_s3_configure(const char *domain, const char *region)

@@ -2,7 +2,8 @@
  * od_s3.h - the S3 front end's own files share these: od_s3.c (dispatch,
  * buckets, listing, Put/Get/Delete, multipart), od_s3_copy.c (CopyObject,
  * UploadPartCopy), od_s3_mpu.c (ListParts, ListMultipartUploads, the
- * part size rule), od_s3_attr.c (versions, attributes, tagging, ACLs).
+ * part size rule), od_s3_attr.c (versions, attributes, tagging, ACLs),
+ * od_s3_post.c (POST Object form uploads).
  * Everything runs on the request's worker thread (see od.h).
  */
 #ifndef ARKOR_OBJECT_OD_S3_H
@@ -42,12 +43,20 @@ void		 od_s3_attributes(struct oreq *o);
 void		 od_s3_tagging(struct oreq *o);
 void		 od_s3_acl(struct oreq *o);
 
+/* ---- od_s3_post.c ---- */
+/* POST Object (browser form upload): reads the form, authenticates it
+ * from its fields, checks its policy and stores its file. */
+void		 od_s3_post(struct oreq *o);
+
 /* ---- od_s3.c: helpers for the others ---- */
+/* The SigV4/V2 verifier's configuration (static). */
+const struct s3_sigv4_cfg *od_s3_sigv4_cfg(void);
 /* The stored response headers of a PUT / CreateMultipartUpload / copy
- * with REPLACE: Cache-Control, Content-Disposition, Content-Encoding
+ * with REPLACE / POST form (v: the request's headers or the form's
+ * fields): Cache-Control, Content-Disposition, Content-Encoding
  * (without aws-chunked), Content-Language, Expires, as {canonical name:
  * value}; caller owns. */
-json_t		*od_s3_stored_headers(struct oreq *o);
+json_t		*od_s3_stored_headers(const struct s3_view *v);
 /* x-amz-tagging (URL query form) as {key: value} in *out (caller owns;
  * NULL when the header is absent). S3_ERR_INVALID_TAG on bad tags. */
 enum s3_code	 od_s3_tagging_header(struct oreq *o, json_t **out);

@@ -147,8 +147,8 @@ copy_object(struct oreq *o, struct cp *c)
 
 		json_object_set_new(b, "content_type", json_string(ct != NULL ?
 		    ct : "binary/octet-stream"));
-		json_object_set_new(b, "user_meta", od_user_meta(o));
-		json_object_set_new(b, "headers", od_s3_stored_headers(o));
+		json_object_set_new(b, "user_meta", od_user_meta(&o->v));
+		json_object_set_new(b, "headers", od_s3_stored_headers(&o->v));
 	}
 	if (tags != NULL)
 		json_object_set_new(b, "tags", tags);

@@ -163,6 +163,15 @@ static const struct s3_code_row s3_codes[] = {
 	[S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK] = {
 	    "NoSuchPublicAccessBlockConfiguration", 404,
 	    "The public access block configuration was not found" },
+	[S3_ERR_MALFORMED_POST] = { "MalformedPOSTRequest", 400,
+	    "The body of your POST request is not well-formed "
+	    "multipart/form-data." },
+	[S3_ERR_MAX_POST_PRE_DATA] = { "MaxPostPreDataLengthExceededError",
+	    400, "Your POST request fields preceding the upload file were "
+	    "too large." },
+	[S3_ERR_INVALID_POLICY] = { "InvalidPolicyDocument", 400,
+	    "The content of the form does not meet the conditions specified "
+	    "in the policy document." },
 };
 
 _Static_assert(ARK_ARRAY_SIZE(s3_codes) == S3_ERR_CODE_MAX,

@@ -79,6 +79,10 @@ enum s3_code {
 	S3_ERR_NO_SUCH_OBJECT_LOCK,
 	S3_ERR_NO_SUCH_OWNERSHIP,
 	S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK,
+	/* POST Object (browser form uploads) */
+	S3_ERR_MALFORMED_POST,		/* MalformedPOSTRequest */
+	S3_ERR_MAX_POST_PRE_DATA,	/* MaxPostPreDataLengthExceededError */
+	S3_ERR_INVALID_POLICY,		/* InvalidPolicyDocument */
 	S3_ERR_CODE_MAX
 };
 

@@ -48,6 +48,7 @@ static const char *const s3_op_names[S3_OP_MAX] = {
 	[S3_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
 	[S3_OP_GET_OBJECT_ACL] = "GetObjectAcl",
 	[S3_OP_PUT_OBJECT_ACL] = "PutObjectAcl",
+	[S3_OP_POST_OBJECT] = "PostObject",
 };
 
 const char *
@@ -230,6 +231,19 @@ s3_req_query_uint(const char *query, const char *name, uint64_t min,
 	return S3_OK;
 }
 
+/* A browser form upload: Content-Type multipart/form-data. */
+static int
+req_form(const struct s3_view *v)
+{
+	const char *ct = s3_view_header(v, "content-type");
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
 static enum s3_code
 req_bucket_op(const struct s3_view *v, const char *m, struct s3_req *out)
 {
@@ -271,8 +285,12 @@ req_bucket_op(const struct s3_view *v, const char *m, struct s3_req *out)
 	} else if (strcmp(m, "DELETE") == 0)
 		out->op = S3_OP_DELETE_BUCKET;
 	else if (strcmp(m, "POST") == 0) {
-		out->op = req_has(v, "delete") ? S3_OP_DELETE_OBJECTS :
-		    S3_OP_NOT_IMPLEMENTED;
+		if (req_has(v, "delete"))
+			out->op = S3_OP_DELETE_OBJECTS;
+		else if (req_form(v))
+			out->op = S3_OP_POST_OBJECT;
+		else
+			out->op = S3_OP_NOT_IMPLEMENTED;
 	} else
 		out->op = S3_OP_NOT_IMPLEMENTED;
 	return S3_OK;

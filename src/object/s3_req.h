@@ -63,6 +63,7 @@ enum s3_op {
 	S3_OP_GET_OBJECT_ATTRIBUTES,
 	S3_OP_GET_OBJECT_ACL,
 	S3_OP_PUT_OBJECT_ACL,
+	S3_OP_POST_OBJECT,		/* browser form upload */
 	S3_OP_MAX
 };
 

@@ -1082,6 +1082,97 @@ sigv2_verify_query(const struct s3_sigv4_cfg *cfg, const struct s3_view *v,
 	return sigv2_verify(cfg, v, akid, sig, expires, out);
 }
 
+/* ---- POST Object forms ---- */
+
+/* The secret of akid into secret[S3_SIGV4_SECRET_MAX]. */
+static enum s3_code
+sigv4_secret(const struct s3_sigv4_cfg *cfg, const char *akid, char *secret)
+{
+	enum ark_err rc;
+
+	if (cfg->secret == NULL)
+		return S3_ERR_INVALID_ACCESS_KEY_ID;
+	rc = cfg->secret(cfg->secret_arg, akid, secret, S3_SIGV4_SECRET_MAX);
+	if (rc == ARK_ENOENT)
+		return S3_ERR_INVALID_ACCESS_KEY_ID;
+	if (rc != ARK_OK || memchr(secret, '\0', S3_SIGV4_SECRET_MAX) == NULL)
+		return S3_ERR_INTERNAL;
+	return S3_OK;
+}
+
+enum s3_code
+s3_sigv4_verify_post(const struct s3_sigv4_cfg *cfg, const char *credential,
+    const char *amz_date, const char *policy, const char *signature,
+    struct s3_auth *out)
+{
+	char secret[S3_SIGV4_SECRET_MAX], want[65], sig[65];
+	struct sigv4_cred c;
+	enum s3_code sc;
+	enum ark_err rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	if (sigv4_parse_credential(credential, strlen(credential), &c) ||
+	    !sigv4_region_ok(cfg, c.region) || strlen(amz_date) != 16 ||
+	    s3_time_parse_iso8601(amz_date, &c.t) != ARK_OK ||
+	    memcmp(amz_date, c.date8, 8) != 0 || !sigv4_is_hex64(signature))
+		return S3_ERR_INVALID_ARGUMENT;
+	if ((sc = sigv4_secret(cfg, c.akid, secret)) != S3_OK)
+		return sc;
+	rc = s3_sigv4_signing_key(secret, c.date8, c.region, out->signing_key);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (rc != ARK_OK || s3_sigv4_hmac_hex(out->signing_key, policy,
+	    strlen(policy), want) != ARK_OK)
+		return S3_ERR_INTERNAL;
+	for (int i = 0; i < 64; i++)
+		sig[i] = (char)tolower((unsigned char)signature[i]);
+	sig[64] = '\0';
+	if (CRYPTO_memcmp(sig, want, 64) != 0)
+		return S3_ERR_SIGNATURE_DOES_NOT_MATCH;
+	out->kind = S3_AUTH_V4_POST;
+	memcpy(out->signature, want, sizeof(want));
+	memcpy(out->access_key, c.akid, sizeof(out->access_key));
+	memcpy(out->region, c.region, sizeof(out->region));
+	memcpy(out->amz_date, amz_date, sizeof(out->amz_date));
+	snprintf(out->scope, sizeof(out->scope), "%s/%s/s3/aws4_request",
+	    c.date8, c.region);
+	out->request_time = c.t;
+	return S3_OK;
+}
+
+enum s3_code
+s3_sigv4_verify_post_v2(const struct s3_sigv4_cfg *cfg, const char *akid,
+    const char *policy, const char *signature, struct s3_auth *out)
+{
+	char secret[S3_SIGV4_SECRET_MAX];
+	unsigned char mac[20], given[64];
+	unsigned int maclen = 0;
+	size_t glen;
+	enum s3_code sc;
+
+	memset(out, 0, sizeof(*out));
+	if (!cfg->allow_v2)
+		return S3_ERR_INVALID_ARGUMENT;
+	if (*akid == '\0' || strlen(akid) >= S3_SIGV4_AKID_MAX)
+		return S3_ERR_INVALID_ACCESS_KEY_ID;
+	if ((sc = sigv4_secret(cfg, akid, secret)) != S3_OK)
+		return sc;
+	if (HMAC(EVP_sha1(), secret, (int)strlen(secret),
+	    (const unsigned char *)policy, strlen(policy), mac, &maclen) ==
+	    NULL || maclen != 20)
+		sc = S3_ERR_INTERNAL;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (sc != S3_OK)
+		return sc;
+	if (ark_base64_decode(signature, strlen(signature), given,
+	    sizeof(given), &glen, 0) != ARK_OK || glen != 20 ||
+	    CRYPTO_memcmp(given, mac, 20) != 0)
+		return S3_ERR_SIGNATURE_DOES_NOT_MATCH;
+	out->kind = S3_AUTH_V2_POST;
+	snprintf(out->access_key, sizeof(out->access_key), "%s", akid);
+	return S3_OK;
+}
+
 enum s3_code
 s3_sigv4_verify(const struct s3_sigv4_cfg *cfg, const struct s3_view *v,
     int64_t now, struct s3_auth *out)

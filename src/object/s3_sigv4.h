@@ -59,6 +59,8 @@ enum s3_auth_kind {
 	S3_AUTH_V4_QUERY,
 	S3_AUTH_V2_HEADER,
 	S3_AUTH_V2_QUERY,
+	S3_AUTH_V4_POST,		/* POST Object form fields */
+	S3_AUTH_V2_POST,
 };
 
 /* What x-amz-content-sha256 declared about the body. */
@@ -106,6 +108,25 @@ struct s3_auth {			/* plain value; wipe, don't leak */
  *   S3_ERR_INTERNAL - allocation or secret lookup failure. */
 enum s3_code	 s3_sigv4_verify(const struct s3_sigv4_cfg *cfg,
 		    const struct s3_view *v, int64_t now,
+		    struct s3_auth *out);
+
+/* POST Object (browser form) signatures, over the base64 text of the
+ * form's policy as sent. V4: credential "AKID/YYYYMMDD/region/s3/
+ * aws4_request", amz_date "YYYYMMDDTHHMMSSZ" of the credential's day,
+ * signature the hex HMAC-SHA256(kSigning, policy); V2: signature the
+ * base64 HMAC-SHA1(secret, policy) (cfg->allow_v2). The policy's
+ * expiration, not the date, bounds its use: no clock skew check. On
+ * S3_OK *out has kind S3_AUTH_V4_POST / S3_AUTH_V2_POST, the access key
+ * (and for V4 region, date, scope and signing key). Errors:
+ * S3_ERR_INVALID_ARGUMENT (malformed fields, V2 switched off),
+ * S3_ERR_INVALID_ACCESS_KEY_ID, S3_ERR_SIGNATURE_DOES_NOT_MATCH,
+ * S3_ERR_INTERNAL. */
+enum s3_code	 s3_sigv4_verify_post(const struct s3_sigv4_cfg *cfg,
+		    const char *credential, const char *amz_date,
+		    const char *policy, const char *signature,
+		    struct s3_auth *out);
+enum s3_code	 s3_sigv4_verify_post_v2(const struct s3_sigv4_cfg *cfg,
+		    const char *akid, const char *policy, const char *signature,
 		    struct s3_auth *out);
 
 /* After the body has been read: S3_ERR_CONTENT_SHA256_MISMATCH when the
