@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
@@ -52,7 +53,7 @@ struct rq {
 	char			 field[64];
 	/* Offloaded to the pool (loop thread reads/writes these only). */
 	int			 inpool, dead;
-	struct event_base	*base;
+	struct inbox		*inbox;		/* its loop thread's */
 	int			 offloaded;	/* fn runs on a pool thread */
 	int			 status;	/* the answer, made on the pool */
 	char			*resp;
@@ -61,8 +62,9 @@ struct rq {
 };
 
 /* The pool: threads that run R_WRITE handlers, which block until their
- * group commit; answers go back to the request's loop thread with
- * event_base_once (libevent is made thread-safe by registryd's main). */
+ * group commit; answers go back to the request's loop thread through
+ * that thread's inbox (a list and an eventfd), so libevent itself is
+ * only ever used by the thread that owns the base: no locking in it. */
 static struct {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
@@ -73,6 +75,14 @@ static struct {
 	atomic_uint	 inflight;
 } pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
     NULL, 0, 0, 0 };
+
+struct inbox {
+	pthread_mutex_t	 mu;
+	struct rq	*head, *tail;	/* answered on the pool */
+	int		 efd;		/* readable while head != NULL */
+	struct event	*ev;
+};
+static _Thread_local struct inbox *my_inbox;	/* the loop thread's */
 
 /* ---- replies ---- */
 
@@ -2249,12 +2259,8 @@ rq_finish(struct ark_http_req *req, enum ark_err why, void *arg)
 
 /* Back on the loop thread with the pool's answer. */
 static void
-rq_complete(evutil_socket_t fd, short what, void *arg)
+rq_complete(struct rq *r)
 {
-	struct rq *r = arg;
-
-	(void)fd;
-	(void)what;
 	r->inpool = 0;
 	if (r->dead) {
 		rq_free(r);
@@ -2268,10 +2274,49 @@ rq_complete(evutil_socket_t fd, short what, void *arg)
 		    r->resp, r->resp_len);
 }
 
+static void
+inbox_post(struct inbox *ib, struct rq *r)
+{
+	uint64_t one = 1;
+	int was_empty;
+
+	r->next = NULL;
+	pthread_mutex_lock(&ib->mu);
+	was_empty = ib->head == NULL;
+	if (ib->tail != NULL)
+		ib->tail->next = r;
+	else
+		ib->head = r;
+	ib->tail = r;
+	pthread_mutex_unlock(&ib->mu);
+	if (was_empty && write(ib->efd, &one, sizeof(one)) != sizeof(one))
+		ark_fatalx("api: eventfd write failed");
+}
+
+/* The loop thread: every answer posted since the last pass. */
+static void
+inbox_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct inbox *ib = arg;
+	struct rq *r, *next;
+	uint64_t n;
+
+	(void)what;
+	pthread_mutex_lock(&ib->mu);
+	r = ib->head;
+	ib->head = ib->tail = NULL;
+	if (fd >= 0 && read(ib->efd, &n, sizeof(n)) < 0)
+		(void)0;	/* EAGAIN: a drain already took the count */
+	pthread_mutex_unlock(&ib->mu);
+	for (; r != NULL; r = next) {
+		next = r->next;
+		rq_complete(r);
+	}
+}
+
 static void *
 pool_main(void *arg)
 {
-	static const struct timeval now = { 0, 0 };
 	struct rq *r;
 
 	(void)arg;
@@ -2285,9 +2330,7 @@ pool_main(void *arg)
 			pool.tail = NULL;
 		pthread_mutex_unlock(&pool.mu);
 		r->rt->fn(r);
-		if (event_base_once(r->base, -1, EV_TIMEOUT, rq_complete, r,
-		    &now) != 0)
-			ark_fatalx("event_base_once failed");
+		inbox_post(r->inbox, r);
 		atomic_fetch_sub(&pool.inflight, 1);
 		pthread_mutex_lock(&pool.mu);
 	}
@@ -2300,7 +2343,7 @@ pool_submit(struct rq *r)
 {
 	r->inpool = 1;
 	r->offloaded = 1;
-	r->base = ark_http_req_base(r->req);
+	r->inbox = my_inbox;
 	r->next = NULL;
 	atomic_fetch_add(&pool.inflight, 1);
 	pthread_mutex_lock(&pool.mu);
@@ -2349,17 +2392,43 @@ api_stop(struct api *a)
 }
 
 void
-api_thread_fini(struct event_base *base, unsigned idx, void *arg)
+api_thread_init(struct event_base *base, unsigned idx, void *arg)
 {
-	unsigned n;
+	struct inbox *ib = ark_xcalloc(1, sizeof(*ib));
 
 	(void)idx;
 	(void)arg;
+	pthread_mutex_init(&ib->mu, NULL);
+	if ((ib->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		ark_fatal("api: eventfd");
+	ib->ev = event_new(base, ib->efd, EV_READ | EV_PERSIST, inbox_drain,
+	    ib);
+	if (ib->ev == NULL || event_add(ib->ev, NULL) != 0)
+		ark_fatalx("api: cannot watch the answer eventfd");
+	my_inbox = ib;
+}
+
+void
+api_thread_fini(struct event_base *base, unsigned idx, void *arg)
+{
+	struct inbox *ib = my_inbox;
+	unsigned n;
+
+	(void)base;
+	(void)idx;
+	(void)arg;
 	/* Requests were aborted; answers still on the pool must land
-	 * before the base goes: wait (bounded), then run what was posted. */
+	 * before the base goes: wait (bounded), then take what was posted. */
 	for (n = 0; n < 30000 && atomic_load(&pool.inflight) > 0; n++)
 		usleep(1000);
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	if (ib == NULL)
+		return;
+	inbox_drain(-1, 0, ib);
+	event_free(ib->ev);
+	close(ib->efd);
+	pthread_mutex_destroy(&ib->mu);
+	free(ib);
+	my_inbox = NULL;
 }
 
 static void

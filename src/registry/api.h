@@ -46,6 +46,10 @@ struct event_base;
 /* Starts / joins the pool (api_stop after the HTTP server stopped). */
 enum ark_err	 api_start(struct api *a);
 void		 api_stop(struct api *a);
+/* The server's thread_init: the loop thread's inbox, where pool threads
+ * post answers (libevent needs no thread support). */
+void		 api_thread_init(struct event_base *base, unsigned idx,
+		    void *arg);
 /* The server's thread_fini: delivers answers still on the pool for
  * requests that were aborted at shutdown, so nothing leaks. */
 void		 api_thread_fini(struct event_base *base, unsigned idx,

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/thread.h>
 
 #include "common/cfg.h"
 #include "common/daemon.h"
@@ -149,10 +148,6 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ark_log_hook_libevent();
-	if (evthread_use_pthreads() != 0) {
-		ark_log_error("libevent: no thread support");
-		goto out;
-	}
 
 	/* The store and GC threads start before ark_svc_run() installs the
 	 * signal thread: they must inherit a mask without TERM/INT/HUP. */
@@ -210,6 +205,7 @@ main(int argc, char **argv)
 	o.http.threads = (unsigned)ark_cfg_int(cfg, "threads");
 	o.http.tls_cert_file = ark_cfg_str(cfg, "tls-cert");
 	o.http.tls_key_file = ark_cfg_str(cfg, "tls-key");
+	o.http.thread_init = api_thread_init;
 	o.http.thread_fini = api_thread_fini;
 	o.handler = api_handler;
 	o.handler_arg = &a;
