@@ -163,6 +163,14 @@ static const struct s3_code_row s3_codes[] = {
 	[S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK] = {
 	    "NoSuchPublicAccessBlockConfiguration", 404,
 	    "The public access block configuration was not found" },
+	/* AWS's wording, "evalution" included */
+	[S3_ERR_CORS_FORBIDDEN] = { "AccessForbidden", 403,
+	    "CORSResponse: This CORS request is not allowed. This is usually "
+	    "because the evalution of Origin, request method / "
+	    "Access-Control-Request-Method or Access-Control-Request-Headers "
+	    "are not whitelisted by the resource's CORS spec." },
+	[S3_ERR_BAD_REQUEST] = { "BadRequest", 400,
+	    "Insufficient information. Origin request header needed." },
 };
 
 _Static_assert(ARK_ARRAY_SIZE(s3_codes) == S3_ERR_CODE_MAX,

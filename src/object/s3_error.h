@@ -79,6 +79,9 @@ enum s3_code {
 	S3_ERR_NO_SUCH_OBJECT_LOCK,
 	S3_ERR_NO_SUCH_OWNERSHIP,
 	S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK,
+	/* CORS preflight (OPTIONS) */
+	S3_ERR_CORS_FORBIDDEN,		/* 403 AccessForbidden: no rule */
+	S3_ERR_BAD_REQUEST,		/* 400 BadRequest: headers missing */
 	S3_ERR_CODE_MAX
 };
 
