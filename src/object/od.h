@@ -117,6 +117,11 @@ struct oreq {
 	/* When set, sees every decoded body byte of an upload, in order,
 	 * as od_put_data takes it (LFS tus: a resumable SHA-256). */
 	void			(*tap)(struct oreq *o, const void *p, size_t n);
+	/* CORS (od_cors.c): the response headers of the bucket's rule
+	 * matching the request's Origin, {name: value} added to every
+	 * reply (NULL: none); what runs once they are known. */
+	json_t			*cors_hdrs;
+	void			(*cors_next)(struct oreq *o);
 
 	/* Upload pipeline (od_put.c); commit runs once every fragment is
 	 * stored on all its replicas. */

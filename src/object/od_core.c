@@ -173,6 +173,7 @@ od_oreq_unref(struct oreq *o)
 	json_decref(o->meta);
 	od_get_free(o);
 	json_decref(o->obj);
+	json_decref(o->cors_hdrs);
 	free(o->ctype);
 	ark_buf_free(&o->body);
 	s3_xml_delete_free(&o->dl);
@@ -203,9 +204,14 @@ od_finish(struct ark_http_req *req, enum ark_err why, void *arg)
 void
 od_headers_common(struct oreq *o)
 {
+	const char *name;
+	json_t *v;
+
 	ark_http_resp_header(o->req, "x-amz-request-id", o->reqid);
 	ark_http_resp_header(o->req, "x-amz-id-2", o->reqid);
 	ark_http_resp_header(o->req, "Server", "Arkor");
+	json_object_foreach(o->cors_hdrs, name, v)
+		ark_http_resp_header(o->req, name, json_string_value(v));
 }
 
 void

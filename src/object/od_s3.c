@@ -1161,6 +1161,16 @@ od_dispatch(struct oreq *o)
 	case S3_OP_DELETE_BUCKET_CONFIG:
 		od_s3_bucket_config(o);
 		return;
+	case S3_OP_GET_BUCKET_TAGGING:
+	case S3_OP_PUT_BUCKET_TAGGING:
+	case S3_OP_DELETE_BUCKET_TAGGING:
+		od_s3_bucket_tagging(o);
+		return;
+	case S3_OP_GET_BUCKET_CORS:
+	case S3_OP_PUT_BUCKET_CORS:
+	case S3_OP_DELETE_BUCKET_CORS:
+		od_s3_cors(o);
+		return;
 	case S3_OP_GET_OBJECT_ATTRIBUTES:
 		od_s3_attributes(o);
 		return;
@@ -1284,6 +1294,25 @@ key_done(struct oreq *o, int status, json_t *j)
 	od_auth(o);
 }
 
+/* Looks the access key up (cached, else key/get) and authenticates; a
+ * POST Object authenticates from its form instead. */
+static void
+od_start(struct oreq *o)
+{
+	if (o->r.op == S3_OP_POST_OBJECT) {	/* credentials in the form */
+		od_s3_post(o);
+		return;
+	}
+	od_akid(&o->v, o->akid, sizeof(o->akid));
+	if (o->akid[0] == '\0' || (o->have_key = od_key_lookup(o->akid,
+	    &o->key))) {
+		od_auth(o);
+		return;
+	}
+	od_reg_call(o, "key/get", json_pack("{s:s}", "key_id", o->akid), 1,
+	    key_done);
+}
+
 void
 od_s3_handler(struct ark_http_req *req, void *arg)
 {
@@ -1299,18 +1328,17 @@ od_s3_handler(struct ark_http_req *req, void *arg)
 	}
 	if (o->r.vhost)
 		o->v.host_bucket = o->r.bucket;
-	if (o->r.op == S3_OP_POST_OBJECT) {	/* credentials in the form */
-		od_s3_post(o);
+	if (o->r.op == S3_OP_PREFLIGHT) {
+		od_cors_preflight(o);	/* unauthenticated, as on AWS */
 		return;
 	}
-	od_akid(&o->v, o->akid, sizeof(o->akid));
-	if (o->akid[0] == '\0' || (o->have_key = od_key_lookup(o->akid,
-	    &o->key))) {
-		od_auth(o);
+	/* only cross-origin requests pay for the bucket's CORS rules */
+	if (o->r.bucket[0] != '\0' && s3_view_header(&o->v, "origin") !=
+	    NULL) {
+		od_cors_actual(o, od_start);
 		return;
 	}
-	od_reg_call(o, "key/get", json_pack("{s:s}", "key_id", o->akid), 1,
-	    key_done);
+	od_start(o);
 }
 
 

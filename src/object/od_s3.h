@@ -3,7 +3,8 @@
  * buckets, listing, Put/Get/Delete, multipart), od_s3_copy.c (CopyObject,
  * UploadPartCopy), od_s3_mpu.c (ListParts, ListMultipartUploads, the
  * part size rule), od_s3_attr.c (versions, attributes, tagging, ACLs),
- * od_s3_post.c (POST Object form uploads).
+ * od_s3_post.c (POST Object form uploads),
+ * od_cors.c (bucket CORS configurations, preflights, CORS headers).
  * Everything runs on the request's worker thread (see od.h).
  */
 #ifndef ARKOR_OBJECT_OD_S3_H
@@ -41,12 +42,25 @@ void		 od_s3_versions_done(struct oreq *o, int status, json_t *j);
 void		 od_s3_bucket_config(struct oreq *o);
 void		 od_s3_attributes(struct oreq *o);
 void		 od_s3_tagging(struct oreq *o);
+/* Get/Put/DeleteBucketTagging over bucket/get and bucket/config. */
+void		 od_s3_bucket_tagging(struct oreq *o);
 void		 od_s3_acl(struct oreq *o);
 
 /* ---- od_s3_post.c ---- */
 /* POST Object (browser form upload): reads the form, authenticates it
  * from its fields, checks its policy and stores its file. */
 void		 od_s3_post(struct oreq *o);
+
+/* ---- od_cors.c ---- */
+/* Get/Put/DeleteBucketCors. */
+void		 od_s3_cors(struct oreq *o);
+/* OPTIONS /<bucket>[/<key>], unauthenticated: 200 with the matching
+ * rule's headers, 403 AccessForbidden without one, 404 NoSuchBucket,
+ * 400 BadRequest without Origin or Access-Control-Request-Method. */
+void		 od_cors_preflight(struct oreq *o);
+/* For a request carrying Origin: sets o->cors_hdrs from the bucket's
+ * rules (cached, else one bucket/get as the service), then runs next. */
+void		 od_cors_actual(struct oreq *o, void (*next)(struct oreq *o));
 
 /* ---- od_s3.c: helpers for the others ---- */
 /* The SigV4/V2 verifier's configuration (static). */

@@ -2,10 +2,10 @@
  * od_s3_attr.c - the S3 operations about an object's or bucket's
  * attributes rather than its bytes: ListObjectVersions (buckets are
  * never versioned: every object is its only version, "null"), the bucket
- * configurations never stored (versioning, policy, cors, ...: read as
- * absent), GetObjectAttributes, object tagging
- * (object/setattr "tags") and the canned ACLs (a bucket's acl; objects
- * have their bucket's).
+ * configurations never stored (versioning, policy, lifecycle, ...: read
+ * as absent), GetObjectAttributes, object tagging (object/setattr
+ * "tags"), bucket tagging (bucket/config "tags") and the canned ACLs (a
+ * bucket's acl; objects have their bucket's).
  */
 #include "config.h"
 
@@ -266,25 +266,38 @@ od_s3_attributes(struct oreq *o)
 	    o->r.bucket, "key", o->r.key), 0, attributes_done);
 }
 
-/* ---- object tagging ---------------------------------------------------------- */
+/* ---- object and bucket tagging ----------------------------------------------- */
+
+static int
+tagging_bucket(const struct oreq *o)
+{
+	return o->r.op == S3_OP_GET_BUCKET_TAGGING ||
+	    o->r.op == S3_OP_PUT_BUCKET_TAGGING ||
+	    o->r.op == S3_OP_DELETE_BUCKET_TAGGING;
+}
 
 static void
 tagging_get_done(struct oreq *o, int status, json_t *j)
 {
+	json_t *tags = json_object_get(j, "tags"), *v;
 	struct ark_buf out;
 	struct s3_xmlw w;
 	const char *k;
-	json_t *v;
 
 	if (status != 200) {
-		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_KEY);
+		od_reg_fail(o, status, j, tagging_bucket(o) ?
+		    S3_ERR_NO_SUCH_BUCKET : S3_ERR_NO_SUCH_KEY);
+		return;
+	}
+	if (tagging_bucket(o) && json_object_size(tags) == 0) {
+		od_error(o, S3_ERR_NO_SUCH_TAG_SET, NULL);
 		return;
 	}
 	ark_buf_init(&out, 1 << 16);
 	s3_xmlw_init(&w, &out);
 	s3_xmlw_start_ns(&w, "Tagging");
 	s3_xmlw_start(&w, "TagSet");
-	json_object_foreach(json_object_get(j, "tags"), k, v) {
+	json_object_foreach(tags, k, v) {
 		s3_xmlw_start(&w, "Tag");
 		s3_xmlw_elem(&w, "Key", k);
 		s3_xmlw_elem(&w, "Value", json_string_value(v));
@@ -299,17 +312,24 @@ static void
 tagging_set_done(struct oreq *o, int status, json_t *j)
 {
 	if (status != 200) {
-		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_KEY);
+		od_reg_fail(o, status, j, tagging_bucket(o) ?
+		    S3_ERR_NO_SUCH_BUCKET : S3_ERR_NO_SUCH_KEY);
 		return;
 	}
-	od_empty_reply(o, o->r.op == S3_OP_DELETE_OBJECT_TAGGING ? 204 : 200);
+	od_empty_reply(o, o->r.op == S3_OP_DELETE_OBJECT_TAGGING ||
+	    o->r.op == S3_OP_DELETE_BUCKET_TAGGING ? 204 : 200);
 }
 
 static void
 tagging_set(struct oreq *o, json_t *tags)
 {
-	od_reg_call(o, "object/setattr", json_pack("{s:s, s:s, s:o}", "bucket",
-	    o->r.bucket, "key", o->r.key, "tags", tags), 0, tagging_set_done);
+	if (tagging_bucket(o))
+		od_reg_call(o, "bucket/config", json_pack("{s:s, s:o}",
+		    "bucket", o->r.bucket, "tags", tags), 0, tagging_set_done);
+	else
+		od_reg_call(o, "object/setattr", json_pack("{s:s, s:s, s:o}",
+		    "bucket", o->r.bucket, "key", o->r.key, "tags", tags), 0,
+		    tagging_set_done);
 }
 
 static void
@@ -321,7 +341,8 @@ tagging_parsed(struct oreq *o)
 	size_t i;
 
 	if ((sc = s3_xml_parse_tagging(ark_buf_str(&o->body),
-	    ark_buf_len(&o->body), &t)) != S3_OK) {
+	    ark_buf_len(&o->body), tagging_bucket(o) ?
+	    S3_XML_MAX_BUCKET_TAGS : S3_XML_MAX_TAGS, &t)) != S3_OK) {
 		od_put_fail(o, sc, NULL);
 		return;
 	}
@@ -329,6 +350,7 @@ tagging_parsed(struct oreq *o)
 	for (i = 0; i < t.ntags; i++)
 		json_object_set_new(tags, t.tags[i].key,
 		    json_string(t.tags[i].value));
+	s3_xml_tagging_free(&t);
 	tagging_set(o, tags);
 }
 
@@ -345,6 +367,22 @@ od_s3_tagging(struct oreq *o)
 		return;
 	default:
 		tagging_set(o, json_object());		/* {} clears */
+	}
+}
+
+void
+od_s3_bucket_tagging(struct oreq *o)
+{
+	switch (o->r.op) {
+	case S3_OP_GET_BUCKET_TAGGING:
+		od_reg_call(o, "bucket/get", json_pack("{s:s}", "bucket",
+		    o->r.bucket), 0, tagging_get_done);
+		return;
+	case S3_OP_PUT_BUCKET_TAGGING:
+		od_s3_read_body(o, S3_XML_MAX_SMALL, tagging_parsed);
+		return;
+	default:
+		tagging_set(o, json_object());		/* {} removes */
 	}
 }
 

@@ -172,6 +172,14 @@ static const struct s3_code_row s3_codes[] = {
 	[S3_ERR_INVALID_POLICY] = { "InvalidPolicyDocument", 400,
 	    "The content of the form does not meet the conditions specified "
 	    "in the policy document." },
+	/* AWS's wording, "evalution" included */
+	[S3_ERR_CORS_FORBIDDEN] = { "AccessForbidden", 403,
+	    "CORSResponse: This CORS request is not allowed. This is usually "
+	    "because the evalution of Origin, request method / "
+	    "Access-Control-Request-Method or Access-Control-Request-Headers "
+	    "are not whitelisted by the resource's CORS spec." },
+	[S3_ERR_BAD_REQUEST] = { "BadRequest", 400,
+	    "Insufficient information. Origin request header needed." },
 };
 
 _Static_assert(ARK_ARRAY_SIZE(s3_codes) == S3_ERR_CODE_MAX,

@@ -83,6 +83,9 @@ enum s3_code {
 	S3_ERR_MALFORMED_POST,		/* MalformedPOSTRequest */
 	S3_ERR_MAX_POST_PRE_DATA,	/* MaxPostPreDataLengthExceededError */
 	S3_ERR_INVALID_POLICY,		/* InvalidPolicyDocument */
+	/* CORS preflight (OPTIONS) */
+	S3_ERR_CORS_FORBIDDEN,		/* 403 AccessForbidden: no rule */
+	S3_ERR_BAD_REQUEST,		/* 400 BadRequest: headers missing */
 	S3_ERR_CODE_MAX
 };
 

@@ -26,6 +26,13 @@ static const char *const s3_op_names[S3_OP_MAX] = {
 	[S3_OP_PUT_BUCKET_ACL] = "PutBucketAcl",
 	[S3_OP_GET_BUCKET_CONFIG] = "GetBucketConfiguration",
 	[S3_OP_DELETE_BUCKET_CONFIG] = "DeleteBucketConfiguration",
+	[S3_OP_GET_BUCKET_TAGGING] = "GetBucketTagging",
+	[S3_OP_PUT_BUCKET_TAGGING] = "PutBucketTagging",
+	[S3_OP_DELETE_BUCKET_TAGGING] = "DeleteBucketTagging",
+	[S3_OP_GET_BUCKET_CORS] = "GetBucketCors",
+	[S3_OP_PUT_BUCKET_CORS] = "PutBucketCors",
+	[S3_OP_DELETE_BUCKET_CORS] = "DeleteBucketCors",
+	[S3_OP_PREFLIGHT] = "PreflightRequest",
 	[S3_OP_LIST_OBJECTS] = "ListObjects",
 	[S3_OP_LIST_OBJECTS_V2] = "ListObjectsV2",
 	[S3_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
@@ -64,7 +71,6 @@ s3_op_name(enum s3_op op)
  * Get* operations), and empty documents for the always-present ones. */
 static const struct s3_bucket_conf s3_bucket_confs[] = {
 	{ "accelerate", "AccelerateConfiguration", S3_OK, 0 },
-	{ "cors", NULL, S3_ERR_NO_SUCH_CORS, 1 },
 	{ "encryption", NULL, S3_ERR_NO_SUCH_ENCRYPTION, 1 },
 	{ "lifecycle", NULL, S3_ERR_NO_SUCH_LIFECYCLE, 1 },
 	{ "logging", "BucketLoggingStatus", S3_OK, 0 },
@@ -76,7 +82,6 @@ static const struct s3_bucket_conf s3_bucket_confs[] = {
 	{ "publicAccessBlock", NULL, S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK, 1 },
 	{ "replication", NULL, S3_ERR_NO_SUCH_REPLICATION, 1 },
 	{ "requestPayment", "RequestPaymentConfiguration", S3_OK, 0 },
-	{ "tagging", NULL, S3_ERR_NO_SUCH_TAG_SET, 1 },
 	{ "versioning", "VersioningConfiguration", S3_OK, 0 },
 	{ "website", NULL, S3_ERR_NO_SUCH_WEBSITE, 1 },
 };
@@ -244,6 +249,20 @@ req_form(const struct s3_view *v)
 	return strncasecmp(ct, "multipart/form-data", 19) == 0;
 }
 
+/* GET, PUT and DELETE of a stored bucket configuration: get, get + 1
+ * and get + 2 in enum s3_op. */
+static enum s3_op
+req_stored_conf(const char *m, enum s3_op get)
+{
+	if (strcmp(m, "GET") == 0)
+		return get;
+	if (strcmp(m, "PUT") == 0)
+		return get + 1;
+	if (strcmp(m, "DELETE") == 0)
+		return get + 2;
+	return S3_OP_NOT_IMPLEMENTED;
+}
+
 static enum s3_code
 req_bucket_op(const struct s3_view *v, const char *m, struct s3_req *out)
 {
@@ -252,12 +271,16 @@ req_bucket_op(const struct s3_view *v, const char *m, struct s3_req *out)
 
 	if (strcmp(m, "HEAD") == 0)
 		out->op = S3_OP_HEAD_BUCKET;
+	else if (req_has(v, "tagging"))
+		out->op = req_stored_conf(m, S3_OP_GET_BUCKET_TAGGING);
+	else if (req_has(v, "cors"))
+		out->op = req_stored_conf(m, S3_OP_GET_BUCKET_CORS);
 	else if (conf != NULL && (strcmp(m, "GET") == 0 ||
 	    (strcmp(m, "DELETE") == 0 && conf->deletable))) {
 		out->op = m[0] == 'G' ? S3_OP_GET_BUCKET_CONFIG :
 		    S3_OP_DELETE_BUCKET_CONFIG;
 		out->conf = conf;
-	} else if (req_unsupported(v) || req_has(v, "tagging"))
+	} else if (req_unsupported(v))
 		out->op = S3_OP_NOT_IMPLEMENTED;
 	else if (strcmp(m, "GET") == 0) {
 		if (req_has(v, "location"))
@@ -405,6 +428,10 @@ s3_req_classify(const struct s3_req_cfg *cfg, const struct s3_view *v,
 	    S3_MAX_PART_NUMBER, 0, &pn)) != S3_OK)
 		return sc;
 	out->part_number = (unsigned)pn;
+	if (strcmp(v->method, "OPTIONS") == 0) {
+		out->op = S3_OP_PREFLIGHT;
+		return S3_OK;
+	}
 	if (out->keylen == 0)
 		return req_bucket_op(v, v->method, out);
 	return req_object_op(v, v->method, out);

@@ -7,12 +7,13 @@
  * (RFC 7232 precedence) against an object's ETag and Last-Modified.
  *
  * Only the sub-resources listed in s3_req.c select an operation; other
- * query parameters are ignored (SDKs add e.g. x-id=PutObject). Bucket
- * configurations Arkor never stores (versioning, policy, cors, lifecycle,
+ * query parameters are ignored (SDKs add e.g. x-id=PutObject). A
+ * bucket's tagging and cors are stored (Get/Put/Delete); bucket
+ * configurations Arkor never stores (versioning, policy, lifecycle,
  * ...: s3_bucket_confs) are read as "not configured" and deleted as a
  * no-op; other known but unsupported sub-resources, and setting any of
- * those configurations, classify as S3_OP_NOT_IMPLEMENTED. Everything
- * here is thread-safe.
+ * those configurations, classify as S3_OP_NOT_IMPLEMENTED. OPTIONS on a
+ * bucket or object is a CORS preflight. Everything here is thread-safe.
  */
 #ifndef ARKOR_OBJECT_S3_REQ_H
 #define ARKOR_OBJECT_S3_REQ_H
@@ -41,6 +42,13 @@ enum s3_op {
 	S3_OP_PUT_BUCKET_ACL,
 	S3_OP_GET_BUCKET_CONFIG,	/* s3_req.conf: never configured */
 	S3_OP_DELETE_BUCKET_CONFIG,	/* s3_req.conf: nothing to delete */
+	S3_OP_GET_BUCKET_TAGGING,
+	S3_OP_PUT_BUCKET_TAGGING,
+	S3_OP_DELETE_BUCKET_TAGGING,
+	S3_OP_GET_BUCKET_CORS,
+	S3_OP_PUT_BUCKET_CORS,
+	S3_OP_DELETE_BUCKET_CORS,
+	S3_OP_PREFLIGHT,		/* OPTIONS /<bucket>[/<key>] */
 	S3_OP_LIST_OBJECTS,
 	S3_OP_LIST_OBJECTS_V2,
 	S3_OP_LIST_OBJECT_VERSIONS,
@@ -80,7 +88,7 @@ struct s3_req_cfg {
 /* A bucket configuration sub-resource Arkor never stores: GET answers
  * an empty document (root element `empty`) or the 404 `missing`. */
 struct s3_bucket_conf {
-	const char	*subres;	/* "cors" */
+	const char	*subres;	/* "policy" */
 	const char	*empty;		/* root element, or NULL */
 	enum s3_code	 missing;	/* when empty is NULL */
 	int		 deletable;	/* DELETE ?subres exists in S3 */

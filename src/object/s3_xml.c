@@ -506,6 +506,7 @@ s3_xml_parse_create_bucket(const char *body, size_t len, char *loc,
 
 struct tagging_st {
 	struct s3_xml_tagging	*out;
+	size_t			 max;
 	struct s3_xml_tag	 cur;
 	int			 has_key, has_value;
 };
@@ -515,6 +516,7 @@ tagging_end(struct xml_ctx *x, const char *t, size_t n)
 {
 	struct tagging_st *st = x->out;
 	struct s3_xml_tagging *tg = st->out;
+	struct s3_xml_tag *nt;
 	size_t chars;
 
 	if (xml_is(x, "Tagging", "TagSet", "Tag", "Key", NULL)) {
@@ -543,7 +545,7 @@ tagging_end(struct xml_ctx *x, const char *t, size_t n)
 			xml_fail(x, S3_ERR_MALFORMED_XML);
 			return;
 		}
-		if (tg->ntags == S3_XML_MAX_TAGS) {
+		if (tg->ntags == st->max) {
 			xml_fail(x, S3_ERR_INVALID_TAG);
 			return;
 		}
@@ -552,6 +554,12 @@ tagging_end(struct xml_ctx *x, const char *t, size_t n)
 				xml_fail(x, S3_ERR_INVALID_TAG);
 				return;
 			}
+		if ((nt = realloc(tg->tags, (tg->ntags + 1) *
+		    sizeof(*nt))) == NULL) {
+			xml_fail(x, S3_ERR_INTERNAL);
+			return;
+		}
+		tg->tags = nt;
 		tg->tags[tg->ntags++] = st->cur;
 		memset(&st->cur, 0, sizeof(st->cur));
 		st->has_key = st->has_value = 0;
@@ -559,7 +567,8 @@ tagging_end(struct xml_ctx *x, const char *t, size_t n)
 }
 
 enum s3_code
-s3_xml_parse_tagging(const char *body, size_t len, struct s3_xml_tagging *out)
+s3_xml_parse_tagging(const char *body, size_t len, size_t max,
+    struct s3_xml_tagging *out)
 {
 	struct tagging_st *st;
 	struct xml_ctx x;
@@ -570,11 +579,100 @@ s3_xml_parse_tagging(const char *body, size_t len, struct s3_xml_tagging *out)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return S3_ERR_INTERNAL;
 	st->out = out;
+	st->max = max;
 	xml_init(&x, "Tagging", st, tagging_end);
 	sc = xml_run(&x, body, len, S3_XML_MAX_SMALL);
 	free(st);
 	if (sc != S3_OK)
-		memset(out, 0, sizeof(*out));
+		s3_xml_tagging_free(out);
+	return sc;
+}
+
+void
+s3_xml_tagging_free(struct s3_xml_tagging *t)
+{
+	free(t->tags);
+	t->tags = NULL;
+	t->ntags = 0;
+}
+
+/* ---- CORSConfiguration ---- */
+
+struct cors_st {
+	struct s3_cors		*out;
+	struct s3_cors_rule	 cur;
+};
+
+static void
+cors_list(struct xml_ctx *x, struct s3_cors_list *l, const char *t,
+    size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*t)) {
+		t++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)t[n - 1]))
+		n--;
+	if (n == 0 || memchr(t, '\0', n) != NULL)
+		xml_fail(x, S3_ERR_MALFORMED_XML);
+	else if (s3_cors_list_add(l, t, n) != ARK_OK)
+		xml_fail(x, S3_ERR_INTERNAL);
+}
+
+static void
+cors_end(struct xml_ctx *x, const char *t, size_t n)
+{
+	struct cors_st *st = x->out;
+	struct s3_cors_rule *r = &st->cur;
+	char age[24], *end;
+	enum s3_code sc;
+
+	if (x->depth == 3 && xml_is(x, "CORSConfiguration", "CORSRule",
+	    x->stack[2], NULL)) {
+		const char *e = x->stack[2];
+
+		if (strcmp(e, "AllowedOrigin") == 0)
+			cors_list(x, &r->origins, t, n);
+		else if (strcmp(e, "AllowedMethod") == 0)
+			cors_list(x, &r->methods, t, n);
+		else if (strcmp(e, "AllowedHeader") == 0)
+			cors_list(x, &r->headers, t, n);
+		else if (strcmp(e, "ExposeHeader") == 0)
+			cors_list(x, &r->expose, t, n);
+		else if (strcmp(e, "ID") == 0) {
+			free(r->id);
+			if ((r->id = xml_strndup(t, n)) == NULL)
+				xml_fail(x, S3_ERR_INTERNAL);
+		} else if (strcmp(e, "MaxAgeSeconds") == 0) {
+			if (xml_copy_trim(age, sizeof(age), t, n) ||
+			    !isdigit((unsigned char)age[0]) ||
+			    (r->max_age = strtoll(age, &end, 10)) < 0 ||
+			    *end != '\0')
+				xml_fail(x, S3_ERR_MALFORMED_XML);
+		}
+	} else if (xml_is(x, "CORSConfiguration", "CORSRule", NULL)) {
+		if ((sc = s3_cors_add_rule(st->out, r)) != S3_OK)
+			xml_fail(x, sc);
+	}
+}
+
+enum s3_code
+s3_xml_parse_cors(const char *body, size_t len, struct s3_cors *out)
+{
+	struct cors_st st;
+	struct xml_ctx x;
+	enum s3_code sc;
+
+	memset(out, 0, sizeof(*out));
+	st.out = out;
+	s3_cors_rule_init(&st.cur);
+	xml_init(&x, "CORSConfiguration", &st, cors_end);
+	sc = xml_run(&x, body, len, S3_XML_MAX_SMALL);
+	s3_cors_rule_free(&st.cur);
+	if (sc == S3_OK && out->nrules == 0)
+		sc = S3_ERR_MALFORMED_XML;
+	if (sc != S3_OK)
+		s3_cors_free(out);
 	return sc;
 }
 

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "object/s3_checksum.h"
+#include "object/s3_cors.h"
 #include "object/s3_error.h"
 
 #define S3_XML_TEXT_MAX		4096
@@ -27,7 +28,8 @@
 #define S3_XML_MAX_SMALL	(64u << 10)	/* the others */
 #define S3_XML_MAX_PARTS	10000
 #define S3_XML_MAX_DELETE_KEYS	1000
-#define S3_XML_MAX_TAGS		10
+#define S3_XML_MAX_TAGS		10	/* an object's */
+#define S3_XML_MAX_BUCKET_TAGS	50
 #define S3_XML_TAG_KEY_CHARS	128
 #define S3_XML_TAG_VALUE_CHARS	256
 
@@ -83,16 +85,27 @@ struct s3_xml_tag {
 };
 
 struct s3_xml_tagging {
-	struct s3_xml_tag	tags[S3_XML_MAX_TAGS];
-	size_t			ntags;
+	struct s3_xml_tag	*tags;
+	size_t			 ntags;
 };
 
-/* Tagging/TagSet/Tag{Key,Value}. S3_ERR_INVALID_TAG: more than 10 tags,
+/* Tagging/TagSet/Tag{Key,Value}. S3_ERR_INVALID_TAG: more than max tags
+ * (S3_XML_MAX_TAGS for an object, S3_XML_MAX_BUCKET_TAGS for a bucket),
  * an empty or too long key (128 characters), a too long value (256
  * characters), a duplicate key, a key starting with "aws:", text that is
- * not UTF-8. No _free (fixed size). */
+ * not UTF-8. S3_ERR_INTERNAL on ENOMEM. */
 enum s3_code	 s3_xml_parse_tagging(const char *body, size_t len,
-		    struct s3_xml_tagging *out);
+		    size_t max, struct s3_xml_tagging *out);
+void		 s3_xml_tagging_free(struct s3_xml_tagging *t);
+
+/* ---- CORSConfiguration ---- */
+/* CORSConfiguration/CORSRule{ID, AllowedOrigin, AllowedMethod,
+ * AllowedHeader, ExposeHeader, MaxAgeSeconds} into *out (free with
+ * s3_cors_free), each rule checked by s3_cors_add_rule (its errors).
+ * No rule, or a MaxAgeSeconds that is not a decimal number:
+ * S3_ERR_MALFORMED_XML. */
+enum s3_code	 s3_xml_parse_cors(const char *body, size_t len,
+		    struct s3_cors *out);
 
 /* ---- AccessControlPolicy (canned ACLs only) ---- */
 enum s3_acl {

@@ -221,7 +221,8 @@ g_bool(struct rq *r, json_t *o, const char *f, bool *out)
 
 /* A JSON object field stored as its compact text (NULL when absent). */
 static int
-g_objtext(struct rq *r, json_t *o, const char *f, char **out)
+g_objtext_max(struct rq *r, json_t *o, const char *f, size_t max,
+    char **out)
 {
 	json_t		*v = NULL;
 	enum ark_err	 rc;
@@ -232,14 +233,20 @@ g_objtext(struct rq *r, json_t *o, const char *f, char **out)
 		return bad_field(r, f, rc);
 	if (v == NULL)
 		return 0;
-	if ((*out = ark_json_dump(v, &len)) == NULL || len > META_JSON_MAX) {
+	if ((*out = ark_json_dump(v, &len)) == NULL || len > max) {
 		free(*out);
 		*out = NULL;
 		snprintf(r->je.msg, sizeof(r->je.msg),
-		    "field \"%s\": longer than %d bytes", f, META_JSON_MAX);
+		    "field \"%s\": longer than %zu bytes", f, max);
 		return bad_field(r, f, ARK_EINVAL);
 	}
 	return 0;
+}
+
+static int
+g_objtext(struct rq *r, json_t *o, const char *f, char **out)
+{
+	return g_objtext_max(r, o, f, META_JSON_MAX, out);
 }
 
 /* An optional string field that must be one of `names` (NULL when
@@ -1156,6 +1163,25 @@ bucket_json(const struct meta_bucket *b)
 	    "objects", (json_int_t)b->objects, "bytes", (json_int_t)b->bytes);
 }
 
+/* Adds the bucket's stored configurations to its bucket/get answer j:
+ * "tags" and "cors" when set (texts the registry wrote itself). */
+static enum ark_err
+bucket_conf_json(struct rq *r, const char *name, json_t *j)
+{
+	struct meta_bucket_conf	 c;
+	json_t			*v;
+	enum ark_err		 rc;
+
+	if ((rc = meta_bucket_conf_get(r->a->m, name, &c)) != ARK_OK)
+		return rc;
+	if (c.tags != NULL && (v = json_loads(c.tags, 0, NULL)) != NULL)
+		json_object_set_new(j, "tags", v);
+	if (c.cors != NULL && (v = json_loads(c.cors, 0, NULL)) != NULL)
+		json_object_set_new(j, "cors", v);
+	meta_bucket_conf_clear(&c);
+	return ARK_OK;
+}
+
 static void
 h_bucket_create(struct rq *r)
 {
@@ -1209,15 +1235,76 @@ h_bucket_get(struct rq *r)
 	static const char *const allowed[] = { "bucket", NULL };
 	struct meta_bucket	 b;
 	const char		*name;
+	json_t			*j;
 	enum ark_err		 rc;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
 	    META_BUCKET_MAX, &name) || need_bucket(r, name, 0))
 		return;
-	if ((rc = meta_bucket_get(r->a->m, name, &b)) != ARK_OK)
+	if ((rc = meta_bucket_get(r->a->m, name, &b)) != ARK_OK) {
+		reply_rc(r, rc, "bucket");
+		return;
+	}
+	j = bucket_json(&b);
+	if ((rc = bucket_conf_json(r, name, j)) != ARK_OK) {
+		json_decref(j);
+		reply_rc(r, rc, "bucket");
+	} else
+		reply_json(r, 200, j);
+}
+
+/* "tags": {key: string value}; "cors": {"rules": [...]} (the object
+ * server checks the rules; the registry keeps them as given). */
+static int
+bucket_conf_ok(struct rq *r, const char *tags, const char *cors)
+{
+	json_t *t = tags != NULL ? json_loads(tags, 0, NULL) : NULL;
+	json_t *c = cors != NULL ? json_loads(cors, 0, NULL) : NULL;
+	const char *k, *bad = NULL;
+	json_t *v;
+
+	json_object_foreach(t, k, v)
+		if (!json_is_string(v))
+			bad = "tags";
+	if (c != NULL && json_object_size(c) > 0 &&
+	    !json_is_array(json_object_get(c, "rules")))
+		bad = "cors";
+	json_decref(t);
+	json_decref(c);
+	if (bad == NULL)
+		return 0;
+	snprintf(r->je.msg, sizeof(r->je.msg), "field \"%s\": %s", bad,
+	    strcmp(bad, "tags") == 0 ? "values must be strings" :
+	    "expected {\"rules\": [...]}");
+	return bad_field(r, bad, ARK_EINVAL);
+}
+
+static void
+h_bucket_config(struct rq *r)
+{
+	static const char *const allowed[] = { "bucket", "tags", "cors",
+	    NULL };
+	const char	*name;
+	char		*tags = NULL, *cors = NULL;
+	enum ark_err	 rc;
+
+	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
+	    META_BUCKET_MAX, &name) || g_objtext_max(r, r->j, "tags",
+	    META_BUCKET_CONF_MAX, &tags) || g_objtext_max(r, r->j, "cors",
+	    META_BUCKET_CONF_MAX, &cors) || bucket_conf_ok(r, tags, cors) ||
+	    need_bucket(r, name, 1))
+		goto out;
+	/* "{}" removes a configuration */
+	rc = meta_bucket_conf_set(r->a->m, name, tags == NULL ? NULL :
+	    strcmp(tags, "{}") == 0 ? "" : tags, cors == NULL ? NULL :
+	    strcmp(cors, "{}") == 0 ? "" : cors);
+	if (rc != ARK_OK)
 		reply_rc(r, rc, "bucket");
 	else
-		reply_json(r, 200, bucket_json(&b));
+		reply_ok(r);
+out:
+	free(tags);
+	free(cors);
 }
 
 static void
@@ -2206,6 +2293,7 @@ static const struct route routes[] = {
 	{ "/v1/bucket/create",		h_bucket_create, R_WRITE },
 	{ "/v1/bucket/get",		h_bucket_get,	0 },
 	{ "/v1/bucket/acl",		h_bucket_acl,	R_WRITE },
+	{ "/v1/bucket/config",		h_bucket_config, R_WRITE },
 	{ "/v1/bucket/delete",		h_bucket_delete, R_WRITE },
 	{ "/v1/bucket/list",		h_bucket_list,	R_GET },
 	{ "/v1/object/get",		h_object_get,	0 },

@@ -45,6 +45,7 @@
 #define META_ETAG_MAX		128
 #define META_CTYPE_MAX		256
 #define META_JSON_MAX		8192	/* user metadata / checksums JSON */
+#define META_BUCKET_CONF_MAX	65536	/* a bucket's tags / CORS JSON */
 #define META_URL_MAX		256
 #define META_ID_MAX		64	/* upload, lock and server ids */
 #define META_OID_MAX		128	/* LFS oid (sha256 hex is 64) */
@@ -159,6 +160,24 @@ enum ark_err	 meta_bucket_list(struct meta *m, const char *owner,
 		    void *arg);
 /* ARK_EEXIST while the bucket holds objects or multipart uploads. */
 enum ark_err	 meta_bucket_delete(struct meta *m, const char *name);
+
+/* A bucket's stored S3 configurations, each the text of a JSON object
+ * (at most META_BUCKET_CONF_MAX bytes) or NULL when none: tags
+ * {key: value} (PutBucketTagging), cors {"rules": [...]}
+ * (PutBucketCors). The store keeps the texts as given. */
+struct meta_bucket_conf {
+	char		*tags;		/* out: caller owns */
+	char		*cors;
+};
+/* Fills *out (caller clears it); ARK_ENOENT no bucket. */
+enum ark_err	 meta_bucket_conf_get(struct meta *m, const char *name,
+		    struct meta_bucket_conf *out);
+/* Frees what meta_bucket_conf_get allocated and zeroes *c. */
+void		 meta_bucket_conf_clear(struct meta_bucket_conf *c);
+/* Sets the given configurations (borrowed): NULL keeps one, "" removes
+ * it. ARK_ENOENT no bucket, ARK_EINVAL a text too long. */
+enum ark_err	 meta_bucket_conf_set(struct meta *m, const char *name,
+		    const char *tags, const char *cors);
 
 /* ---- objects ---- */
 

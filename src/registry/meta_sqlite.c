@@ -44,7 +44,7 @@
 #include "common/util.h"
 #include "registry/meta.h"
 
-#define STMT_CACHE		96
+#define STMT_CACHE		128	/* prepared statements per connection */
 #define FRAG_OBJECT		0
 #define FRAG_PART		1
 #define FRAG_LFS		2
@@ -166,6 +166,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE uploads ADD COLUMN cksum_alg TEXT;"
 	"ALTER TABLE uploads ADD COLUMN cksum_type TEXT;"
 	"ALTER TABLE parts ADD COLUMN cksums TEXT;",
+	/* 5 -> 6: bucket tags and CORS configuration */
+	"ALTER TABLE buckets ADD COLUMN tags TEXT;"
+	"ALTER TABLE buckets ADD COLUMN cors TEXT;",
 };
 
 /* ---- connections and statements ---- */
@@ -1402,6 +1405,70 @@ meta_bucket_delete(struct meta *m, const char *name)
 	struct a_bucket a = { name, NULL, META_ACL_PRIVATE };
 
 	return meta_exec(m, do_bucket_delete, &a);
+}
+
+enum ark_err
+meta_bucket_conf_get(struct meta *m, const char *name,
+    struct meta_bucket_conf *out)
+{
+	struct mconn	*c;
+	sqlite3_stmt	*st;
+	enum ark_err	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = reader_get(m, &c)) != ARK_OK)
+		return rc;
+	st = stmt(c, "SELECT tags, cors FROM buckets WHERE name = ?1");
+	bind_text(st, 1, name);
+	if ((rc = row(c, st)) == ARK_OK) {
+		out->tags = col_dup(st, 0);
+		out->cors = col_dup(st, 1);
+	}
+	reader_put(m, c);
+	return rc;
+}
+
+void
+meta_bucket_conf_clear(struct meta_bucket_conf *c)
+{
+	free(c->tags);
+	free(c->cors);
+	memset(c, 0, sizeof(*c));
+}
+
+struct a_bconf {
+	const char	*name, *tags, *cors;
+};
+
+static enum ark_err
+do_bucket_conf_set(struct mconn *c, void *arg)
+{
+	struct a_bconf	*a = arg;
+	sqlite3_stmt	*st;
+	enum ark_err	 rc;
+
+	st = stmt(c, "UPDATE buckets SET"
+	    " tags = CASE WHEN ?2 IS NULL THEN tags ELSE nullif(?2, '') END,"
+	    " cors = CASE WHEN ?3 IS NULL THEN cors ELSE nullif(?3, '') END"
+	    " WHERE name = ?1");
+	bind_text(st, 1, a->name);
+	bind_text(st, 2, a->tags);
+	bind_text(st, 3, a->cors);
+	if ((rc = run(c, st)) != ARK_OK)
+		return rc;
+	return sqlite3_changes(c->db) > 0 ? ARK_OK : ARK_ENOENT;
+}
+
+enum ark_err
+meta_bucket_conf_set(struct meta *m, const char *name, const char *tags,
+    const char *cors)
+{
+	struct a_bconf a = { name, tags, cors };
+
+	if ((tags != NULL && strlen(tags) > META_BUCKET_CONF_MAX) ||
+	    (cors != NULL && strlen(cors) > META_BUCKET_CONF_MAX))
+		return ARK_EINVAL;
+	return meta_exec(m, do_bucket_conf_set, &a);
 }
 
 /* ---- objects ---- */

@@ -1,11 +1,11 @@
 /*
  * fuzz_s3_xml.c - libFuzzer target: arbitrary XML to each request body
  * parser (byte 0 picks CompleteMultipartUpload, Delete,
- * CreateBucketConfiguration, Tagging, AccessControlPolicy) and the
- * escaped output of the XML writer. Invariants: no crash, leak or UB;
+ * CreateBucketConfiguration, Tagging, AccessControlPolicy,
+ * CORSConfiguration) and the escaped output of the XML writer. Invariants: no crash, leak or UB;
  * results are known S3 codes; successful outputs respect the documented
- * limits (ascending part numbers 1..10000, 1..1000 keys, <= 10 tags of
- * valid UTF-8); written XML never contains a raw '<', '&' or control
+ * limits (ascending part numbers 1..10000, 1..1000 keys, <= 50 tags of
+ * valid UTF-8, 1..100 CORS rules each with an origin and a method); written XML never contains a raw '<', '&' or control
  * byte from the text.
  */
 #include "config.h"
@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	len = size - 1;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0: {
 		struct s3_xml_complete c;
 
@@ -71,21 +71,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 3: {
-		struct s3_xml_tagging *t = malloc(sizeof(*t));
+		struct s3_xml_tagging t;
 
-		if (t == NULL)
-			return 0;
-		sc = s3_xml_parse_tagging(body, len, t);
+		sc = s3_xml_parse_tagging(body, len, S3_XML_MAX_BUCKET_TAGS,
+		    &t);
 		if (sc == S3_OK) {
-			if (t->ntags > S3_XML_MAX_TAGS)
+			if (t.ntags > S3_XML_MAX_BUCKET_TAGS)
 				abort();
-			for (size_t i = 0; i < t->ntags; i++)
-				if (!s3_xml_utf8_valid(t->tags[i].key,
-				    strlen(t->tags[i].key), NULL) ||
-				    t->tags[i].key[0] == '\0')
+			for (size_t i = 0; i < t.ntags; i++)
+				if (!s3_xml_utf8_valid(t.tags[i].key,
+				    strlen(t.tags[i].key), NULL) ||
+				    t.tags[i].key[0] == '\0')
 					abort();
 		}
-		free(t);
+		s3_xml_tagging_free(&t);
 		break;
 	}
 	case 4: {
@@ -93,6 +92,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char owner[64];
 
 		sc = s3_xml_parse_acl(body, len, &acl, owner, sizeof(owner));
+		break;
+	}
+	case 5: {
+		struct s3_cors c;
+
+		sc = s3_xml_parse_cors(body, len, &c);
+		if (sc == S3_OK && (c.nrules == 0 ||
+		    c.nrules > S3_CORS_MAX_RULES))
+			abort();
+		for (size_t i = 0; i < c.nrules; i++)
+			if (c.rules[i].origins.n == 0 ||
+			    c.rules[i].methods.n == 0)
+				abort();
+		s3_cors_free(&c);
 		break;
 	}
 	default: {

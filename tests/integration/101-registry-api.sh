@@ -158,13 +158,24 @@ jget '[b["name"] for b in d["buckets"]]' <"$T/out" | grep -qx "\['bobs'\]" || fa
 api_ok /v1/bucket/acl '{"bucket":"photos","acl":"public-read"}' >/dev/null
 [ "$(ucall "BOBKEY:bobsecret" /v1/object/get '{"bucket":"photos","key":"top.txt"}')" = 200 ] || fail "public-read"
 [ "$(ucall "BOBKEY:bobsecret" /v1/object/delete '{"bucket":"photos","key":"top.txt"}')" = 403 ] || fail "public-read write"
+# bucket configurations: the owner sets them, bucket/get returns them,
+# another user (even of a public-read bucket) may not set them
+[ "$(ucall "$AK:$AS" /v1/bucket/config '{"bucket":"photos","tags":{"env":"prod"},"cors":{"rules":[{"origins":["*"],"methods":["GET"]}]}}')" = 200 ] || fail "bucket/config: $(cat "$T/out")"
+[ "$(ucall "$AK:$AS" /v1/bucket/get '{"bucket":"photos"}')" = 200 ] || fail "bucket/get"
+jget 'd["tags"]["env"] + "/" + d["cors"]["rules"][0]["methods"][0]' <"$T/out" | grep -qx "prod/GET" || fail "bucket/get conf: $(cat "$T/out")"
+[ "$(ucall "BOBKEY:bobsecret" /v1/bucket/config '{"bucket":"photos","tags":{}}')" = 403 ] || fail "other user bucket/config"
+[ "$(ucall "$AK:$AS" /v1/bucket/config '{"bucket":"photos","tags":{"n":1}}')" = 400 ] || fail "non-string tag"
+[ "$(ucall "$AK:$AS" /v1/bucket/config '{"bucket":"photos","cors":{"x":1}}')" = 400 ] || fail "cors without rules"
+[ "$(ucall "$AK:$AS" /v1/bucket/config '{"bucket":"photos","tags":{},"cors":{}}')" = 200 ] || fail "bucket/config clear"
+[ "$(ucall "$AK:$AS" /v1/bucket/get '{"bucket":"photos"}')" = 200 ] || fail "bucket/get"
+jget '"tags" in d or "cors" in d' <"$T/out" | grep -qx False || fail "conf not cleared: $(cat "$T/out")"
 [ "$(signed_call BOBKEY bobsecret /v1/bucket/list '{}')" = 200 ] || fail "signed request: $(cat "$T/out")"
 [ "$(signed_call BOBKEY wrongsecret /v1/bucket/list '{}')" = 401 ] || fail "signed with a wrong secret"
 [ "$(signed_call BOBKEY bobsecret /v1/bucket/list '{}' -1000)" = 401 ] || fail "stale signed request"
 auth=$(python3 -c 'import time; print("BOBKEY:%d:AAAA" % time.time())')
 c=$(curl -sS -o "$T/out" -w '%{http_code}' -X POST -H "Authorization: Arkor-HMAC $auth" --data-binary '{}' "$REG/v1/bucket/list")
 [ "$c" = 401 ] || fail "forged signature: $c"
-ok "user auth: 401 wrong secret, 403 other bucket / service route / read-only key; signed requests"
+ok "user auth: 401 wrong secret, 403 other bucket / service route / read-only key / other's bucket/config; signed requests"
 
 # bad input
 code() { curl -sS -o "$T/out" -w '%{http_code}' "$@"; }

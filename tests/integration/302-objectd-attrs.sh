@@ -2,8 +2,8 @@
 # 302-objectd-attrs: the attribute operations through boto3 and the aws
 # CLI against a real local cluster: ListObjectVersions on an unversioned
 # bucket (VersionId null, IsLatest, paging), GetBucketVersioning (empty),
-# the bucket configurations never stored (policy, cors, ... read as their
-# 404 code, deleted as no-op),
+# the bucket configurations never stored (policy, lifecycle, ... read as
+# their 404 code, deleted as no-op; cors and tagging read so until set),
 # GetObjectAttributes (ETag, ObjectSize, StorageClass, Checksum,
 # ObjectParts with paging), GET/HEAD with partNumber
 # (x-amz-mp-parts-count, InvalidPartNumber), object tagging (Put/Get/
@@ -106,13 +106,16 @@ for call in [s3.delete_bucket_policy, s3.delete_bucket_cors,
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 204, r
     err(call, "NoSuchBucket", Bucket="nosuch")
 err(s3.put_bucket_policy, "NotImplemented", Bucket="ver", Policy="{}")
-err(s3.put_bucket_tagging, "NotImplemented", Bucket="ver",
-    Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+err(s3.put_bucket_lifecycle_configuration, "NotImplemented", Bucket="ver",
+    LifecycleConfiguration={"Rules": [{"ID": "x", "Status": "Enabled",
+                                       "Filter": {"Prefix": ""},
+                                       "Expiration": {"Days": 1}}]})
 assert len(s3.list_objects_v2(Bucket="ver")["Contents"]) == 4
-ok("bucket policy/cors/lifecycle/encryption/website/replication/"
-   "object-lock/ownership/public-access-block/tagging read as absent, "
-   "deleted as no-op; logging/notification/accelerate/requestPayment "
-   "empty; Put* NotImplemented")
+ok("bucket policy/lifecycle/encryption/website/replication/"
+   "object-lock/ownership/public-access-block read as absent, "
+   "deleted as no-op, cors/tagging (stored, 306) absent until set; "
+   "logging/notification/accelerate/requestPayment empty; Put* "
+   "NotImplemented")
 
 # ---- multipart object: attributes and partNumber ----
 p1, p2 = os.urandom(5 * MiB), os.urandom(MiB + 3)

@@ -118,13 +118,13 @@ test_open_and_counter(void **state)
 	struct fx	*f = *state;
 	uint64_t	 a, b;
 
-	assert_int_equal(meta_schema_version(f->m), 5);
+	assert_int_equal(meta_schema_version(f->m), 6);
 	assert_int_equal(meta_fid_reserve(f->m, 100, &a), ARK_OK);
 	assert_int_equal(a, 1);
 	assert_int_equal(meta_fid_reserve(f->m, 10, &b), ARK_OK);
 	assert_int_equal(b, 101);
 	reopen(f);
-	assert_int_equal(meta_schema_version(f->m), 5);
+	assert_int_equal(meta_schema_version(f->m), 6);
 	assert_int_equal(meta_fid_reserve(f->m, 1, &b), ARK_OK);
 	assert_int_equal(b, 111);
 	assert_int_equal(meta_fid_reserve(f->m, 0, &b), ARK_EINVAL);
@@ -137,6 +137,7 @@ test_migration_from_v1(void **state)
 {
 	struct fx		*f = *state;
 	struct meta_object	 g;
+	struct meta_bucket_conf	 bc;
 	sqlite3			*db;
 
 	put(f, "old", 0x42, 1);
@@ -150,16 +151,23 @@ test_migration_from_v1(void **state)
 	    "ALTER TABLE uploads DROP COLUMN cksum_alg;"
 	    "ALTER TABLE uploads DROP COLUMN cksum_type;"
 	    "ALTER TABLE parts DROP COLUMN cksums;"
+	    "ALTER TABLE buckets DROP COLUMN tags;"
+	    "ALTER TABLE buckets DROP COLUMN cors;"
 	    "UPDATE schema_version SET version = 1;", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
-	assert_int_equal(meta_schema_version(f->m), 5);
+	assert_int_equal(meta_schema_version(f->m), 6);
 	assert_int_equal(meta_object_get(f->m, "b1", "old", &g), ARK_OK);
 	assert_int_equal(g.nfrags, 1);
 	assert_null(g.tags);
 	meta_object_clear(&g);
 	assert_int_equal(meta_check(f->m), ARK_OK);
+	assert_int_equal(meta_bucket_conf_get(f->m, "b1", &bc), ARK_OK);
+	assert_null(bc.tags);
+	assert_null(bc.cors);
+	assert_int_equal(meta_bucket_conf_set(f->m, "b1", "{\"a\":\"1\"}",
+	    NULL), ARK_OK);
 	/* a database from a newer program is refused */
 	meta_close(f->m);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -169,9 +177,57 @@ test_migration_from_v1(void **state)
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_ECORRUPT);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version"
-	    " = 5", NULL, NULL, NULL), SQLITE_OK);
+	    " = 6", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
+}
+
+/* A bucket's tags and CORS texts: set, kept apart, replaced, removed,
+ * and gone with the bucket. */
+static void
+test_bucket_conf(void **state)
+{
+	struct fx		*f = *state;
+	struct meta_bucket_conf	 c;
+	char			*big;
+
+	assert_int_equal(meta_bucket_conf_get(f->m, "b1", &c), ARK_OK);
+	assert_null(c.tags);
+	assert_null(c.cors);
+	assert_int_equal(meta_bucket_conf_get(f->m, "nob", &c), ARK_ENOENT);
+	assert_int_equal(meta_bucket_conf_set(f->m, "nob", "{}", NULL),
+	    ARK_ENOENT);
+	assert_int_equal(meta_bucket_conf_set(f->m, "b1", "{\"k\":\"v\"}",
+	    NULL), ARK_OK);
+	assert_int_equal(meta_bucket_conf_set(f->m, "b1", NULL,
+	    "{\"rules\":[]}"), ARK_OK);
+	assert_int_equal(meta_bucket_conf_get(f->m, "b1", &c), ARK_OK);
+	assert_string_equal(c.tags, "{\"k\":\"v\"}");
+	assert_string_equal(c.cors, "{\"rules\":[]}");
+	meta_bucket_conf_clear(&c);
+	assert_null(c.tags);
+	/* "" removes one, NULL keeps the other */
+	assert_int_equal(meta_bucket_conf_set(f->m, "b1", "", NULL), ARK_OK);
+	assert_int_equal(meta_bucket_conf_get(f->m, "b1", &c), ARK_OK);
+	assert_null(c.tags);
+	assert_string_equal(c.cors, "{\"rules\":[]}");
+	meta_bucket_conf_clear(&c);
+	big = ark_xcalloc(1, META_BUCKET_CONF_MAX + 2);
+	memset(big, 'x', META_BUCKET_CONF_MAX + 1);
+	assert_int_equal(meta_bucket_conf_set(f->m, "b1", big, NULL),
+	    ARK_EINVAL);
+	free(big);
+	/* survives a reopen; a new bucket of the same name has none */
+	reopen(f);
+	assert_int_equal(meta_bucket_conf_get(f->m, "b1", &c), ARK_OK);
+	assert_string_equal(c.cors, "{\"rules\":[]}");
+	meta_bucket_conf_clear(&c);
+	assert_int_equal(meta_bucket_delete(f->m, "b1"), ARK_OK);
+	assert_int_equal(meta_bucket_create(f->m, "b1", "alice",
+	    META_ACL_PRIVATE), ARK_OK);
+	assert_int_equal(meta_bucket_conf_get(f->m, "b1", &c), ARK_OK);
+	assert_null(c.cors);
+	assert_int_equal(meta_check(f->m), ARK_OK);
 }
 
 static int
@@ -1055,6 +1111,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_and_counter, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bucket_conf, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup,
 		    teardown),

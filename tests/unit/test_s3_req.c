@@ -110,20 +110,30 @@ test_ops(void **state)
 	assert_int_equal(op("GET", "/bkt", "versioning"),
 	    S3_OP_GET_BUCKET_CONFIG);
 	assert_int_equal(op("GET", "/bkt", "policy"), S3_OP_GET_BUCKET_CONFIG);
-	assert_int_equal(op("DELETE", "/bkt", "cors"),
+	assert_int_equal(op("DELETE", "/bkt", "website"),
 	    S3_OP_DELETE_BUCKET_CONFIG);
-	assert_int_equal(op("GET", "/bkt", "tagging"), S3_OP_GET_BUCKET_CONFIG);
+	/* stored: tagging and cors */
+	assert_int_equal(op("GET", "/bkt", "tagging"), S3_OP_GET_BUCKET_TAGGING);
+	assert_int_equal(op("PUT", "/bkt", "tagging"), S3_OP_PUT_BUCKET_TAGGING);
+	assert_int_equal(op("DELETE", "/bkt", "tagging"),
+	    S3_OP_DELETE_BUCKET_TAGGING);
+	assert_int_equal(op("POST", "/bkt", "tagging"), S3_OP_NOT_IMPLEMENTED);
+	assert_int_equal(op("GET", "/bkt", "cors"), S3_OP_GET_BUCKET_CORS);
+	assert_int_equal(op("PUT", "/bkt", "cors"), S3_OP_PUT_BUCKET_CORS);
+	assert_int_equal(op("DELETE", "/bkt", "cors"), S3_OP_DELETE_BUCKET_CORS);
+	assert_int_equal(op("PUT", "/bkt/k", "cors"), S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("DELETE", "/bkt", "versioning"),
 	    S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("PUT", "/bkt", "policy"), S3_OP_NOT_IMPLEMENTED);
-	assert_int_equal(op("PUT", "/bkt", "tagging"), S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("GET", "/bkt", "analytics"), S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("PUT", "/bkt/k", "retention"),
 	    S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("POST", "/bkt/k", "restore"),
 	    S3_OP_NOT_IMPLEMENTED);
 	assert_int_equal(op("POST", "/bkt", NULL), S3_OP_NOT_IMPLEMENTED);
-	assert_int_equal(op("OPTIONS", "/bkt/k", NULL), S3_OP_NOT_IMPLEMENTED);
+	/* CORS preflight on a bucket or an object, whatever the query */
+	assert_int_equal(op("OPTIONS", "/bkt/k", NULL), S3_OP_PREFLIGHT);
+	assert_int_equal(op("OPTIONS", "/bkt", "uploads"), S3_OP_PREFLIGHT);
 	assert_int_equal(op("PATCH", "/bkt", NULL), S3_OP_NOT_IMPLEMENTED);
 	assert_string_equal(s3_op_name(S3_OP_LIST_OBJECTS_V2),
 	    "ListObjectsV2");

@@ -105,6 +105,10 @@ t_round(int n)
 	    "</PartNumber><ETag>b</ETag></Part></CompleteMultipartUpload>";
 	static const char xml_d[] = "<Delete><Object><Key>k1</Key><VersionId>v"
 	    "</VersionId></Object><Object><Key>k2</Key></Object></Delete>";
+	static const char xml_cors[] = "<CORSConfiguration><CORSRule><ID>r"
+	    "</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET"
+	    "</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag"
+	    "</ExposeHeader></CORSRule></CORSConfiguration>";
 	static const char xml_t[] = "<Tagging><TagSet><Tag><Key>a</Key><Value>b"
 	    "</Value></Tag></TagSet></Tagging>";
 	static const char body[] = "5\r\nhello\r\n6\r\n world\r\n0\r\n"
@@ -114,6 +118,7 @@ t_round(int n)
 	struct s3_xml_complete xc;
 	struct s3_xml_delete xd;
 	struct s3_xml_tagging xt;
+	struct s3_cors xcors;
 	struct s3_chunked *ch;
 	struct s3_cksum *ck;
 	struct ark_buf b;
@@ -141,8 +146,12 @@ t_round(int n)
 	sc = s3_xml_parse_delete(xml_d, strlen(xml_d), &xd);
 	assert_true(sc == S3_OK || sc == S3_ERR_INTERNAL);
 	s3_xml_delete_free(&xd);
-	sc = s3_xml_parse_tagging(xml_t, strlen(xml_t), &xt);
+	sc = s3_xml_parse_tagging(xml_t, strlen(xml_t), S3_XML_MAX_TAGS, &xt);
 	assert_true(sc == S3_OK || sc == S3_ERR_INTERNAL);
+	s3_xml_tagging_free(&xt);
+	sc = s3_xml_parse_cors(xml_cors, strlen(xml_cors), &xcors);
+	assert_true(sc == S3_OK || sc == S3_ERR_INTERNAL);
+	s3_cors_free(&xcors);
 
 	memset(&a, 0, sizeof(a));
 	a.payload = S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;

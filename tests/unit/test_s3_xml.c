@@ -244,13 +244,14 @@ test_create_bucket(void **state)
 static enum s3_code
 tagging(const char *s, struct s3_xml_tagging *t)
 {
-	return s3_xml_parse_tagging(s, strlen(s), t);
+	s3_xml_tagging_free(t);
+	return s3_xml_parse_tagging(s, strlen(s), S3_XML_MAX_TAGS, t);
 }
 
 static void
 test_tagging(void **state)
 {
-	struct s3_xml_tagging t;
+	struct s3_xml_tagging t = { NULL, 0 };
 	char buf[4096];
 	int n;
 
@@ -301,6 +302,114 @@ test_tagging(void **state)
 		    "</Value></Tag></TagSet></Tagging>");
 		assert_int_equal(tagging(buf, &t),
 		    chars == 256 ? S3_OK : S3_ERR_INVALID_TAG);
+	}
+	s3_xml_tagging_free(&t);
+}
+
+/* A bucket takes 50 tags, not 51. */
+static void
+test_bucket_tagging(void **state)
+{
+	struct s3_xml_tagging t;
+	char buf[8192];
+	int n;
+
+	(void)state;
+	for (int ntags = 50; ntags <= 51; ntags++) {
+		n = snprintf(buf, sizeof(buf), "<Tagging><TagSet>");
+		for (int i = 0; i < ntags; i++)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+			    "<Tag><Key>k%d</Key><Value>v</Value></Tag>", i);
+		snprintf(buf + n, sizeof(buf) - (size_t)n,
+		    "</TagSet></Tagging>");
+		assert_int_equal(s3_xml_parse_tagging(buf, strlen(buf),
+		    S3_XML_MAX_BUCKET_TAGS, &t), ntags == 50 ? S3_OK :
+		    S3_ERR_INVALID_TAG);
+		assert_int_equal(t.ntags, ntags == 50 ? 50 : 0);
+		if (ntags == 50)
+			assert_string_equal(t.tags[49].key, "k49");
+		s3_xml_tagging_free(&t);
+	}
+}
+
+static enum s3_code
+cors(const char *s, struct s3_cors *c)
+{
+	return s3_xml_parse_cors(s, strlen(s), c);
+}
+
+static void
+test_cors(void **state)
+{
+	struct s3_cors c;
+	char buf[32768];
+	int n;
+
+	(void)state;
+	assert_int_equal(cors("<CORSConfiguration xmlns=\"http://s3.amazonaws"
+	    ".com/doc/2006-03-01/\"><CORSRule><ID>r1</ID>"
+	    "<AllowedOrigin>https://*.example.com</AllowedOrigin>"
+	    "<AllowedOrigin>http://x</AllowedOrigin>"
+	    "<AllowedMethod>GET</AllowedMethod><AllowedMethod> PUT "
+	    "</AllowedMethod><AllowedHeader>*</AllowedHeader>"
+	    "<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000"
+	    "</MaxAgeSeconds></CORSRule><CORSRule><AllowedOrigin>*"
+	    "</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod></CORSRule>"
+	    "</CORSConfiguration>", &c), S3_OK);
+	assert_int_equal(c.nrules, 2);
+	assert_string_equal(c.rules[0].id, "r1");
+	assert_int_equal(c.rules[0].origins.n, 2);
+	assert_string_equal(c.rules[0].origins.v[0], "https://*.example.com");
+	assert_string_equal(c.rules[0].methods.v[1], "PUT");
+	assert_string_equal(c.rules[0].headers.v[0], "*");
+	assert_string_equal(c.rules[0].expose.v[0], "ETag");
+	assert_int_equal(c.rules[0].max_age, 3000);
+	assert_null(c.rules[1].id);
+	assert_int_equal(c.rules[1].max_age, -1);
+	assert_int_equal(c.rules[1].headers.n, 0);
+	s3_cors_free(&c);
+	assert_int_equal(c.nrules, 0);
+	/* methods S3 does not know, several wildcards */
+	assert_int_equal(cors("<CORSConfiguration><CORSRule><AllowedOrigin>*"
+	    "</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule>"
+	    "</CORSConfiguration>", &c), S3_ERR_INVALID_REQUEST);
+	assert_int_equal(cors("<CORSConfiguration><CORSRule><AllowedOrigin>"
+	    "http://*.*.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
+	    "</CORSRule></CORSConfiguration>", &c), S3_ERR_INVALID_REQUEST);
+	assert_int_equal(cors("<CORSConfiguration><CORSRule><AllowedOrigin>*"
+	    "</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>"
+	    "*a*</AllowedHeader></CORSRule></CORSConfiguration>", &c),
+	    S3_ERR_INVALID_REQUEST);
+	/* malformed: no rule, no origin, no method, bad max age, not XML,
+	 * another root */
+	assert_int_equal(cors("<CORSConfiguration/>", &c),
+	    S3_ERR_MALFORMED_XML);
+	assert_int_equal(cors("<CORSConfiguration><CORSRule><AllowedMethod>GET"
+	    "</AllowedMethod></CORSRule></CORSConfiguration>", &c),
+	    S3_ERR_MALFORMED_XML);
+	assert_int_equal(cors("<CORSConfiguration><CORSRule><AllowedOrigin>*"
+	    "</AllowedOrigin></CORSRule></CORSConfiguration>", &c),
+	    S3_ERR_MALFORMED_XML);
+	assert_int_equal(cors("<CORSConfiguration><CORSRule><AllowedOrigin>*"
+	    "</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>"
+	    "-1</MaxAgeSeconds></CORSRule></CORSConfiguration>", &c),
+	    S3_ERR_MALFORMED_XML);
+	assert_int_equal(cors("<CORSConfiguration><CORSRule>", &c),
+	    S3_ERR_MALFORMED_XML);
+	assert_int_equal(cors("<Tagging/>", &c), S3_ERR_MALFORMED_XML);
+	/* 100 rules pass, 101 do not */
+	for (int rules = 100; rules <= 101; rules++) {
+		n = snprintf(buf, sizeof(buf), "<CORSConfiguration>");
+		for (int i = 0; i < rules; i++)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+			    "<CORSRule><AllowedOrigin>http://h%d</AllowedOrigin>"
+			    "<AllowedMethod>GET</AllowedMethod></CORSRule>", i);
+		snprintf(buf + n, sizeof(buf) - (size_t)n,
+		    "</CORSConfiguration>");
+		assert_int_equal(cors(buf, &c), rules == 100 ? S3_OK :
+		    S3_ERR_MALFORMED_XML);
+		assert_int_equal(c.nrules, rules == 100 ? 100 : 0);
+		s3_cors_free(&c);
 	}
 }
 
@@ -380,6 +489,8 @@ main(void)
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_create_bucket),
 		cmocka_unit_test(test_tagging),
+		cmocka_unit_test(test_bucket_tagging),
+		cmocka_unit_test(test_cors),
 		cmocka_unit_test(test_acl),
 		cmocka_unit_test(test_utf8),
 	};
