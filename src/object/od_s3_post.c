@@ -265,12 +265,14 @@ post_tags(struct postx *px)
 
 	if (x == NULL)
 		return S3_OK;
-	if ((sc = s3_xml_parse_tagging(x, strlen(x), &t)) != S3_OK)
+	if ((sc = s3_xml_parse_tagging(x, strlen(x), S3_XML_MAX_TAGS, &t)) !=
+	    S3_OK)
 		return sc;
 	px->tags = json_object();
 	for (i = 0; i < t.ntags; i++)
 		json_object_set_new(px->tags, t.tags[i].key,
 		    json_string(t.tags[i].value));
+	s3_xml_tagging_free(&t);
 	return S3_OK;
 }
 
