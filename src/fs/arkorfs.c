@@ -706,7 +706,7 @@ afs_do_open(const char *path, struct fuse_file_info *fi, int create,
 	struct fuse_context *cx = fuse_get_context();
 	struct fsn	*n;
 	char		*b, *k;
-	int		 rc;
+	int		 rc, keep;
 
 	afs_split(path, &b, &k);
 	if (k == NULL || *k == '\0' || k[strlen(k) - 1] == '/') {
@@ -714,9 +714,11 @@ afs_do_open(const char *path, struct fuse_file_info *fi, int create,
 		goto out;
 	}
 	rc = fsn_open(b, k, create, (fi->flags & O_TRUNC) != 0, mode,
-	    cx->uid, cx->gid, &n);
-	if (rc == 0)
+	    cx->uid, cx->gid, &n, &keep);
+	if (rc == 0) {
 		fi->fh = (uint64_t)(uintptr_t)n;
+		fi->keep_cache = keep != 0;
+	}
 out:
 	free(b);
 	free(k);
@@ -783,7 +785,7 @@ afs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	struct fsn	*n;
 	char		*b, *k;
-	int		 rc;
+	int		 rc, keep;
 
 	if (fi != NULL && fi->fh != 0)
 		return fsn_truncate((struct fsn *)(uintptr_t)fi->fh, size);
@@ -792,7 +794,7 @@ afs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		rc = -EISDIR;
 		goto out;
 	}
-	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n)) != 0)
+	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n, &keep)) != 0)
 		goto out;
 	if ((rc = fsn_truncate(n, size)) == 0)
 		rc = fsn_flush(n);
@@ -809,14 +811,15 @@ afs_symlink(const char *target, const char *path)
 	struct fuse_context *cx = fuse_get_context();
 	struct fsn	*n;
 	char		*b, *k;
-	int		 rc;
+	int		 rc, keep;
 
 	afs_split(path, &b, &k);
 	if (k == NULL || *k == '\0') {
 		rc = -EEXIST;
 		goto out;
 	}
-	rc = fsn_open(b, k, 1, 1, S_IFLNK | 0777, cx->uid, cx->gid, &n);
+	rc = fsn_open(b, k, 1, 1, S_IFLNK | 0777, cx->uid, cx->gid, &n,
+	    &keep);
 	if (rc != 0)
 		goto out;
 	rc = fsn_write(n, target, strlen(target), 0);
@@ -834,7 +837,7 @@ afs_readlink(const char *path, char *buf, size_t size)
 {
 	struct fsn	*n;
 	char		*b, *k;
-	int		 rc;
+	int		 rc, keep;
 
 	if (size == 0)
 		return -EINVAL;
@@ -843,7 +846,7 @@ afs_readlink(const char *path, char *buf, size_t size)
 		rc = -EINVAL;
 		goto out;
 	}
-	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n)) != 0)
+	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n, &keep)) != 0)
 		goto out;
 	rc = fsn_read(n, buf, size - 1, 0);
 	fsn_release(n);
