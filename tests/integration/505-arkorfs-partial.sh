@@ -13,7 +13,10 @@
 #     stay, the cut one is rewritten to its new length;
 #   - a growing truncate: a hole, no new fragment, read as zeros;
 #   - arkorfs killed (-9) after a partial write, before close: after a
-#     remount the file is wholly the old version.
+#     remount the file is wholly the old version;
+#   - readdirplus: `ls -l` of a directory on a fresh mount shows sizes and
+#     modes without a lookup per file (libfuse's --debug request log), and
+#     an open file's unsaved size on the writer's mount.
 # Content is checked by SHA-256 against a local reference file through
 # the mount, after a remount, and through S3 (while the object has no
 # hole: arkor-objectd does not serve holes yet).
@@ -175,5 +178,39 @@ patch $((7 * MiB + 1)) 3
 fs_umount fs3 "$M"
 fs_mount fs4 "$M" --bucket part --fragment-size 1MiB
 same_as_ref "$M/big" "after a remount"
-fs_umount fs4 "$M"
 ok "content survives a remount"
+
+# ---- readdirplus -----------------------------------------------------------
+
+mkdir "$M/dir"
+for i in $(seq 1 40); do head -c "$i" /dev/zero >"$M/dir/f$i"; done
+chmod 600 "$M/dir/f7"
+# f40 open with 5000 unsaved bytes appended.
+python3 - "$M/dir/f40" "$T/held" <<'PY' &
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+os.write(fd, b"z" * 5000)
+open(sys.argv[2], "w").write("1")
+time.sleep(60)
+PY
+HOLDER=$!
+ark_wait_file "$T/held"
+# A fresh mount (empty kernel caches) with libfuse's request log.
+fs_mount fs5 "$T/mnt5" --bucket part --debug
+ls -l "$T/mnt5/dir" >"$T/ls5" || fail "ls -l"
+[ "$(grep -c ' f[0-9]*$' "$T/ls5")" = 40 ] || fail "ls -l: $(cat "$T/ls5")"
+grep -q '^-rw------- .* 7 .* f7$' "$T/ls5" || fail "mode and size of f7: $(cat "$T/ls5")"
+grep -q '^-rw-r--r-- .* 12 .* f12$' "$T/ls5" || fail "size of f12: $(cat "$T/ls5")"
+grep -q ' 40 .* f40$' "$T/ls5" || fail "f40 is 40 bytes elsewhere until close: $(cat "$T/ls5")"
+grep -q 'opcode: READDIRPLUS' "$T/fs5.log" || fail "no READDIRPLUS request"
+! grep -q 'getattr\[NULL\] /dir/f' "$T/fs5.log" ||
+	fail "ls -l looked files up one by one: $(grep -c 'getattr\[NULL\] /dir/f' "$T/fs5.log")"
+fs_umount fs5 "$T/mnt5"
+sleep 1.2	# the kernel's attributes of the first mount expire
+ls -l "$M/dir" >"$T/ls4" || fail "ls -l on the writer's mount"
+grep -q ' 5040 .* f40$' "$T/ls4" || fail "unsaved size of the open f40: $(cat "$T/ls4")"
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null || true
+[ "$(stat -c %s "$M/dir/f40")" = 5040 ] || fail "f40 after close"
+fs_umount fs4 "$M"
+ok "ls -l takes sizes, modes and unsaved sizes from readdirplus"
