@@ -1149,6 +1149,11 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	/* User metadata: the S3 client's and the xattrs, as edited. */
 	if (json_object_size(n->meta) > 0)
 		json_object_set(body, "user_meta", n->meta);
+	/* Reused fragments are safe only while the version they belong to
+	 * is the current one: then no GC can have taken them. */
+	if (reused > 0)
+		json_object_set_new(body, "if_version",
+		    json_integer(n->version));
 	ark_log_debug("%s: %s/%s: %" PRIu64 " bytes, %" PRIu64 " uploaded, "
 	    "%zu of %zu fragments reused, in %" PRIu64 " ms", __func__, bucket,
 	    key, n->size, moved, reused, json_array_size(acc.put),
@@ -1174,11 +1179,12 @@ out:
 	return rc;
 }
 
-/* After a commit refused because a reused fragment is being deleted
- * (the file was replaced elsewhere and the GC took its fragments):
- * fetches every absent fragment and marks all dirty, so the next commit
- * writes everything again. -EIO when a fragment is gone already. n->mu
- * held (dropped while fetching). */
+/* After a commit refused because the file changed elsewhere since its
+ * version was read (412 on if_version, or 409 fragment_deleted): fetches
+ * every absent fragment and marks all dirty, so the next commit writes
+ * everything again and needs no condition (the last writer wins, as for
+ * a file written whole). -EIO when a fragment is gone already (the GC
+ * took the replaced version's). n->mu held (dropped while fetching). */
 static int
 fsn_fetch_all(struct fsn *n)
 {
@@ -1211,11 +1217,11 @@ fsn_flush(struct fsn *n)
 	k = ark_xstrdup(n->key);
 	pthread_mutex_unlock(&fsn_mu);
 	rc = fsn_commit(n, b, k);
-	if (rc == -EEXIST && strcmp(fsr_last_error(), "fragment_deleted") ==
-	    0) {
-		ark_log_info("commit %s/%s: a fragment it reuses is being "
-		    "deleted (the file was replaced elsewhere); writing the "
-		    "whole file again", b, k);
+	if (rc == -ESTALE || (rc == -EEXIST &&
+	    strcmp(fsr_last_error(), "fragment_deleted") == 0)) {
+		ark_log_info("commit %s/%s: changed elsewhere since version %"
+		    PRId64 " was opened; writing the whole file again", b, k,
+		    n->version);
 		rc = fsn_fetch_all(n);
 		if (rc == 0 && n->dirty && !n->deleted)
 			rc = fsn_commit(n, b, k);

@@ -14,6 +14,10 @@
 #   - a growing truncate: a hole, no new fragment, read as zeros;
 #   - arkorfs killed (-9) after a partial write, before close: after a
 #     remount the file is wholly the old version;
+#   - a file replaced through S3 while open with a change, its old
+#     fragments taken by the GC: close reports EIO (with a log line), the
+#     commit never references a deleted fragment; changed elsewhere with
+#     its fragments still there, the whole file is written;
 #   - readdirplus: `ls -l` of a directory on a fresh mount shows sizes and
 #     modes without a lookup per file (libfuse's --debug request log), and
 #     an open file's unsaved size on the writer's mount.
@@ -179,6 +183,79 @@ fs_umount fs3 "$M"
 fs_mount fs4 "$M" --bucket part --fragment-size 1MiB
 same_as_ref "$M/big" "after a remount"
 ok "content survives a remount"
+
+# ---- a reused fragment deleted by the GC -------------------------------------
+
+# g is open with a change in its second fragment when S3 replaces it and
+# the GC deletes its old fragments: the commit (under if_version) must
+# not reference them. It fetches them to write everything again, which
+# fails (they are gone): close reports EIO and the registry keeps the S3
+# version.
+head -c $((3 * MiB)) /dev/urandom >"$M/g" || fail "write g"
+frags g "$T/g0"
+python3 - "$M/g" "$T/gopen" "$T/gclose" "$T/gerr" <<'PY' &
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.pwrite(fd, b"w" * 100, 1048576 + 5000)
+open(sys.argv[2], "w").write("1")
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+try:
+    os.close(fd)
+    open(sys.argv[4], "w").write("0")
+except OSError as e:
+    open(sys.argv[4], "w").write(str(e.errno))
+PY
+GW=$!
+ark_wait_file "$T/gopen"
+head -c 1000 /dev/urandom >"$T/gs3"
+awss3 s3 cp "$T/gs3" s3://part/g --quiet || fail "S3 overwrite of g"
+svc() {
+	curl -sS -X POST -H "Authorization: Arkor-Service $SVC_TOKEN" \
+		--data-binary "$2" "http://$REG/v1/$1"
+}
+svc gc/run '{}' >/dev/null
+n=0
+until svc fid/status "{\"fids\":[\"$(awk 'NR==1 {print $1}' "$T/g0")\"]}" |
+    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["fids"][0]["gc"] != "none")'; do
+	n=$((n + 1)); [ $n -lt 100 ] || fail "the GC did not delete g's old fragments"
+	sleep 0.1
+done
+touch "$T/gclose"
+ark_wait_file "$T/gerr" 30
+wait "$GW" || true
+[ "$(cat "$T/gerr")" = 5 ] || fail "close after the GC took reused fragments: errno $(cat "$T/gerr"), want EIO"
+grep -q "commit part/g: changed elsewhere since version" "$T/fs4.log" ||
+	fail "no log line for the deleted fragment: $(tail -5 "$T/fs4.log")"
+awss3 s3 cp s3://part/g "$T/gback" --quiet || fail "S3 GET of g"
+cmp -s "$T/gs3" "$T/gback" || fail "g is not the S3 version"
+ok "a commit never references a fragment the GC took (EIO, S3 version kept)"
+
+# Changed elsewhere but its fragments still there (a setattr bumped the
+# version): the commit writes the whole file, the last writer wins.
+head -c $((3 * MiB)) /dev/urandom >"$T/h"
+cp "$T/h" "$M/h" || fail "write h"
+python3 - "$M/h" "$T/hopen" "$T/hclose" "$T/h" <<'PY' &
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.pwrite(fd, b"v" * 100, 2 * 1048576 + 7)
+with open(sys.argv[4], "r+b") as f:
+    f.seek(2 * 1048576 + 7)
+    f.write(b"v" * 100)
+open(sys.argv[2], "w").write("1")
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+os.close(fd)
+PY
+HW=$!
+ark_wait_file "$T/hopen"
+svc object/setattr '{"bucket":"part","key":"h","mtime_ms":1000}' >/dev/null
+touch "$T/hclose"
+wait "$HW" || fail "close after a setattr elsewhere"
+frags h "$T/h1"
+[ "$(changed /dev/null "$T/h1")" = "0 1 2/3" ] || fail "h not written whole: $(cat "$T/h1")"
+cmp -s "$T/h" "$M/h" || fail "h is not the last writer's"
+ok "changed elsewhere: the whole file is written, the last writer wins"
 
 # ---- readdirplus -----------------------------------------------------------
 
