@@ -714,19 +714,26 @@ fsn_read(struct fsn *n, char *buf, size_t size, off_t off)
 
 	ARK_CHECK(n, FSN_MAGIC);
 	pthread_mutex_lock(&n->mu);
-	if (o >= n->size)
-		goto out;
-	end = ARK_MIN(n->size, o + size);
-	while (o + done < end) {
+	/* fsn_slot_get drops n->mu: size and layout are read again after
+	 * it, and the step is planned again if they changed. */
+	while (o + done < (end = ARK_MIN(n->size, o + size))) {
 		uint64_t pos = o + done, lim = end, take;
 		struct fss_ext e;
 
 		nf = fss_count(n->lay);
 		idx = fss_at(n->lay, pos);
 		if (idx < nf && fss_state(n->lay, idx) == FSS_ABSENT &&
-		    (e = fss_ext(n->lay, idx)).off <= pos) {
+		    fss_ext(n->lay, idx).off <= pos) {
 			/* Unchanged: from the data servers. */
 			if ((rc = fsn_slot_get(n, idx, &s)) != 0)
+				break;
+			if (idx >= fss_count(n->lay) ||
+			    fss_state(n->lay, idx) != FSS_ABSENT ||
+			    (e = fss_ext(n->lay, idx)).off > pos ||
+			    e.off + e.len <= pos)
+				continue;
+			end = ARK_MIN(n->size, o + size);
+			if (pos >= end)
 				break;
 			take = ARK_MIN(e.off + e.len, end) - pos;
 			if (pos - e.off + take > n->slot[s].len) {
@@ -751,7 +758,6 @@ fsn_read(struct fsn *n, char *buf, size_t size, off_t off)
 			break;
 		done += lim - pos;
 	}
-out:
 	pthread_mutex_unlock(&n->mu);
 	return rc != 0 && done == 0 ? rc : (int)done;
 }
