@@ -15,6 +15,14 @@
 # one server-side copy per object; either way a request per object).
 # Rounds alternate between the targets (BENCH_ROUNDS, default 2); the
 # figures are medians. Nothing is asserted.
+# BENCH_ONLY=randwrite runs only arkorfs random writes: a file of
+# BENCH_RW_SIZE (default 256M) written and closed, then BENCH_RW_COUNT
+# (default 100) pwrite(2)s of 4 KiB at random aligned offsets on one
+# descriptor, each followed by fsync(2) (which commits, as close does);
+# it prints the latency per write+fsync and the bytes the data servers
+# stored per write (their data directories' growth, all 3 replicas).
+# BENCH_ONLY=ls runs only `ls -l` of a directory of BENCH_LS_FILES
+# (default 2,000) empty files on a fresh mount (BENCH_ROUNDS times).
 set -euo pipefail
 B=$(cd "${1:-.}" && pwd)
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,6 +87,48 @@ fio_mbs() {	# fio_mbs DIR rw: MB/s
 	    --fallocate=none |
 	    jq '[.jobs[0].read.bw_bytes, .jobs[0].write.bw_bytes] | add / 1048576'
 }
+if [ "${BENCH_ONLY:-}" = randwrite ]; then
+	RW_SIZE=${BENCH_RW_SIZE:-256M} RW_COUNT=${BENCH_RW_COUNT:-100}
+	stored() { du -sb "$T"/data[123] | awk '{s += $1} END {printf "%.0f\n", s}'; }
+	arkorfs_up
+	head -c "$RW_SIZE" /dev/urandom >"$A/rw"
+	s0=$(stored)
+	lat=$(python3 - "$A/rw" "$RW_COUNT" <<'PY'
+import os, random, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY)
+blocks, n = os.fstat(fd).st_size // 4096, int(sys.argv[2])
+buf, rnd, lat = os.urandom(4096), random.Random(1), []
+for _ in range(n):
+    t = time.monotonic()
+    os.pwrite(fd, buf, rnd.randrange(blocks) * 4096)
+    os.fsync(fd)
+    lat.append((time.monotonic() - t) * 1000)
+os.close(fd)
+lat.sort()
+print("mean %.1f ms, median %.1f ms, max %.1f ms" % (sum(lat) / n,
+      lat[n // 2], lat[-1]))
+PY
+)
+	s1=$(stored)
+	arkorfs_down
+	echo "arkorfs random 4 KiB write+fsync into $RW_SIZE, $RW_COUNT writes: $lat"
+	echo "stored by the data servers per write (3 replicas): $(( (s1 - s0) / RW_COUNT )) bytes"
+	exit 0
+fi
+if [ "${BENCH_ONLY:-}" = ls ]; then
+	LS_FILES=${BENCH_LS_FILES:-2000}
+	arkorfs_up
+	mkdir "$A/ls"
+	( cd "$A/ls" && seq 1 "$LS_FILES" | xargs touch )
+	arkorfs_down
+	for r in $(seq 1 "$ROUNDS"); do
+		arkorfs_up
+		t0=$(now); n=$(ls -l "$A/ls" | grep -c '^-'); t1=$(now)
+		arkorfs_down
+		echo "round $r: ls -l of $n files on a fresh mount: $(secs "$t0" "$t1") s"
+	done
+	exit 0
+fi
 TARGETS="local arkorfs s3fs"
 declare -A W R C N
 for r in $(seq 1 "$ROUNDS"); do

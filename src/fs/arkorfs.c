@@ -39,6 +39,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "fs/fs_data.h"
+#include "fs/fs_dir.h"
 #include "fs/fs_node.h"
 #include "fs/fs_reg.h"
 #include "fs/fs_xattr.h"
@@ -50,7 +51,6 @@
 #define RENAME_EXCHANGE		(1 << 1)
 #endif
 
-#define AFS_LIST_PAGE	1000
 #define AFS_XATTR_TRIES	5	/* object/setattr races lost in a row */
 
 static const char *const afs_log_values[] = { "error", "warn", "info",
@@ -312,100 +312,77 @@ afs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 }
 
 static int
-afs_readdir_buckets(void *buf, fuse_fill_dir_t filler)
+afs_opendir(const char *path, struct fuse_file_info *fi)
 {
-	json_t	*r = NULL, *e;
-	size_t	 i;
-	int	 rc;
+	char	*b, *k, *pfx;
 
-	if ((rc = fsr_call("bucket/list", json_object(), &r)) != 0)
-		return rc;
-	json_array_foreach(json_object_get(r, "buckets"), i, e) {
-		struct stat st;
-
-		afs_dir_stat(&st, (mode_t)opt_dir_mode,
-		    fsr_int(e, "created_ms"));
-		if (filler(buf, fsr_str(e, "name"), &st, 0, 0) != 0)
-			break;
-	}
-	json_decref(r);
+	afs_split(path, &b, &k);
+	pfx = k != NULL ? afs_dir_prefix(k) : NULL;
+	fi->fh = (uint64_t)(uintptr_t)fsdir_open(b, pfx);
+	free(pfx);
+	free(b);
+	free(k);
 	return 0;
 }
 
-/* readdir: every page of list(prefix, "/") as entries; 0 or errno. */
+static int
+afs_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	fsdir_close((struct fsdir *)(uintptr_t)fi->fh);
+	return 0;
+}
+
+/* readdir from offset off (0, or the cookie of the last entry the kernel
+ * took: "." is 1, ".." 2, entry i of the stream i + 3), as fs_dir.h
+ * pages through the listing. For readdirplus a key carries its full
+ * attributes from the listing (an open file's unsaved size from its
+ * node), so `ls -l` needs no lookup per file; directories and buckets
+ * are looked up as before. 0 or a negative errno. */
 static int
 afs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
     struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-	char	*b, *k, *pfx, *token = NULL;
-	size_t	 pl, i;
-	int	 rc = 0, full = 0;
+	struct fsdir	*d = (struct fsdir *)(uintptr_t)fi->fh;
+	struct fsdir_ent e;
+	struct stat	 st;
+	uint64_t	 i;
+	char		*b, *k;
+	int		 rc = 0, plus = (flags & FUSE_READDIR_PLUS) != 0;
 
-	(void)off;
-	(void)fi;
-	(void)flags;
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
+	if (off < 1 && filler(buf, ".", NULL, 1, 0) != 0)
+		return 0;
+	if (off < 2 && filler(buf, "..", NULL, 2, 0) != 0)
+		return 0;
 	afs_split(path, &b, &k);
-	if (k == NULL) {
-		rc = afs_readdir_buckets(buf, filler);
-		goto out;
-	}
-	pfx = afs_dir_prefix(k);
-	pl = strlen(pfx);
-	while (!full) {
-		json_t *r = NULL, *q, *e;
+	for (i = off < 2 ? 0 : (uint64_t)off - 2;
+	    (rc = fsdir_get(d, i, &e)) == 0; i++) {
+		enum fuse_fill_dir_flags ff = 0;
 
-		q = json_pack("{s:s, s:s, s:s, s:i}", "bucket", b, "prefix",
-		    pfx, "delimiter", "/", "max_keys", AFS_LIST_PAGE);
-		if (token != NULL)
-			json_object_set_new(q, "token", json_string(token));
-		if ((rc = fsr_call("list", q, &r)) != 0)
+		memset(&st, 0, sizeof(st));
+		switch (e.kind) {
+		case FSDIR_BUCKET:
+			afs_dir_stat(&st, (mode_t)opt_dir_mode,
+			    fsr_int(e.obj, "created_ms"));
 			break;
-		json_array_foreach(json_object_get(r, "keys"), i, e) {
-			const char *name = fsr_str(e, "key") + pl;
-			struct stat st;
-
-			if (*name == '\0')
-				continue;	/* the directory's marker */
-			memset(&st, 0, sizeof(st));
-			st.st_mode = S_IFREG;
-			if (filler(buf, name, &st, 0, 0) != 0) {
-				full = 1;
-				break;
-			}
-		}
-		json_array_foreach(json_object_get(r, "prefixes"), i, e) {
-			const char *p = json_string_value(e);
-			char *name;
-			struct stat st;
-
-			if (p == NULL || strlen(p) <= pl + 1)
-				continue;	/* "dir//": no POSIX name */
-			name = ark_xstrndup(p + pl, strlen(p) - pl - 1);
-			memset(&st, 0, sizeof(st));
+		case FSDIR_DIR:
 			st.st_mode = S_IFDIR;
-			if (filler(buf, name, &st, 0, 0) != 0)
-				full = 1;
-			free(name);
-			if (full)
-				break;
+			break;
+		case FSDIR_FILE:
+			st.st_mode = S_IFREG;
+			if (plus && json_object_get(e.obj, "mode") != NULL) {
+				if (fsn_stat_path(b, e.key, &st) != 0)
+					fsn_obj_stat(e.obj, &st);
+				ff = FUSE_FILL_DIR_PLUS;
+			}
+			break;
 		}
-		free(token);
-		token = NULL;
-		if (json_is_true(json_object_get(r, "truncated")) &&
-		    *fsr_str(r, "next_token") != '\0')
-			token = ark_xstrdup(fsr_str(r, "next_token"));
-		json_decref(r);
-		if (token == NULL)
+		if (filler(buf, e.name, &st, (off_t)i + 3, ff) != 0)
 			break;
 	}
-	free(token);
-	free(pfx);
-out:
 	free(b);
 	free(k);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static int
@@ -706,7 +683,7 @@ afs_do_open(const char *path, struct fuse_file_info *fi, int create,
 	struct fuse_context *cx = fuse_get_context();
 	struct fsn	*n;
 	char		*b, *k;
-	int		 rc;
+	int		 rc, keep;
 
 	afs_split(path, &b, &k);
 	if (k == NULL || *k == '\0' || k[strlen(k) - 1] == '/') {
@@ -714,9 +691,11 @@ afs_do_open(const char *path, struct fuse_file_info *fi, int create,
 		goto out;
 	}
 	rc = fsn_open(b, k, create, (fi->flags & O_TRUNC) != 0, mode,
-	    cx->uid, cx->gid, &n);
-	if (rc == 0)
+	    cx->uid, cx->gid, &n, &keep);
+	if (rc == 0) {
 		fi->fh = (uint64_t)(uintptr_t)n;
+		fi->keep_cache = keep != 0;
+	}
 out:
 	free(b);
 	free(k);
@@ -783,7 +762,7 @@ afs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	struct fsn	*n;
 	char		*b, *k;
-	int		 rc;
+	int		 rc, keep;
 
 	if (fi != NULL && fi->fh != 0)
 		return fsn_truncate((struct fsn *)(uintptr_t)fi->fh, size);
@@ -792,7 +771,7 @@ afs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		rc = -EISDIR;
 		goto out;
 	}
-	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n)) != 0)
+	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n, &keep)) != 0)
 		goto out;
 	if ((rc = fsn_truncate(n, size)) == 0)
 		rc = fsn_flush(n);
@@ -809,14 +788,15 @@ afs_symlink(const char *target, const char *path)
 	struct fuse_context *cx = fuse_get_context();
 	struct fsn	*n;
 	char		*b, *k;
-	int		 rc;
+	int		 rc, keep;
 
 	afs_split(path, &b, &k);
 	if (k == NULL || *k == '\0') {
 		rc = -EEXIST;
 		goto out;
 	}
-	rc = fsn_open(b, k, 1, 1, S_IFLNK | 0777, cx->uid, cx->gid, &n);
+	rc = fsn_open(b, k, 1, 1, S_IFLNK | 0777, cx->uid, cx->gid, &n,
+	    &keep);
 	if (rc != 0)
 		goto out;
 	rc = fsn_write(n, target, strlen(target), 0);
@@ -834,7 +814,7 @@ afs_readlink(const char *path, char *buf, size_t size)
 {
 	struct fsn	*n;
 	char		*b, *k;
-	int		 rc;
+	int		 rc, keep;
 
 	if (size == 0)
 		return -EINVAL;
@@ -843,7 +823,7 @@ afs_readlink(const char *path, char *buf, size_t size)
 		rc = -EINVAL;
 		goto out;
 	}
-	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n)) != 0)
+	if ((rc = fsn_open(b, k, 0, 0, 0, 0, 0, &n, &keep)) != 0)
 		goto out;
 	rc = fsn_read(n, buf, size - 1, 0);
 	fsn_release(n);
@@ -1096,6 +1076,8 @@ afs_listxattr(const char *path, char *list, size_t size)
 static struct fuse_operations afs_ops = {
 	.init		= afs_init,
 	.getattr	= afs_getattr,
+	.opendir	= afs_opendir,
+	.releasedir	= afs_releasedir,
 	.readdir	= afs_readdir,
 	.mkdir		= afs_mkdir,
 	.rmdir		= afs_rmdir,

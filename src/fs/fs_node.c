@@ -25,12 +25,14 @@
 #include "fs/fs_data.h"
 #include "fs/fs_node.h"
 #include "fs/fs_reg.h"
+#include "fs/fs_slots.h"
 
 #define FSN_MAGIC	0x46534e31u	/* "FSN1" */
 #define FSN_HASH	1024
 #define FSN_ATTEMPTS	3		/* per fragment, each a new FileID */
 #define FSN_SLOTS	4		/* fragments cached per open file */
 #define FSN_AHEAD	2		/* fragments prefetched ahead */
+#define FSN_SEEN	4096		/* versions remembered for keep_cache */
 
 enum fsn_slot_state { SLOT_EMPTY, SLOT_LOADING, SLOT_READY, SLOT_ERR };
 
@@ -51,7 +53,8 @@ struct fsn {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	json_t			*obj;		/* object/get with tokens */
-	json_t			*frags;		/* borrowed from obj */
+	json_t			*frags;		/* committed fragments, owned */
+	struct fss		*lay;		/* their slots (fs_slots.h) */
 	json_t			*meta;		/* user_meta (xattrs), owned */
 	int64_t			 version;	/* 0: never committed */
 	uint64_t		 size;
@@ -59,7 +62,7 @@ struct fsn {
 	uid_t			 uid;
 	gid_t			 gid;
 	int64_t			 mtime_ms;
-	int			 tmpfd;		/* -1: not materialised */
+	int			 tmpfd;		/* -1: no local change yet */
 	int			 dirty;
 	int			 deleted;
 	uint64_t		 gen;		/* bumps when obj changes */
@@ -69,6 +72,13 @@ struct fsn {
 static struct fsn_cfg	 fsn_c;
 static pthread_mutex_t	 fsn_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct fsn	*fsn_tab[FSN_HASH];
+/* The version each recently closed clean file had, by a 64-bit hash of
+ * (bucket, key): versions are unique in the cluster, so a match means
+ * the kernel's cached pages are that version's (fsn_mu). */
+static struct {
+	uint64_t	 h;
+	int64_t		 version;
+} fsn_seen[FSN_SEEN];
 
 void
 fsn_init(const struct fsn_cfg *cfg)
@@ -138,15 +148,69 @@ fsn_slots_drop(struct fsn *n)
 	n->gen++;
 }
 
-/* Takes the attributes of registry object `o` (stolen). n->mu held. */
-static void
+static uint64_t
+fsn_hash64(const char *bucket, const char *key)
+{
+	uint64_t h = 14695981039346656037ull;
+	const char *p;
+
+	for (p = bucket; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (p = key; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+/* The slots of fragment list frags (borrowed) into *out: 0, or -EIO
+ * (logged) when the fragments overlap or are out of order, which no
+ * Arkor writer makes. */
+static int
+fsn_layout(const char *bucket, const char *key, const json_t *frags,
+    struct fss **out)
+{
+	struct fss_ext	*e;
+	const json_t	*f;
+	size_t		 i, nf = json_array_size(frags);
+	enum ark_err	 rc;
+
+	e = ark_xcalloc(nf + 1, sizeof(*e));
+	json_array_foreach(frags, i, f) {
+		e[i].off = (uint64_t)fsr_int(f, "offset");
+		e[i].len = (uint64_t)fsr_int(f, "length");
+	}
+	rc = fss_new(e, nf, out);
+	free(e);
+	if (rc != ARK_OK) {
+		ark_log_warnx("%s/%s: fragments overlap or are out of order",
+		    bucket, key);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Takes the attributes and fragments of registry object `o` (stolen).
+ * 0, or -EIO when its fragment list is unusable. n->mu held. */
+static int
 fsn_take_obj(struct fsn *n, json_t *o)
 {
-	struct stat st;
+	struct fss	*lay;
+	json_t		*frags = json_object_get(o, "fragments");
+	struct stat	 st;
 
+	if (!json_is_array(frags))
+		frags = NULL;
+	if (fsn_layout(fsr_str(o, "bucket"), fsr_str(o, "key"), frags,
+	    &lay) != 0) {
+		json_decref(o);
+		return -EIO;
+	}
+	fss_free(n->lay);
+	n->lay = lay;
+	json_decref(n->frags);
+	n->frags = frags != NULL ? json_incref(frags) : json_array();
 	json_decref(n->obj);
 	n->obj = o;
-	n->frags = json_object_get(o, "fragments");
 	n->version = fsr_int(o, "version");
 	fsn_obj_stat(o, &st);
 	n->size = (uint64_t)st.st_size;
@@ -158,6 +222,7 @@ fsn_take_obj(struct fsn *n, json_t *o)
 	n->meta = json_is_object(json_object_get(o, "user_meta")) ?
 	    json_deep_copy(json_object_get(o, "user_meta")) : json_object();
 	fsn_slots_drop(n);
+	return 0;
 }
 
 void
@@ -201,6 +266,8 @@ fsn_free(struct fsn *n)
 	int i;
 
 	json_decref(n->obj);
+	json_decref(n->frags);
+	fss_free(n->lay);
 	json_decref(n->meta);
 	for (i = 0; i < FSN_SLOTS; i++)
 		free(n->slot[i].buf);
@@ -225,6 +292,9 @@ fsn_new(const char *bucket, const char *key)
 	n->tmpfd = -1;
 	n->refs = 1;
 	n->meta = json_object();
+	n->frags = json_array();
+	if (fss_new(NULL, 0, &n->lay) != ARK_OK)
+		ark_fatalx("%s: empty layout", __func__);
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
 	return n;
@@ -240,8 +310,17 @@ fsn_release(struct fsn *n)
 	ARK_CHECK(n, FSN_MAGIC);
 	pthread_mutex_lock(&fsn_mu);
 	last = --n->refs == 0;
-	if (last)
+	if (last) {
+		/* Nobody else holds it: n->mu is not needed. */
+		uint64_t h = fsn_hash64(n->bucket, n->key);
+
 		do_fsn_unhash(n);
+		if (!n->dirty && !n->deleted && n->version > 0) {
+			fsn_seen[h % FSN_SEEN].h = h;
+			fsn_seen[h % FSN_SEEN].version = n->version;
+		} else if (fsn_seen[h % FSN_SEEN].h == h)
+			fsn_seen[h % FSN_SEEN].version = 0;
+	}
 	pthread_mutex_unlock(&fsn_mu);
 	if (last)
 		fsn_free(n);
@@ -280,16 +359,35 @@ fsn_tmpfile(void)
 	return fd;
 }
 
+/* The temp file that holds local changes, made sparse at the file's
+ * size on first use. n->mu held. */
+static int
+fsn_tmp(struct fsn *n)
+{
+	if (n->tmpfd >= 0)
+		return 0;
+	if ((n->tmpfd = fsn_tmpfile()) < 0)
+		return -EIO;
+	if (ftruncate(n->tmpfd, (off_t)n->size) != 0) {
+		ark_log_warn("temp file of %" PRIu64 " bytes", n->size);
+		close(n->tmpfd);
+		n->tmpfd = -1;
+		return -EIO;
+	}
+	return 0;
+}
+
 /* Drops the file's bytes (open with O_TRUNC, truncate to 0). n->mu held. */
 static int
 fsn_make_empty(struct fsn *n)
 {
-	if (n->tmpfd < 0) {
-		if ((n->tmpfd = fsn_tmpfile()) < 0)
-			return -EIO;
-	}
+	int rc;
+
+	if ((rc = fsn_tmp(n)) != 0)
+		return rc;
 	if (ftruncate(n->tmpfd, 0) != 0)
 		return -errno;
+	fss_truncate(n->lay, 0);
 	n->size = 0;
 	n->dirty = 1;
 	n->mtime_ms = ark_now_ms();
@@ -299,14 +397,17 @@ fsn_make_empty(struct fsn *n)
 
 int
 fsn_open(const char *bucket, const char *key, int create, int trunc,
-    mode_t mode, uid_t uid, gid_t gid, struct fsn **out)
+    mode_t mode, uid_t uid, gid_t gid, struct fsn **out, int *keep)
 {
 	struct fsn	*n, *other;
 	json_t		*o = NULL;
+	uint64_t	 h;
 	int		 rc;
 
 	*out = NULL;
+	*keep = 0;
 	if ((n = fsn_find(bucket, key)) != NULL) {
+		rc = 0;
 		pthread_mutex_lock(&n->mu);
 		if (!n->dirty && n->version > 0 && !n->deleted) {
 			/* Close-to-open: someone may have committed since. */
@@ -316,11 +417,14 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 					close(n->tmpfd);
 					n->tmpfd = -1;
 				}
-				fsn_take_obj(n, o);
-			} else if (rc == 0)
+				rc = fsn_take_obj(n, o);
+			} else if (rc == 0) {
 				json_decref(o);
+				*keep = !trunc;
+			}
 		}
-		rc = trunc && n->size > 0 ? fsn_make_empty(n) : 0;
+		if (rc == 0 && trunc && n->size > 0)
+			rc = fsn_make_empty(n);
 		pthread_mutex_unlock(&n->mu);
 		if (rc != 0) {
 			fsn_release(n);
@@ -335,7 +439,7 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 	n = fsn_new(bucket, key);
 	pthread_mutex_lock(&n->mu);
 	if (o != NULL)
-		fsn_take_obj(n, o);
+		rc = fsn_take_obj(n, o);
 	else {
 		n->mode = (mode & 07777) | S_IFREG;
 		if ((mode & S_IFMT) != 0)
@@ -351,6 +455,7 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 		fsn_free(n);
 		return rc;
 	}
+	h = fsn_hash64(bucket, key);
 	pthread_mutex_lock(&fsn_mu);
 	if ((other = do_fsn_lookup(bucket, key)) != NULL) {
 		/* Lost a race with another open: use its node. */
@@ -360,6 +465,9 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 		*out = other;
 		return 0;
 	}
+	*keep = !n->dirty && n->version > 0 &&
+	    fsn_seen[h % FSN_SEEN].h == h &&
+	    fsn_seen[h % FSN_SEEN].version == n->version;
 	do_fsn_hash(n);
 	pthread_mutex_unlock(&fsn_mu);
 	*out = n;
@@ -367,25 +475,6 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 }
 
 /* ---- reads --------------------------------------------------------------- */
-
-/* Index of the first fragment whose end is past off. */
-static size_t
-fsn_frag_at(const json_t *frags, uint64_t off)
-{
-	size_t lo = 0, hi = json_array_size(frags);
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const json_t *f = json_array_get(frags, mid);
-
-		if ((uint64_t)(fsr_int(f, "offset") + fsr_int(f, "length")) <=
-		    off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
 
 /* Fetches fragment idx into slot s (state LOADING, set by the caller
  * under n->mu); runs without n->mu. Tokens are refreshed once if every
@@ -434,7 +523,8 @@ fsn_load(struct fsn *n, int s)
 		/* Fresh tokens for the other fragments too. */
 		json_decref(n->obj);
 		n->obj = o;
-		n->frags = json_object_get(o, "fragments");
+		json_decref(n->frags);
+		n->frags = json_incref(json_object_get(o, "fragments"));
 		o = NULL;
 	}
 	if (n->slot[s].gen != gen || n->slot[s].state != SLOT_LOADING) {
@@ -520,7 +610,8 @@ fsn_prefetch(struct fsn *n, size_t cur)
 	int	 s;
 
 	for (idx = cur + 1; idx <= cur + FSN_AHEAD && idx < nf; idx++) {
-		if (fsn_slot_find(n, idx) >= 0)
+		if (fss_state(n->lay, idx) != FSS_ABSENT ||
+		    fsn_slot_find(n, idx) >= 0)
 			continue;
 		if ((s = fsn_victim(n, cur, cur + FSN_AHEAD)) < 0)
 			return;
@@ -590,163 +681,193 @@ fsn_slot_get(struct fsn *n, size_t idx, int *out)
 	}
 }
 
+/* Reads [pos, end) from the temp file, zeros past its end or without
+ * one (holes). n->mu held. */
+static int
+fsn_read_local(struct fsn *n, char *buf, uint64_t pos, uint64_t end)
+{
+	size_t	 done = 0, len = (size_t)(end - pos);
+	ssize_t	 r;
+
+	while (n->tmpfd >= 0 && done < len) {
+		r = pread(n->tmpfd, buf + done, len - done, (off_t)(pos + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ark_log_warn("temp file read");
+			return -EIO;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	memset(buf + done, 0, len - done);
+	return 0;
+}
+
 int
 fsn_read(struct fsn *n, char *buf, size_t size, off_t off)
 {
 	uint64_t	 o = (uint64_t)off, end;
-	size_t		 done = 0, idx;
-	ssize_t		 r;
+	size_t		 done = 0, idx, j, nf;
 	int		 rc = 0, s;
 
 	ARK_CHECK(n, FSN_MAGIC);
 	pthread_mutex_lock(&n->mu);
-	if (o >= n->size)
-		goto out;
-	end = ARK_MIN(n->size, o + size);
-	if (n->tmpfd >= 0) {
-		while (o + done < end) {
-			r = pread(n->tmpfd, buf + done, end - o - done,
-			    (off_t)(o + done));
-			if (r < 0 && errno == EINTR)
+	/* fsn_slot_get drops n->mu: size and layout are read again after
+	 * it, and the step is planned again if they changed. */
+	while (o + done < (end = ARK_MIN(n->size, o + size))) {
+		uint64_t pos = o + done, lim = end, take;
+		struct fss_ext e;
+
+		nf = fss_count(n->lay);
+		idx = fss_at(n->lay, pos);
+		if (idx < nf && fss_state(n->lay, idx) == FSS_ABSENT &&
+		    fss_ext(n->lay, idx).off <= pos) {
+			/* Unchanged: from the data servers. */
+			if ((rc = fsn_slot_get(n, idx, &s)) != 0)
+				break;
+			if (idx >= fss_count(n->lay) ||
+			    fss_state(n->lay, idx) != FSS_ABSENT ||
+			    (e = fss_ext(n->lay, idx)).off > pos ||
+			    e.off + e.len <= pos)
 				continue;
-			if (r <= 0) {
-				rc = r < 0 ? -errno : 0;
+			end = ARK_MIN(n->size, o + size);
+			if (pos >= end)
+				break;
+			take = ARK_MIN(e.off + e.len, end) - pos;
+			if (pos - e.off + take > n->slot[s].len) {
+				rc = -EIO;
 				break;
 			}
-			done += (size_t)r;
-		}
-		goto out;
-	}
-	while (o + done < end) {
-		uint64_t pos = o + done, fo, fl, take;
-		const json_t *f;
-
-		idx = fsn_frag_at(n->frags, pos);
-		f = json_array_get(n->frags, idx);
-		fo = f != NULL ? (uint64_t)fsr_int(f, "offset") : end;
-		if (f == NULL || fo > pos) {
-			/* A hole reads as zeros. */
-			take = ARK_MIN(fo, end) - pos;
-			memset(buf + done, 0, take);
+			memcpy(buf + done, n->slot[s].buf + (pos - e.off),
+			    take);
 			done += take;
+			/* Keep the next fragments coming while this one is
+			 * read. */
+			fsn_prefetch(n, idx);
 			continue;
 		}
-		fl = (uint64_t)fsr_int(f, "length");
-		if ((rc = fsn_slot_get(n, idx, &s)) != 0)
+		/* Changed, or a hole: up to the next absent fragment. */
+		for (j = idx; j < nf && fss_ext(n->lay, j).off < end; j++)
+			if (fss_state(n->lay, j) == FSS_ABSENT) {
+				lim = ARK_MAX(fss_ext(n->lay, j).off, pos);
+				break;
+			}
+		if ((rc = fsn_read_local(n, buf + done, pos, lim)) != 0)
 			break;
-		take = ARK_MIN(fo + fl, end) - pos;
-		if (pos - fo + take > n->slot[s].len) {
-			rc = -EIO;
-			break;
-		}
-		memcpy(buf + done, n->slot[s].buf + (pos - fo), take);
-		done += take;
-		/* Keep the next fragments coming while this one is read. */
-		fsn_prefetch(n, idx);
+		done += lim - pos;
 	}
-out:
 	pthread_mutex_unlock(&n->mu);
 	return rc != 0 && done == 0 ? rc : (int)done;
 }
 
 /* ---- writes -------------------------------------------------------------- */
 
-/* Copies the committed bytes into a temp file so they can change.
- * n->mu held. */
 static int
-fsn_materialise(struct fsn *n)
+fsn_pwrite_all(int fd, const char *buf, size_t len, uint64_t off)
 {
-	size_t	 i, nf = json_array_size(n->frags);
-	int	 fd, rc = 0, s;
+	size_t done = 0;
 
-	if (n->tmpfd >= 0)
-		return 0;
-	if ((fd = fsn_tmpfile()) < 0)
-		return -EIO;
-	for (i = 0; i < nf && rc == 0; i++) {
-		const json_t *f = json_array_get(n->frags, i);
-		uint64_t fo = (uint64_t)fsr_int(f, "offset");
-		size_t w = 0;
+	while (done < len) {
+		ssize_t r = pwrite(fd, buf + done, len - done,
+		    (off_t)(off + done));
 
-		if ((rc = fsn_slot_get(n, i, &s)) != 0)
-			break;
-		while (w < n->slot[s].len) {
-			ssize_t r = pwrite(fd, n->slot[s].buf + w,
-			    n->slot[s].len - w, (off_t)(fo + w));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
 
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0) {
-				rc = -errno;
-				break;
-			}
-			w += (size_t)r;
+			ark_log_warn("temp file write");
+			return e == ENOSPC ? -ENOSPC : -EIO;
 		}
-		fsn_prefetch(n, i);
+		done += (size_t)r;
 	}
-	if (rc == 0 && ftruncate(fd, (off_t)n->size) != 0)
-		rc = -errno;
-	if (rc != 0) {
-		close(fd);
+	return 0;
+}
+
+/* Copies absent fragment idx, unchanged, into the temp file (present).
+ * Drops n->mu while fetching: the caller plans again afterwards. n->mu
+ * held. */
+static int
+fsn_fetch(struct fsn *n, size_t idx)
+{
+	struct fss_ext	 e;
+	int		 rc, s;
+
+	if ((rc = fsn_slot_get(n, idx, &s)) != 0)
 		return rc;
-	}
-	n->tmpfd = fd;
-	fsn_slots_drop(n);
+	/* The layout may have changed meanwhile (slot_get reloads idx of
+	 * the current one): copy only if it is still needed. */
+	if (idx >= fss_count(n->lay) || fss_state(n->lay, idx) != FSS_ABSENT)
+		return 0;
+	e = fss_ext(n->lay, idx);
+	if (n->slot[s].len != e.len)
+		return -EIO;
+	if ((rc = fsn_tmp(n)) != 0 ||
+	    (rc = fsn_pwrite_all(n->tmpfd, n->slot[s].buf, e.len, e.off)) != 0)
+		return rc;
+	fss_set(n->lay, idx, FSS_PRESENT);
 	return 0;
 }
 
 int
 fsn_write(struct fsn *n, const char *buf, size_t size, off_t off)
 {
-	size_t	 done = 0;
-	int	 rc;
+	uint64_t	 fsz = fsn_c.fragment_size;
+	size_t		 idx[3];
+	int		 rc;
 
 	ARK_CHECK(n, FSN_MAGIC);
+	if (size == 0)
+		return 0;
 	pthread_mutex_lock(&n->mu);
-	if ((rc = fsn_materialise(n)) != 0)
+	/* Fetch the fragments this write changes only in part, one at a
+	 * time: the layout may change while the lock is dropped. */
+	while (fss_write_fetch(n->lay, (uint64_t)off, size, fsz, idx) > 0)
+		if ((rc = fsn_fetch(n, idx[0])) != 0)
+			goto out;
+	if ((rc = fsn_tmp(n)) != 0)
 		goto out;
-	while (done < size) {
-		ssize_t r = pwrite(n->tmpfd, buf + done, size - done,
-		    off + (off_t)done);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = errno == ENOSPC ? -ENOSPC : -EIO;
-			ark_log_warn("temp file write");
-			break;
-		}
-		done += (size_t)r;
-	}
-	if (done > 0) {
-		n->dirty = 1;
-		n->mtime_ms = ark_now_ms();
-		if ((uint64_t)off + done > n->size)
-			n->size = (uint64_t)off + done;
-	}
+	/* Dirty first: a failed write may leave part of it in the file. */
+	fss_write(n->lay, (uint64_t)off, size, fsz);
+	n->dirty = 1;
+	n->mtime_ms = ark_now_ms();
+	if ((rc = fsn_pwrite_all(n->tmpfd, buf, size, (uint64_t)off)) != 0)
+		goto out;
+	if ((uint64_t)off + size > n->size)
+		n->size = (uint64_t)off + size;
 out:
 	pthread_mutex_unlock(&n->mu);
-	return done > 0 ? (int)done : rc;
+	return rc != 0 ? rc : (int)size;
 }
 
 int
 fsn_truncate(struct fsn *n, off_t size)
 {
-	int rc = 0;
+	size_t	 idx;
+	int	 rc = 0;
 
 	ARK_CHECK(n, FSN_MAGIC);
 	pthread_mutex_lock(&n->mu);
-	if (size == 0)
+	if (size == 0) {
 		rc = fsn_make_empty(n);
-	else if ((rc = fsn_materialise(n)) == 0) {
-		if (ftruncate(n->tmpfd, size) != 0)
-			rc = -errno;
-		else {
-			n->size = (uint64_t)size;
-			n->dirty = 1;
-			n->mtime_ms = ark_now_ms();
-		}
+		goto out;
 	}
+	while (fss_trunc_fetch(n->lay, (uint64_t)size, &idx))
+		if ((rc = fsn_fetch(n, idx)) != 0)
+			goto out;
+	if ((rc = fsn_tmp(n)) != 0)
+		goto out;
+	if (ftruncate(n->tmpfd, size) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	fss_truncate(n->lay, (uint64_t)size);
+	n->size = (uint64_t)size;
+	n->dirty = 1;
+	n->mtime_ms = ark_now_ms();
+out:
 	pthread_mutex_unlock(&n->mu);
 	return rc;
 }
@@ -775,10 +896,40 @@ fsn_all_zero(const char *p, size_t len)
 	return 1;
 }
 
+/* The fragment list of a commit as it is built: the entries sent to
+ * object/put, and the node's layout after it (reused entries keep their
+ * read tokens and state; new ones are present in the temp file). */
+struct fsn_acc {
+	json_t		*put;
+	json_t		*next;
+	unsigned char	*st;		/* enum fss_state per entry */
+	size_t		 cap;
+};
+
+/* Appends fragment (fid, off, len, crc) with state st; e (borrowed, may
+ * be NULL: the new entry itself) is what the node keeps. */
+static void
+fsn_acc_add(struct fsn_acc *a, const char *fid, uint64_t off, uint64_t len,
+    uint32_t crc, json_t *e, enum fss_state st)
+{
+	json_t	*p = json_pack("{s:s, s:I, s:I, s:I}", "fid", fid, "offset",
+	    (json_int_t)off, "length", (json_int_t)len, "crc32c",
+	    (json_int_t)crc);
+	size_t	 i = json_array_size(a->put);
+
+	if (i == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->st = ark_xrealloc(a->st, a->cap);
+	}
+	a->st[i] = (unsigned char)st;
+	json_array_append(a->next, e != NULL ? e : p);
+	json_array_append_new(a->put, p);
+}
+
 /* Writes fragments w[0..k) to the data servers, retrying a failed one
- * under a new FileID; appends them to frags. n->mu held. */
+ * under a new FileID; appends them to acc. n->mu held. */
 static int
-fsn_put_window(struct fsn_wfrag *w, size_t k, json_t *frags)
+fsn_put_window(struct fsn_wfrag *w, size_t k, struct fsn_acc *acc)
 {
 	size_t	 i, want, attempt;
 	json_t	*a = NULL;
@@ -829,79 +980,163 @@ fsn_put_window(struct fsn_wfrag *w, size_t k, json_t *frags)
 			    "it after %d attempts", w[i].off, FSN_ATTEMPTS);
 			return -EIO;
 		}
-		json_array_append_new(frags, json_pack("{s:s, s:I, s:I, s:I}",
-		    "fid", fsr_str(w[i].as, "fid"), "offset",
-		    (json_int_t)w[i].off, "length", (json_int_t)w[i].len,
-		    "crc32c", (json_int_t)w[i].crc));
+		fsn_acc_add(acc, fsr_str(w[i].as, "fid"), w[i].off, w[i].len,
+		    w[i].crc, NULL, FSS_PRESENT);
 	}
 	return 0;
 }
 
-/* Uploads the temp file and commits it with one object/put. n->mu held;
- * bucket and key are copies. */
+/* Reads the local piece [off, off+len) into w; w->zero when it has no
+ * byte that is not zero. A hole of the temp file is not read (its bytes
+ * are zeroed only when `bytes`: the MD5 needs them). n->mu held. */
+static int
+fsn_read_piece(struct fsn *n, struct fsn_wfrag *w, uint64_t off,
+    uint64_t len, int bytes)
+{
+	off_t	 d;
+	int	 rc;
+
+	json_decref(w->as);
+	w->as = NULL;
+	w->off = off;
+	w->len = (size_t)len;
+	if (w->buf == NULL &&
+	    (w->buf = malloc((size_t)fsn_c.fragment_size)) == NULL)
+		return -ENOMEM;
+	d = lseek(n->tmpfd, (off_t)off, SEEK_DATA);
+	if ((d < 0 && errno == ENXIO) || (d >= 0 && (uint64_t)d >= off + len)) {
+		w->zero = 1;
+		if (bytes)
+			memset(w->buf, 0, w->len);
+		return 0;
+	}
+	if ((rc = fsn_read_local(n, w->buf, off, off + len)) != 0)
+		return rc;
+	w->zero = fsn_all_zero(w->buf, w->len);
+	w->crc = w->zero ? 0 : ark_crc32c(0, w->buf, w->len);
+	return 0;
+}
+
+/* The ETag of a commit that reuses fragments: the MD5 of the content
+ * would need every byte, so it is the MD5 of the fragment list with the
+ * "-<count>" of a multipart upload, which S3 clients do not take for a
+ * content MD5. */
+static void
+fsn_list_etag(const json_t *frags, char *etag, size_t cap)
+{
+	struct ark_hash	*h;
+	unsigned char	 dig[ARK_HASH_MAXLEN];
+	char		 hex[33], line[128];
+	const json_t	*f;
+	size_t		 i;
+
+	if (ark_hash_new(ARK_HASH_MD5, &h) != ARK_OK)
+		ark_fatalx("%s: MD5", __func__);
+	json_array_foreach(frags, i, f) {
+		int l = snprintf(line, sizeof(line), "%s %lld %lld %lld\n",
+		    fsr_str(f, "fid"), fsr_int(f, "offset"),
+		    fsr_int(f, "length"), fsr_int(f, "crc32c"));
+
+		ark_hash_update(h, line, (size_t)l);
+	}
+	ark_hash_final(h, dig);
+	ark_hash_free(h);
+	ark_hex_encode(dig, 16, hex);
+	snprintf(etag, cap, "%s-%zu", hex, json_array_size(frags));
+}
+
+/* The layout after a commit: acc's entries and states. n->mu held. */
+static void
+fsn_relayout(struct fsn *n, struct fsn_acc *acc)
+{
+	struct fss	*lay;
+	size_t		 i;
+
+	if (fsn_layout("", "", acc->next, &lay) != 0)
+		ark_fatalx("%s: a commit made an unusable layout", __func__);
+	for (i = 0; i < fss_count(lay); i++)
+		fss_set(lay, i, (enum fss_state)acc->st[i]);
+	fss_free(n->lay);
+	n->lay = lay;
+	json_decref(n->frags);
+	n->frags = json_incref(acc->next);
+	fsn_slots_drop(n);
+}
+
+/* Commits the file with one object/put: fragments nobody changed are
+ * reused as they are, the rest is read from the temp file and written
+ * as new fragments (fs_slots.h). n->mu held; bucket and key are copies.
+ * Logs nothing on a refused commit (the caller does). */
 static int
 fsn_commit(struct fsn *n, const char *bucket, const char *key)
 {
 	struct fsn_wfrag	*w;
+	struct fsn_acc		 acc;
 	struct ark_hash		*md5 = NULL;
+	struct fss_iter		 it;
+	struct fss_piece	 p;
 	unsigned char		 dig[ARK_HASH_MAXLEN];
-	char			 etag[33];
-	json_t			*frags = json_array(), *body, *res = NULL;
-	uint64_t		 off = 0, fsz = fsn_c.fragment_size, t0;
-	size_t			 i, k, win = fsn_c.window;
-	int			 rc = 0;
+	char			 etag[48];
+	json_t			*body, *res = NULL;
+	uint64_t		 fsz = fsn_c.fragment_size, t0, moved = 0;
+	size_t			 i, k = 0, win = fsn_c.window, reused = 0;
+	int			 rc, whole = 1;
 
-	if (n->tmpfd < 0 && (rc = fsn_make_empty(n)) != 0)
+	if ((rc = fsn_tmp(n)) != 0)
 		return rc;
 	t0 = ark_mono_ns();
+	memset(&acc, 0, sizeof(acc));
+	acc.put = json_array();
+	acc.next = json_array();
 	w = ark_xcalloc(win, sizeof(*w));
-	if (ark_hash_new(ARK_HASH_MD5, &md5) != ARK_OK) {
+	/* Every byte new: the ETag is the content's MD5, as S3's. */
+	memset(&it, 0, sizeof(it));
+	while (whole && fss_next(n->lay, n->size, fsz, &it, &p))
+		whole = p.reuse == FSS_NONE;
+	if (whole && ark_hash_new(ARK_HASH_MD5, &md5) != ARK_OK) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	while (off < n->size && rc == 0) {
-		for (k = 0; k < win && off < n->size; k++) {
-			size_t len = (size_t)ARK_MIN(fsz, n->size - off), got = 0;
-
-			if (w[k].buf == NULL &&
-			    (w[k].buf = malloc((size_t)fsz)) == NULL) {
-				rc = -ENOMEM;
+	memset(&it, 0, sizeof(it));
+	while (rc == 0 && fss_next(n->lay, n->size, fsz, &it, &p)) {
+		if (p.reuse != FSS_NONE) {
+			/* Keep the list in offset order. */
+			if (k > 0 && (rc = fsn_put_window(w, k, &acc)) != 0)
 				break;
-			}
-			while (got < len) {
-				ssize_t r = pread(n->tmpfd, w[k].buf + got,
-				    len - got, (off_t)(off + got));
-
-				if (r < 0 && errno == EINTR)
-					continue;
-				if (r <= 0) {
-					/* Past the temp file's end: zeros. */
-					memset(w[k].buf + got, 0, len - got);
-					break;
-				}
-				got += (size_t)r;
-			}
-			w[k].off = off;
-			w[k].len = len;
-			w[k].zero = fsn_all_zero(w[k].buf, len);
-			w[k].crc = w[k].zero ? 0 : ark_crc32c(0, w[k].buf, len);
-			json_decref(w[k].as);
-			w[k].as = NULL;
-			ark_hash_update(md5, w[k].buf, len);
-			off += len;
+			k = 0;
+			fsn_acc_add(&acc, fsr_str(json_array_get(n->frags,
+			    p.reuse), "fid"), p.off, p.len,
+			    (uint32_t)fsr_int(json_array_get(n->frags, p.reuse),
+			    "crc32c"), json_array_get(n->frags, p.reuse),
+			    fss_state(n->lay, p.reuse));
+			reused++;
+			continue;
 		}
-		if (rc == 0)
-			rc = fsn_put_window(w, k, frags);
+		if ((rc = fsn_read_piece(n, &w[k], p.off, p.len,
+		    md5 != NULL)) != 0)
+			break;
+		if (md5 != NULL)
+			ark_hash_update(md5, w[k].buf, w[k].len);
+		moved += w[k].zero ? 0 : p.len;
+		if (++k == win) {
+			rc = fsn_put_window(w, k, &acc);
+			k = 0;
+		}
 	}
+	if (rc == 0 && k > 0)
+		rc = fsn_put_window(w, k, &acc);
 	if (rc != 0)
 		goto out;
-	ark_hash_final(md5, dig);
-	ark_hex_encode(dig, 16, etag);
+	if (md5 != NULL) {
+		ark_hash_final(md5, dig);
+		ark_hex_encode(dig, 16, etag);
+	} else
+		fsn_list_etag(acc.put, etag, sizeof(etag));
 	body = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:O}",
 	    "bucket", bucket, "key", key, "size", (json_int_t)n->size,
 	    "etag", etag, "mode", (json_int_t)n->mode, "uid",
 	    (json_int_t)n->uid, "gid", (json_int_t)n->gid, "mtime_ms",
-	    (json_int_t)n->mtime_ms, "fragments", frags);
+	    (json_int_t)n->mtime_ms, "fragments", acc.put);
 	if (n->obj != NULL) {
 		/* Keep what S3 clients set (content type, headers). */
 		static const char *const keep[] = { "content_type",
@@ -920,20 +1155,23 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	/* User metadata: the S3 client's and the xattrs, as edited. */
 	if (json_object_size(n->meta) > 0)
 		json_object_set(body, "user_meta", n->meta);
-	ark_log_debug("%s: %s/%s: %" PRIu64 " bytes uploaded in %" PRIu64
-	    " ms", __func__, bucket, key, n->size,
+	/* Reused fragments are safe only while the version they belong to
+	 * is the current one: then no GC can have taken them. */
+	if (reused > 0)
+		json_object_set_new(body, "if_version",
+		    json_integer(n->version));
+	ark_log_debug("%s: %s/%s: %" PRIu64 " bytes, %" PRIu64 " uploaded, "
+	    "%zu of %zu fragments reused, in %" PRIu64 " ms", __func__, bucket,
+	    key, n->size, moved, reused, json_array_size(acc.put),
 	    (ark_mono_ns() - t0) / 1000000);
-	rc = fsr_call("object/put", body, &res);
-	if (rc == 0) {
-		n->version = fsr_int(res, "version");
-		n->dirty = 0;
-		/* The temp file stays the file's content (reads use it
-		 * while it exists); obj keeps the S3 attributes for the
-		 * next commit, its fragments are stale. */
-		n->frags = NULL;
-		json_decref(res);
-	} else
-		ark_log_warnx("commit %s/%s: %s", bucket, key, strerror(-rc));
+	if ((rc = fsr_call("object/put", body, &res)) != 0)
+		goto out;
+	n->version = fsr_int(res, "version");
+	n->dirty = 0;
+	json_decref(res);
+	/* The next change starts from what was just committed; obj keeps
+	 * the S3 attributes for the next commit. */
+	fsn_relayout(n, &acc);
 out:
 	for (i = 0; i < win; i++) {
 		free(w[i].buf);
@@ -941,8 +1179,33 @@ out:
 	}
 	free(w);
 	ark_hash_free(md5);
-	json_decref(frags);
+	json_decref(acc.put);
+	json_decref(acc.next);
+	free(acc.st);
 	return rc;
+}
+
+/* After a commit refused because the file changed elsewhere since its
+ * version was read (412 on if_version, or 409 fragment_deleted): fetches
+ * every absent fragment and marks all dirty, so the next commit writes
+ * everything again and needs no condition (the last writer wins, as for
+ * a file written whole). -EIO when a fragment is gone already (the GC
+ * took the replaced version's). n->mu held (dropped while fetching). */
+static int
+fsn_fetch_all(struct fsn *n)
+{
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < fss_count(n->lay); i++)
+		while (i < fss_count(n->lay) &&
+		    fss_state(n->lay, i) == FSS_ABSENT)
+			if ((rc = fsn_fetch(n, i)) != 0)
+				return rc;
+	for (i = 0; i < fss_count(n->lay); i++)
+		if (fss_state(n->lay, i) == FSS_PRESENT)
+			fss_set(n->lay, i, FSS_DIRTY);
+	return 0;
 }
 
 int
@@ -953,15 +1216,27 @@ fsn_flush(struct fsn *n)
 
 	ARK_CHECK(n, FSN_MAGIC);
 	pthread_mutex_lock(&n->mu);
-	if (n->dirty && !n->deleted) {
-		pthread_mutex_lock(&fsn_mu);
-		b = ark_xstrdup(n->bucket);
-		k = ark_xstrdup(n->key);
-		pthread_mutex_unlock(&fsn_mu);
-		rc = fsn_commit(n, b, k);
-		free(b);
-		free(k);
+	if (!n->dirty || n->deleted)
+		goto out;
+	pthread_mutex_lock(&fsn_mu);
+	b = ark_xstrdup(n->bucket);
+	k = ark_xstrdup(n->key);
+	pthread_mutex_unlock(&fsn_mu);
+	rc = fsn_commit(n, b, k);
+	if (rc == -ESTALE || (rc == -EEXIST &&
+	    strcmp(fsr_last_error(), "fragment_deleted") == 0)) {
+		ark_log_info("commit %s/%s: changed elsewhere since version %"
+		    PRId64 " was opened; writing the whole file again", b, k,
+		    n->version);
+		rc = fsn_fetch_all(n);
+		if (rc == 0 && n->dirty && !n->deleted)
+			rc = fsn_commit(n, b, k);
 	}
+	if (rc != 0)
+		ark_log_warnx("commit %s/%s: %s", b, k, strerror(-rc));
+	free(b);
+	free(k);
+out:
 	pthread_mutex_unlock(&n->mu);
 	return rc;
 }

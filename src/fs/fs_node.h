@@ -4,14 +4,18 @@
  * table by (bucket, key) so getattr sees unsaved sizes and rename moves
  * open files along.
  *
- * Data model: a clean node reads fragments straight from the data
- * servers (whole fragments, CRC-checked, the next one prefetched). The
- * first change "materialises" the file: its bytes go to an unlinked temp
- * file in the cache directory (never RAM), where writes and truncates
- * land. fsn_flush() cuts the temp file into fragments, writes each to
- * every replica of a group, and commits them with one object/put: until
- * that put returns, other readers see the old version (close-to-open; a
- * crash leaves the old or the new version, never a mix).
+ * Data model: a node keeps the fragment layout of the version it opened
+ * (fs_slots.h). Reads of fragments nobody changed go straight to the
+ * data servers (whole fragments, CRC-checked, the next one prefetched).
+ * Changes land in an unlinked sparse temp file in the cache directory
+ * (never RAM): a write or truncate that changes part of a fragment first
+ * fetches just that fragment into it; one that covers a whole fragment
+ * fetches nothing. fsn_flush() commits with one object/put in which
+ * untouched fragments are the original entries (no data moves) and only
+ * the changed ranges are cut into new fragments, written to every
+ * replica of a group first: until that put returns, other readers see
+ * the old version (close-to-open; a crash leaves the old or the new
+ * version, never a mix).
  *
  * Threads: all calls are thread-safe; a node's calls serialise on its
  * mutex.
@@ -46,10 +50,13 @@ void		 fsn_init(const struct fsn_cfg *cfg);
  * With `create` a missing object gives a new empty node (mode, uid, gid
  * used) that will be committed on flush even if nothing is written; with
  * `trunc` the content is dropped. On 0 the caller owns one reference
- * (fsn_release). Negative errno otherwise. */
+ * (fsn_release) and *keep says whether the kernel's cached pages are
+ * still right (the node has no unsaved changes and its version is the
+ * one this mount last had open, FUSE keep_cache). Negative errno
+ * otherwise; -EIO for an object whose fragments overlap. */
 int		 fsn_open(const char *bucket, const char *key, int create,
 		    int trunc, mode_t mode, uid_t uid, gid_t gid,
-		    struct fsn **out);
+		    struct fsn **out, int *keep);
 /* Flushes nothing; drops the reference (the last one frees the node). */
 void		 fsn_release(struct fsn *n);
 

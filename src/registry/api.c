@@ -1727,10 +1727,11 @@ list_cb(void *arg, const struct meta_list_ent *e)
 		json_array_append_new(l->prefixes, json_string(e->key));
 	else
 		json_array_append_new(l->keys, json_pack("{s:s, s:I, s:s,"
-		    " s:I, s:I}", "key", e->key, "size", (json_int_t)e->size,
-		    "etag", e->etag ? e->etag : "", "mtime_ms",
-		    (json_int_t)e->mtime_ms, "version",
-		    (json_int_t)e->version));
+		    " s:I, s:I, s:I, s:I, s:I}", "key", e->key, "size",
+		    (json_int_t)e->size, "etag", e->etag ? e->etag : "",
+		    "mtime_ms", (json_int_t)e->mtime_ms, "version",
+		    (json_int_t)e->version, "mode", (json_int_t)e->mode,
+		    "uid", (json_int_t)e->uid, "gid", (json_int_t)e->gid));
 	return 0;
 }
 

@@ -299,6 +299,7 @@ struct meta_list_ent {			/* borrowed for the callback only */
 	const char	*etag;
 	int64_t		 mtime_ms;
 	int64_t		 version;
+	int64_t		 mode, uid, gid;	/* POSIX attributes */
 };
 
 /*

@@ -2206,9 +2206,9 @@ meta_list(struct meta *m, const struct meta_list_req *req,
 		st = stmt(c, "SELECT key, id FROM objects"
 		    " WHERE bucket_id = ?1 AND key >= ?2 ORDER BY key");
 	else
-		st = stmt(c, "SELECT key, id, size, etag, mtime, version"
-		    " FROM objects WHERE bucket_id = ?1 AND key >= ?2"
-		    " ORDER BY key");
+		st = stmt(c, "SELECT key, id, size, etag, mtime, version,"
+		    " mode, uid, gid FROM objects WHERE bucket_id = ?1"
+		    " AND key >= ?2 ORDER BY key");
 seek:
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, bid);
@@ -2244,8 +2244,8 @@ seek:
 		last = ark_xstrdup(k);
 		e.key = last;
 		if (dlen > 0) {
-			st2 = stmt(c, "SELECT size, etag, mtime, version"
-			    " FROM objects WHERE id = ?1");
+			st2 = stmt(c, "SELECT size, etag, mtime, version,"
+			    " mode, uid, gid FROM objects WHERE id = ?1");
 			sqlite3_bind_int64(st2, 1, sqlite3_column_int64(st, 1));
 			if ((rc = row(c, st2)) != ARK_OK) {
 				if (rc == ARK_ENOENT)
@@ -2262,6 +2262,9 @@ seek:
 		e.etag = (const char *)sqlite3_column_text(src, col + 1);
 		e.mtime_ms = sqlite3_column_int64(src, col + 2);
 		e.version = sqlite3_column_int64(src, col + 3);
+		e.mode = sqlite3_column_int64(src, col + 4);
+		e.uid = sqlite3_column_int64(src, col + 5);
+		e.gid = sqlite3_column_int64(src, col + 6);
 		count++;
 		if (cb(arg, &e) != 0)
 			stop = 1;
