@@ -13,7 +13,7 @@
  * holds about two fragments whatever the object size. A fragment read
  * whole is checked against its CRC32C here; a part of one (a Range) is
  * checked by the data server (X-Arkor-Verify), since only it has the whole
- * needle.
+ * needle. Ranges no fragment covers (sparse objects) read as zeros.
  */
 #include "config.h"
 
@@ -34,7 +34,8 @@
 struct od_gslot {
 	struct oreq		*o;
 	struct ark_http_creq	*r;
-	json_t			*f;		/* borrowed from o->obj */
+	json_t			*f;		/* borrowed from o->obj; NULL:
+						 * a hole */
 	size_t			 fi;		/* its index in the list */
 	uint64_t		 from;		/* first object offset wanted */
 	uint64_t		 pos;		/* next object offset to receive */
@@ -46,6 +47,7 @@ struct od_gslot {
 	int			 bad;		/* this response's body is ignored */
 	int			 done;		/* all of it in buf, verified */
 	int			 failed;	/* no replica could serve it */
+	int			 zero;		/* a hole: zeros, no fragment */
 	struct evbuffer		*buf;		/* received */
 };
 
@@ -97,59 +99,73 @@ od_get_free(struct oreq *o)
 	}
 }
 
-/* A slot for the first non-empty fragment from index fi on, covering its
- * part of [o->gstart, o->gend]; NULL when the list or the range ends
- * before it. */
+/* Holes (sparse objects: ranges no fragment covers, e.g. a file
+ * truncated larger through arkorfs) read as zeros, sent by reference
+ * from one static page, at most OD_GET_ZERO_MAX bytes per slot. */
+#define OD_GET_ZERO_PAGE	(64u << 10)
+#define OD_GET_ZERO_MAX		(1u << 20)
+static const char od_get_zeros[OD_GET_ZERO_PAGE];
+
+/* A slot for the object's bytes from offset pos (<= o->gend) on: the
+ * part of [pos, o->gend] that the first fragment from index fi on holds,
+ * or, when no fragment holds pos, zeros up to the next fragment (a hole,
+ * done at once). NULL when pos is past the range. */
 static struct od_gslot *
-gslot_new(struct oreq *o, size_t fi)
+gslot_new(struct oreq *o, size_t fi, uint64_t pos)
 {
 	json_t *frags = json_object_get(o->obj, "fragments");
 	json_t *f;
 	struct od_gslot *s;
-	uint64_t off, len;
+	uint64_t off = 0, len = 0, hend, n;
 	size_t nurls;
 
+	if (pos > o->gend)
+		return NULL;
 	for (;; fi++) {
 		if ((f = json_array_get(frags, fi)) == NULL)
-			return NULL;
+			break;
 		off = (uint64_t)od_jint(f, "offset");
 		len = (uint64_t)od_jint(f, "length");
-		if (off > o->gend)
-			return NULL;
-		if (len > 0 && off + len > o->gstart)
+		if (len > 0 && off + len > pos)
 			break;
 	}
 	s = ark_xcalloc(1, sizeof(*s));
 	s->o = o;
-	s->f = f;
 	s->fi = fi;
-	s->from = ARK_MAX(off, o->gstart);
-	s->pos = s->from;
+	s->from = pos;
+	s->pos = pos;
+	if ((s->buf = evbuffer_new()) == NULL)
+		ark_fatal("evbuffer_new");
+	if (f == NULL || off > pos) {
+		hend = f == NULL ? o->gend : ARK_MIN(o->gend, off - 1);
+		s->end = ARK_MIN(hend, pos + OD_GET_ZERO_MAX - 1);
+		for (; s->pos <= s->end; s->pos += n) {
+			n = ARK_MIN(s->end + 1 - s->pos, OD_GET_ZERO_PAGE);
+			if (evbuffer_add_reference(s->buf, od_get_zeros,
+			    (size_t)n, NULL, NULL) != 0)
+				ark_fatal("evbuffer_add_reference");
+		}
+		s->zero = 1;
+		s->done = 1;
+		return s;
+	}
+	s->f = f;
 	s->end = ARK_MIN(o->gend, off + len - 1);
 	s->whole = s->from == off && s->end == off + len - 1;
 	nurls = json_array_size(json_object_get(f, "urls"));
 	s->first = nurls > 1 ? ark_random_u32() % nurls : 0;
-	s->buf = evbuffer_new();
-	if (s->buf == NULL)
-		ark_fatal("evbuffer_new");
 	return s;
 }
 
-/* Starts fetching the fragment after the head, if the range goes on. */
+/* Starts fetching what follows the head, if the range goes on. */
 static void
 od_get_ahead(struct oreq *o)
 {
-	struct od_gslot *h = o->gslot[0], *s;
+	struct od_gslot *h = o->gslot[0];
 
-	if (h->end >= o->gend ||
-	    (s = gslot_new(o, h->fi + 1)) == NULL)
-		return;
-	o->gslot[1] = s;
-	if (s->from != h->end + 1) {
-		od_get_abort(o, "hole in the fragment list");
-		return;
-	}
-	gslot_fetch(s);
+	o->gslot[1] = gslot_new(o, h->zero ? h->fi : h->fi + 1, h->end + 1);
+	if (o->gslot[1] != NULL)
+		gslot_fetch(o->gslot[1]);
 }
 
 static void
@@ -235,6 +251,8 @@ gslot_fetch(struct od_gslot *s)
 	const char *u;
 	char rng[64], *url;
 
+	if (s->zero)
+		return;			/* nothing to fetch */
 	for (; s->tries < nurls; s->tries++) {
 		u = json_string_value(json_array_get(urls,
 		    (s->first + s->tries) % nurls));
@@ -273,7 +291,6 @@ static void
 od_get_pump(struct oreq *o)
 {
 	struct od_gslot *h;
-	uint64_t end;
 
 	while (!o->dead && (h = o->gslot[0]) != NULL) {
 		if (h->failed) {
@@ -288,15 +305,11 @@ od_get_pump(struct oreq *o)
 		if (ark_http_reply_congested(o->req))
 			return;
 		/* The head is out: the next one takes its place. */
-		end = h->end;
 		gslot_free(h);
 		o->gslot[0] = o->gslot[1];
 		o->gslot[1] = NULL;
 		if (o->gslot[0] == NULL) {
-			if (end < o->gend)
-				od_get_abort(o, "fragments end early");
-			else
-				ark_http_reply_end(o->req);
+			ark_http_reply_end(o->req);
 			return;
 		}
 		od_get_ahead(o);
@@ -320,14 +333,7 @@ od_get_stream(struct oreq *o, uint64_t start, uint64_t end)
 		ark_http_reply_end(o->req);
 		return;
 	}
-	if ((o->gslot[0] = gslot_new(o, 0)) == NULL) {
-		od_get_abort(o, "fragments end early");
-		return;
-	}
-	if (o->gslot[0]->from != start) {
-		od_get_abort(o, "hole in the fragment list");
-		return;
-	}
+	o->gslot[0] = gslot_new(o, 0, start);
 	gslot_fetch(o->gslot[0]);
 	od_get_ahead(o);
 	od_get_pump(o);

@@ -22,8 +22,7 @@
 #     modes without a lookup per file (libfuse's --debug request log), and
 #     an open file's unsaved size on the writer's mount.
 # Content is checked by SHA-256 against a local reference file through
-# the mount, after a remount, and through S3 (while the object has no
-# hole: arkor-objectd does not serve holes yet).
+# the mount, after a remount, and through S3 (holes read as zeros).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/cluster-lib.sh"
 . "$top_srcdir/tests/integration/fs-lib.sh"
@@ -151,6 +150,30 @@ same_as_ref "$M/big" "after a growing truncate"
 cmp -s <(tail -c $((4 * MiB - 12345)) "$M/big") \
 	<(head -c $((4 * MiB - 12345)) /dev/zero) || fail "the hole reads as zeros"
 ok "a growing truncate leaves a hole that reads as zeros"
+
+# S3 reads holes as zeros too: the trailing one above, and a file whose
+# only data sits between two holes (no fragment before or after it).
+awss3 s3 cp s3://part/big "$T/s3hole" --quiet || fail "S3 GET with a hole"
+same_as_ref "$T/s3hole" "through S3 with a trailing hole"
+head -c 3000 /dev/urandom >"$T/mid"
+dd if="$T/mid" of="$M/sparse" bs=1 seek=$((5 * MiB + 7)) conv=notrunc \
+	status=none || fail "sparse write"
+truncate -s $((9 * MiB)) "$M/sparse" || fail "sparse grow"
+{ head -c $((5 * MiB + 7)) /dev/zero; cat "$T/mid";
+  head -c $((4 * MiB - 3007)) /dev/zero; } >"$T/sparse.ref"
+cmp -s "$M/sparse" "$T/sparse.ref" || fail "sparse file through the mount"
+frags sparse "$T/fsp"
+[ "$(wc -l <"$T/fsp")" -le 2 ] || fail "sparse file fragments: $(cat "$T/fsp")"
+awss3 s3 cp s3://part/sparse "$T/s3sparse" --quiet || fail "S3 GET sparse"
+cmp -s "$T/s3sparse" "$T/sparse.ref" || fail "S3 read of holes"
+for r in 0-99 $((5 * MiB))-$((5 * MiB + 5000)) $((5 * MiB + 2000))-$((7 * MiB)) \
+    $((9 * MiB - 10))-$((9 * MiB - 1)); do
+	awss3 s3api get-object --bucket part --key sparse --range "bytes=$r" \
+		"$T/rng" >/dev/null || fail "S3 range $r"
+	cmp -s "$T/rng" <(tail -c +$(( ${r%-*} + 1 )) "$T/sparse.ref" |
+		head -c $(( ${r#*-} - ${r%-*} + 1 ))) || fail "S3 range $r of holes"
+done
+ok "S3 GET and ranges read holes (leading, between, trailing) as zeros"
 
 # ---- crash before close -----------------------------------------------------
 
