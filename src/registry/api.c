@@ -29,6 +29,8 @@
 #define R_SERVICE	0x1	/* cluster secret only */
 #define R_GET		0x2	/* GET allowed (no body) */
 #define R_WRITE		0x4	/* waits for a commit: run on the pool */
+#define R_ASYNC		0x8	/* with R_WRITE: runs on the loop thread and
+				 * commits without waiting (rq_defer) */
 #define MAX_FRAGS	100000
 #define MAX_ASSIGN	1000
 
@@ -54,6 +56,12 @@ struct rq {
 	/* Offloaded to the pool (loop thread reads/writes these only). */
 	int			 inpool, dead;
 	struct inbox		*inbox;		/* its loop thread's */
+	/* An R_ASYNC commit in flight: its state, and what answers it on
+	 * the loop thread once the writer is done (rq_defer). */
+	void			*job;
+	void			(*job_free)(void *job);
+	void			(*finish)(struct rq *r);
+	enum ark_err		 job_rc;
 	int			 offloaded;	/* fn runs on a pool thread */
 	int			 status;	/* the answer, made on the pool */
 	char			*resp;
@@ -83,6 +91,10 @@ struct inbox {
 	struct event	*ev;
 };
 static _Thread_local struct inbox *my_inbox;	/* the loop thread's */
+
+static void	rq_defer(struct rq *r, void *job, void (*job_free)(void *),
+		    void (*finish)(struct rq *));
+static void	rq_committed(void *arg, enum ark_err rc);
 
 /* ---- replies ---- */
 
@@ -1479,6 +1491,34 @@ reply_write_rc(struct rq *r, enum ark_err rc, int64_t if_version,
 		reply_rc(r, rc, what);
 }
 
+/* object/put runs on the loop thread and waits for its group commit
+ * without a pool thread (the hot write path: every S3 PUT ends here). */
+struct put_job {
+	struct meta_object	 o;
+	int64_t			 ifv, v;
+};
+
+static void
+object_put_job_free(void *job)
+{
+	struct put_job *pj = job;
+
+	meta_object_clear(&pj->o);
+	free(pj);
+}
+
+static void
+object_put_finish(struct rq *r)
+{
+	struct put_job *pj = r->job;
+
+	if (r->job_rc != ARK_OK)
+		reply_write_rc(r, r->job_rc, pj->ifv, "object");
+	else
+		reply_json(r, 200, json_pack("{s:I}", "version",
+		    (json_int_t)pj->v));
+}
+
 static void
 h_object_put(struct rq *r)
 {
@@ -1488,7 +1528,8 @@ h_object_put(struct rq *r)
 	struct meta_object	 o;
 	const char		*bucket, *key, *etag = "", *ctype = "";
 	int64_t			 size, mode = 0100644, uid = 0, gid = 0;
-	int64_t			 mtime = ark_now_ms(), ifv, v;
+	int64_t			 mtime = ark_now_ms(), ifv;
+	struct put_job		*pj;
 	enum ark_err		 rc;
 
 	memset(&o, 0, sizeof(o));
@@ -1516,12 +1557,14 @@ h_object_put(struct rq *r)
 	o.uid = (uint32_t)uid;
 	o.gid = (uint32_t)gid;
 	o.mtime_ms = mtime;
-	if ((rc = meta_object_put(r->a->m, bucket, key, &o, ifv, &v)) !=
-	    ARK_OK)
-		reply_write_rc(r, rc, ifv, "object");
-	else
-		reply_json(r, 200, json_pack("{s:I}", "version",
-		    (json_int_t)v));
+	pj = ark_xcalloc(1, sizeof(*pj));
+	pj->o = o;			/* the job owns the fragments now */
+	memset(&o, 0, sizeof(o));
+	pj->ifv = ifv;
+	rq_defer(r, pj, object_put_job_free, object_put_finish);
+	if ((rc = meta_object_put_async(r->a->m, bucket, key, &pj->o, ifv,
+	    &pj->v, rq_committed, r)) != ARK_OK)
+		rq_committed(r, rc);
 out:
 	meta_object_clear(&o);
 }
@@ -2298,7 +2341,7 @@ static const struct route routes[] = {
 	{ "/v1/bucket/delete",		h_bucket_delete, R_WRITE },
 	{ "/v1/bucket/list",		h_bucket_list,	R_GET },
 	{ "/v1/object/get",		h_object_get,	0 },
-	{ "/v1/object/put",		h_object_put,	R_WRITE },
+	{ "/v1/object/put",		h_object_put,	R_WRITE | R_ASYNC },
 	{ "/v1/object/delete",		h_object_delete, R_WRITE },
 	{ "/v1/object/setattr",		h_object_setattr, R_WRITE },
 	{ "/v1/object/copy",		h_object_copy,	R_WRITE },
@@ -2328,6 +2371,8 @@ rq_free(struct rq *r)
 	if (r->j != NULL)
 		json_decref(r->j);
 	OPENSSL_cleanse(&r->key, sizeof(r->key));
+	if (r->job_free != NULL)
+		r->job_free(r->job);
 	free(r->resp);
 	free(r);
 }
@@ -2353,6 +2398,10 @@ rq_complete(struct rq *r)
 	r->inpool = 0;
 	if (r->dead) {
 		rq_free(r);
+		return;
+	}
+	if (r->finish != NULL) {
+		r->finish(r);
 		return;
 	}
 	r->offloaded = 0;
@@ -2425,6 +2474,32 @@ pool_main(void *arg)
 	}
 	pthread_mutex_unlock(&pool.mu);
 	return NULL;
+}
+
+/* An R_ASYNC handler hands its job over: the request stays alive (even
+ * if the client goes) until rq_committed posts it back to this loop
+ * thread, where finish answers it and job_free frees the job. */
+static void
+rq_defer(struct rq *r, void *job, void (*job_free)(void *),
+    void (*finish)(struct rq *))
+{
+	r->job = job;
+	r->job_free = job_free;
+	r->finish = finish;
+	r->inpool = 1;
+	r->inbox = my_inbox;
+	atomic_fetch_add(&pool.inflight, 1);
+}
+
+/* The writer's callback (or the handler's, when nothing was queued). */
+static void
+rq_committed(void *arg, enum ark_err rc)
+{
+	struct rq *r = arg;
+
+	r->job_rc = rc;
+	inbox_post(r->inbox, r);
+	atomic_fetch_sub(&pool.inflight, 1);
 }
 
 static void
@@ -2529,7 +2604,7 @@ rq_run(struct rq *r)
 		reply_err(r, 403, "forbidden", "cluster services only", NULL);
 		return;
 	}
-	if (r->rt->flags & R_WRITE)
+	if ((r->rt->flags & (R_WRITE | R_ASYNC)) == R_WRITE)
 		pool_submit(r);
 	else
 		r->rt->fn(r);

@@ -231,6 +231,14 @@ void		 meta_object_clear(struct meta_object *o);
 enum ark_err	 meta_object_put(struct meta *m, const char *bucket,
 		    const char *key, const struct meta_object *o,
 		    int64_t if_version, int64_t *version);
+/* meta_object_put without waiting: ARK_EINVAL at once for a bad key or
+ * FileID (cb not called), else cb(arg, rc) runs on the writer thread once
+ * the commit is durable or failed, *version set before. bucket, key, o
+ * and version must stay valid until then. */
+enum ark_err	 meta_object_put_async(struct meta *m, const char *bucket,
+		    const char *key, const struct meta_object *o,
+		    int64_t if_version, int64_t *version,
+		    void (*cb)(void *arg, enum ark_err rc), void *arg);
 /* Fills *out (caller clears it). */
 enum ark_err	 meta_object_get(struct meta *m, const char *bucket,
 		    const char *key, struct meta_object *out);

@@ -65,6 +65,10 @@ struct meta_op {
 	void		*arg;
 	enum ark_err	 rc;
 	sem_t		 done;		/* posted by the writer after commit */
+	/* Asynchronous ops (meta_*_async): called instead, then the op
+	 * (the head of a heap block) is freed. */
+	void		(*cb)(void *cb_arg, enum ark_err rc);
+	void		*cb_arg;
 	struct meta_op	*next;
 };
 
@@ -75,7 +79,9 @@ struct meta {
 	int		 schema;
 	struct mconn	*wconn;
 	pthread_t	 writer;
-	pthread_mutex_t	 mu;		/* queue, readers, stop */
+	pthread_mutex_t	 mu;		/* queue, stop */
+	pthread_mutex_t	 rmu;		/* readers: lookups never wait on
+					 * the writer's queue */
 	pthread_cond_t	 wake;		/* writer: work or stop */
 	struct meta_op	*head, *tail;
 	size_t		 nqueued;	/* ops in head..tail */
@@ -360,10 +366,10 @@ reader_get(struct meta *m, struct mconn **out)
 	struct mconn	*c;
 	enum ark_err	 rc;
 
-	pthread_mutex_lock(&m->mu);
+	pthread_mutex_lock(&m->rmu);
 	if ((c = m->readers) != NULL)
 		m->readers = c->next;
-	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_unlock(&m->rmu);
 	if (c == NULL && (rc = conn_open(m->path, 0, m->sync_full, &c)) !=
 	    ARK_OK)
 		return rc;
@@ -383,10 +389,10 @@ reader_put(struct meta *m, struct mconn *c)
 		conn_close(c);
 		return;
 	}
-	pthread_mutex_lock(&m->mu);
+	pthread_mutex_lock(&m->rmu);
 	c->next = m->readers;
 	m->readers = c;
-	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_unlock(&m->rmu);
 }
 
 /* ---- the writer: group commit ---- */
@@ -401,7 +407,11 @@ finish_ops(struct meta *m, struct meta_op *ops)
 	 * still queued for the next batch. */
 	for (op = ops; op != NULL; op = next) {
 		next = op->next;	/* op may vanish once posted */
-		sem_post(&op->done);
+		if (op->cb != NULL) {
+			op->cb(op->cb_arg, op->rc);
+			free(op);
+		} else
+			sem_post(&op->done);
 	}
 }
 
@@ -538,6 +548,23 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/* Hands op to the writer. */
+static void
+meta_enqueue(struct meta *m, struct meta_op *op)
+{
+	pthread_mutex_lock(&m->mu);
+	if (m->tail != NULL)
+		m->tail->next = op;
+	else {
+		m->head = op;
+		m->first_ns = ark_mono_ns();
+	}
+	m->tail = op;
+	m->nqueued++;
+	pthread_cond_signal(&m->wake);
+	pthread_mutex_unlock(&m->mu);
+}
+
 /* Queues fn(arg) for the writer and waits for the commit. */
 static enum ark_err
 meta_exec(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
@@ -549,17 +576,7 @@ meta_exec(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
 	op.fn = fn;
 	op.arg = arg;
 	sem_init(&op.done, 0, 0);
-	pthread_mutex_lock(&m->mu);
-	if (m->tail != NULL)
-		m->tail->next = &op;
-	else {
-		m->head = &op;
-		m->first_ns = ark_mono_ns();
-	}
-	m->tail = &op;
-	m->nqueued++;
-	pthread_cond_signal(&m->wake);
-	pthread_mutex_unlock(&m->mu);
+	meta_enqueue(m, &op);
 	while (sem_wait(&op.done) != 0)
 		;			/* EINTR */
 	sem_destroy(&op.done);
@@ -629,6 +646,7 @@ meta_open(const char *path, const struct meta_opts *opts, struct meta **out)
 	    opts->max_batch : 1024;
 	m->sync_full = opts != NULL ? opts->sync_full : 1;
 	pthread_mutex_init(&m->mu, NULL);
+	pthread_mutex_init(&m->rmu, NULL);
 	pthread_cond_init(&m->wake, NULL);
 	m->m_commits = ark_metric_counter("arkor_registry_commits_total",
 	    "Metadata transactions committed by the writer", NULL, 0);
@@ -661,6 +679,7 @@ meta_open(const char *path, const struct meta_opts *opts, struct meta **out)
 fail:
 	conn_close(m->wconn);
 	pthread_mutex_destroy(&m->mu);
+	pthread_mutex_destroy(&m->rmu);
 	pthread_cond_destroy(&m->wake);
 	free(m->path);
 	free(m);
@@ -685,6 +704,7 @@ meta_close(struct meta *m)
 	}
 	conn_close(m->wconn);
 	pthread_mutex_destroy(&m->mu);
+	pthread_mutex_destroy(&m->rmu);
 	pthread_cond_destroy(&m->wake);
 	free(m->path);
 	free(m);
@@ -1708,6 +1728,36 @@ meta_object_put(struct meta *m, const char *bucket, const char *key,
 	a.if_version = if_version;
 	a.version = version;
 	return meta_exec(m, do_object_put, &a);
+}
+
+enum ark_err
+meta_object_put_async(struct meta *m, const char *bucket, const char *key,
+    const struct meta_object *o, int64_t if_version, int64_t *version,
+    void (*cb)(void *arg, enum ark_err rc), void *arg)
+{
+	struct {
+		struct meta_op	op;	/* first: finish_ops frees it */
+		struct a_obj	a;
+	} *q;
+	size_t i;
+
+	if (!key_ok(key) || bucket == NULL || o == NULL)
+		return ARK_EINVAL;
+	for (i = 0; i < o->nfrags; i++)
+		if (o->frags[i].fid[0] == '\0')
+			return ARK_EINVAL;
+	q = ark_xcalloc(1, sizeof(*q));
+	q->a.bucket = bucket;
+	q->a.key = key;
+	q->a.o = o;
+	q->a.if_version = if_version;
+	q->a.version = version;
+	q->op.fn = do_object_put;
+	q->op.arg = &q->a;
+	q->op.cb = cb;
+	q->op.cb_arg = arg;
+	meta_enqueue(m, &q->op);
+	return ARK_OK;
 }
 
 enum ark_err
