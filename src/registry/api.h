@@ -4,12 +4,13 @@
  * strict body validation, and the handlers over the store, the cluster
  * state and the GC.
  *
- * Threads: api_handler runs on the HTTP worker threads. Reads run there;
- * routes that write (and so wait for their group commit) run on a pool of
- * `pool_threads` threads, and their answers are posted back to the loop
- * of the request (libevent must be thread-safe: evthread_use_pthreads()
- * before the server starts). So a few loop threads serve many concurrent
- * commits, which share one transaction. The struct api is read-only once
+ * Threads: api_handler runs on the HTTP worker threads. Reads run there,
+ * and object/put, which queues its commit without waiting; other routes
+ * that write (and so wait for their group commit) run on a pool of
+ * `pool_threads` threads. Answers made elsewhere are posted back to the
+ * request's loop through its inbox (api_thread_init), so libevent needs
+ * no thread support. A few loop threads serve many concurrent commits,
+ * which share one transaction. The struct api is read-only once
  * serving starts; api_start/api_stop from the main thread.
  */
 #ifndef ARKOR_REGISTRY_API_H
