@@ -1278,8 +1278,8 @@ od_auth(struct oreq *o)
 	od_dispatch(o);
 }
 
-static void
-key_done(struct oreq *o, int status, json_t *j)
+int
+od_s3_key_answer(struct oreq *o, int status, json_t *j)
 {
 	if (status == 200 && od_jstr(j, "secret")[0] != '\0') {
 		od_key_store(o->akid, od_jstr(j, "secret"), od_jstr(j, "user"));
@@ -1289,9 +1289,16 @@ key_done(struct oreq *o, int status, json_t *j)
 	} else if (status != 404 && status != 200) {
 		od_reg_fail(o, status == 401 || status == 403 ? 500 : status, j,
 		    S3_ERR_INVALID_ACCESS_KEY_ID);
-		return;
+		return -1;
 	}
-	od_auth(o);
+	return 0;
+}
+
+static void
+key_done(struct oreq *o, int status, json_t *j)
+{
+	if (od_s3_key_answer(o, status, j) == 0)
+		od_auth(o);
 }
 
 /* Looks the access key up (cached, else key/get) and authenticates; a

@@ -77,6 +77,10 @@ enum s3_code	 od_s3_tagging_header(struct oreq *o, json_t **out);
 /* Reads a small request body (XML) into o->body up to max bytes,
  * verifies Content-MD5 / x-amz-checksum-* / the signed SHA-256, then
  * calls done (errors are answered here). Uses o->commit. */
+/* A key/get answer for o->akid: caches the key (o->have_key, o->key
+ * when it exists) and returns 0 to go on authenticating (an unknown key
+ * is refused there), or -1 after answering a registry failure. */
+int		 od_s3_key_answer(struct oreq *o, int status, json_t *j);
 /* A multipart/get answer for this request's upload: 0 with the declared
  * checksum algorithm (S3_CKSUM_NONE if none) and type, or -1 after
  * answering NoSuchUpload (unknown, or another bucket/key's upload). */

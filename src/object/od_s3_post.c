@@ -358,17 +358,8 @@ post_authed(struct oreq *o)
 static void
 post_key_done(struct oreq *o, int status, json_t *j)
 {
-	if (status == 200 && od_jstr(j, "secret")[0] != '\0') {
-		od_key_store(o->akid, od_jstr(j, "secret"), od_jstr(j, "user"));
-		od_key_set_writer(o->akid, !json_is_true(json_object_get(j,
-		    "readonly")));
-		o->have_key = od_key_lookup(o->akid, &o->key);
-	} else if (status != 404 && status != 200) {
-		od_reg_fail(o, status == 401 || status == 403 ? 500 : status, j,
-		    S3_ERR_INVALID_ACCESS_KEY_ID);
-		return;
-	}
-	post_authed(o);
+	if (od_s3_key_answer(o, status, j) == 0)
+		post_authed(o);
 }
 
 /* The file begins: the fields are all known. */
