@@ -39,6 +39,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "fs/fs_data.h"
+#include "fs/fs_fcache.h"
 #include "fs/fs_dir.h"
 #include "fs/fs_node.h"
 #include "fs/fs_reg.h"
@@ -63,7 +64,7 @@ static bool		 opt_debug, opt_xattr;
 static int64_t		 opt_uid, opt_gid, opt_threads, opt_window;
 static int64_t		 opt_file_mode, opt_dir_mode;
 static int64_t		 opt_attr_timeout, opt_timeout;
-static uint64_t		 opt_fragment_size;
+static uint64_t		 opt_fragment_size, opt_cache_size;
 static int		 opt_log_level;
 
 static const struct ark_cfg_opt afs_opts[] = {
@@ -100,8 +101,11 @@ static const struct ark_cfg_opt afs_opts[] = {
 	{ "window", 'w', ARK_CFG_INT, "4", 1, 64, NULL, "N",
 	  "fragments in flight per file flush", 0, &opt_window },
 	{ "cache-dir", 0, ARK_CFG_STR, "/var/tmp", 0, 0, NULL, "DIR",
-	  "where changed files are staged (unlinked temp files)", 0,
+	  "where changed files are staged and fragments cached", 0,
 	  &opt_cache_dir },
+	{ "cache-size", 0, ARK_CFG_SIZE, "1GiB", 0, (int64_t)1 << 50, NULL,
+	  "SIZE", "fragments kept on local disk for reads (0: none)", 0,
+	  &opt_cache_size },
 	{ "attr-timeout", 0, ARK_CFG_DURATION, "1s", 0, 3600000, NULL, NULL,
 	  "how long the kernel trusts names and attributes", 0,
 	  &opt_attr_timeout },
@@ -1253,10 +1257,12 @@ main(int argc, char **argv)
 		fuse_destroy(fuse);
 		goto out_fsr;
 	}
+	(void)fsc_init(opt_cache_dir, opt_cache_size);	/* else uncached */
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0) {
 		fuse_unmount(fuse);
 		fuse_destroy(fuse);
 		fsd_fini();
+		fsc_fini();
 		goto out_fsr;
 	}
 	memset(&lc, 0, sizeof(lc));
@@ -1268,6 +1274,7 @@ main(int argc, char **argv)
 	fuse_unmount(fuse);
 	fuse_destroy(fuse);
 	fsd_fini();
+	fsc_fini();
 	ret = rc == 0 ? 0 : 1;
 out_fsr:
 	fsr_fini();

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "fs/fs_data.h"
+#include "fs/fs_fcache.h"
 #include "fs/fs_node.h"
 #include "fs/fs_reg.h"
 #include "fs/fs_slots.h"
@@ -496,7 +497,12 @@ fsn_load(struct fsn *n, int s)
 	pthread_mutex_unlock(&n->mu);
 	len = (size_t)fsr_int(f, "length");
 	buf = malloc(len > 0 ? len : 1);
-	rc = buf == NULL ? -ENOMEM : fsd_get(f, buf, len);
+	if (buf == NULL)
+		rc = -ENOMEM;
+	else if (fsc_read(fsr_str(f, "fid"), buf, 0, len))
+		rc = 0;
+	else if ((rc = fsd_get(f, buf, len)) == 0)
+		fsc_store(fsr_str(f, "fid"), buf, len);
 	if (rc == -EACCES) {
 		char *b, *k;
 
@@ -514,6 +520,8 @@ fsn_load(struct fsn *n, int s)
 			rc = nf != NULL && strcmp(fsr_str(nf, "fid"),
 			    fsr_str(f, "fid")) == 0 ? fsd_get(nf, buf, len) :
 			    -EIO;
+			if (rc == 0)
+				fsc_store(fsr_str(f, "fid"), buf, len);
 		}
 	}
 	json_decref(f);
@@ -724,7 +732,16 @@ fsn_read(struct fsn *n, char *buf, size_t size, off_t off)
 		idx = fss_at(n->lay, pos);
 		if (idx < nf && fss_state(n->lay, idx) == FSS_ABSENT &&
 		    fss_ext(n->lay, idx).off <= pos) {
-			/* Unchanged: from the data servers. */
+			/* Unchanged: the local fragment cache holds it, or
+			 * from the data servers. */
+			e = fss_ext(n->lay, idx);
+			take = ARK_MIN(e.off + e.len, end) - pos;
+			if (fsn_slot_find(n, idx) < 0 && fsc_read(fsr_str(
+			    json_array_get(n->frags, idx), "fid"), buf + done,
+			    pos - e.off, take)) {
+				done += take;
+				continue;
+			}
 			if ((rc = fsn_slot_get(n, idx, &s)) != 0)
 				break;
 			if (idx >= fss_count(n->lay) ||
