@@ -32,6 +32,8 @@
 # descriptor, each followed by fsync(2) (which commits, as close does);
 # it prints the latency per write+fsync and the bytes the data servers
 # stored per write (their data directories' growth, all 3 replicas).
+# BENCH_ONLY=randread runs only arkorfs 4 KiB random reads of a SIZE
+# file on fresh mounts, with the fragment cache and without.
 # BENCH_ONLY=ls runs only `ls -l` of a directory of BENCH_LS_FILES
 # (default 2,000) empty files on a fresh mount (BENCH_ROUNDS times).
 set -euo pipefail
@@ -159,6 +161,20 @@ PY
 	arkorfs_down
 	echo "arkorfs random 4 KiB write+fsync into $RW_SIZE, $RW_COUNT writes: $lat"
 	echo "stored by the data servers per write (3 replicas): $(( (s1 - s0) / RW_COUNT )) bytes"
+	exit 0
+fi
+if [ "${BENCH_ONLY:-}" = randread ]; then
+	# 4 KiB random reads of a SIZE file on a fresh mount, with the local
+	# fragment cache (default --cache-size) and without (--cache-size 0).
+	arkorfs_up
+	fio_layout "$A" "$SIZE"
+	arkorfs_down
+	for c in 1GiB 0; do
+		NMOUNT=$((NMOUNT + 1))
+		fs_mount "afs$NMOUNT" "$A" --bucket bench --cache-size "$c"
+		echo "arkorfs 4 KiB random read of $SIZE, --cache-size $c: $(fio_rand "$A" randread "$SIZE") IOPS over ${RAND_TIME}s"
+		arkorfs_down
+	done
 	exit 0
 fi
 if [ "${BENCH_ONLY:-}" = ls ]; then
