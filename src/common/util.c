@@ -167,6 +167,14 @@ ark_random_u32(void)
 	return (uint32_t)ark_random_u64();
 }
 
+uint64_t
+ark_fnv1a(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
 void
 ark_hex_encode(const void *in, size_t len, char *out)
 {

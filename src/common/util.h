@@ -54,6 +54,12 @@ enum ark_err ark_random_bytes(void *buf, size_t len);
 uint64_t ark_random_u64(void);
 uint32_t ark_random_u32(void);
 
+/* FNV-1a (64-bit) of the string s continuing from h: start with
+ * ARK_FNV_INIT; chain calls to hash several strings (for hash tables,
+ * not for anything an attacker may choose to collide). */
+#define ARK_FNV_INIT	14695981039346656037ull
+uint64_t ark_fnv1a(uint64_t h, const char *s);
+
 /* Writes 2*len lowercase hex digits and a NUL into out (>= 2*len+1). */
 void	 ark_hex_encode(const void *in, size_t len, char *out);
 /* Decodes exactly 2*outlen hex digits from in; ARK_EINVAL otherwise. */

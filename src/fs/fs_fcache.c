@@ -43,11 +43,7 @@ static struct {
 static unsigned
 fsc_hash(const char *fid)
 {
-	unsigned h = 2166136261u;
-
-	for (; *fid != '\0'; fid++)
-		h = (h ^ (unsigned char)*fid) * 16777619u;
-	return h % FSC_BUCKETS;
+	return (unsigned)(ark_fnv1a(ARK_FNV_INIT, fid) % FSC_BUCKETS);
 }
 
 /* The entry of fid, or NULL; *pp the link pointing at it. fsc.mu held. */

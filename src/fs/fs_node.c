@@ -87,18 +87,18 @@ fsn_init(const struct fsn_cfg *cfg)
 	fsn_c = *cfg;
 }
 
+/* FNV-1a of bucket, a 0xff byte (no name holds it), key. */
+static uint64_t
+fsn_hash64(const char *bucket, const char *key)
+{
+	return ark_fnv1a((ark_fnv1a(ARK_FNV_INIT, bucket) ^ 0xff) *
+	    1099511628211ull, key);
+}
+
 static unsigned
 fsn_hash(const char *bucket, const char *key)
 {
-	uint32_t h = 2166136261u;
-	const char *p;
-
-	for (p = bucket; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	h = (h ^ 0xff) * 16777619u;
-	for (p = key; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return h % FSN_HASH;
+	return (unsigned)(fsn_hash64(bucket, key) % FSN_HASH);
 }
 
 /* fsn_mu held. */
@@ -149,19 +149,6 @@ fsn_slots_drop(struct fsn *n)
 	n->gen++;
 }
 
-static uint64_t
-fsn_hash64(const char *bucket, const char *key)
-{
-	uint64_t h = 14695981039346656037ull;
-	const char *p;
-
-	for (p = bucket; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (p = key; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h;
-}
 
 /* The slots of fragment list frags (borrowed) into *out: 0, or -EIO
  * (logged) when the fragments overlap or are out of order, which no

@@ -1201,11 +1201,8 @@ meta_key_get(struct meta *m, const char *key_id, struct meta_key *out)
 	enum ark_err	 rc;
 	uint64_t	 gen = atomic_load(&m->keys_gen);
 	int64_t		 now = ark_now_ms();
-	unsigned	 h = 2166136261u;
 
-	for (const char *p = key_id; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	km = &key_memo[h % KEY_MEMO];
+	km = &key_memo[ark_fnv1a(ARK_FNV_INIT, key_id) % KEY_MEMO];
 	if (km->m == m && km->gen == gen && km->until_ms > now &&
 	    strcmp(km->key.key_id, key_id) == 0) {
 		*out = km->key;

@@ -136,6 +136,20 @@ test_log(void **state)
 	assert_int_equal(ark_log_level_parse("loud"), -1);
 }
 
+/* FNV-1a 64 reference values (the FNV authors' test suite). */
+static void
+test_fnv1a(void **state)
+{
+	(void)state;
+	assert_true(ark_fnv1a(ARK_FNV_INIT, "") == ARK_FNV_INIT);
+	assert_true(ark_fnv1a(ARK_FNV_INIT, "a") == 0xaf63dc4c8601ec8cull);
+	assert_true(ark_fnv1a(ARK_FNV_INIT, "foobar") ==
+	    0x85944171f73967e8ull);
+	/* chained calls hash the concatenation */
+	assert_true(ark_fnv1a(ark_fnv1a(ARK_FNV_INIT, "foo"), "bar") ==
+	    0x85944171f73967e8ull);
+}
+
 static void
 test_hex(void **state)
 {
@@ -221,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_err),
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_fnv1a),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_misc),
 	};
