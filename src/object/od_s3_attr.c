@@ -122,8 +122,8 @@ bucket_config_done(struct oreq *o, int status, json_t *j)
 	ark_buf_init(&out, 4096);
 	s3_xmlw_init(&w, &out);
 	s3_xmlw_start_ns(&w, c->empty);
-	if (strcmp(c->subres, "requestPayment") == 0)
-		s3_xmlw_elem(&w, "Payer", "BucketOwner");
+	if (c->child[0] != NULL)
+		s3_xmlw_elem(&w, c->child[0], c->child[1]);
 	s3_xmlw_end(&w);
 	od_xml_finish(o, &w, &out);
 }

@@ -92,6 +92,7 @@ struct s3_bucket_conf {
 	const char	*empty;		/* root element, or NULL */
 	enum s3_code	 missing;	/* when empty is NULL */
 	int		 deletable;	/* DELETE ?subres exists in S3 */
+	const char	*child[2];	/* one element in empty, or NULLs */
 };
 
 struct s3_req {				/* plain value, ~1.6 KiB */
