@@ -18,32 +18,16 @@ ark_timeout 600
 
 cluster_start --fragment-size 1MiB --window 4
 
-python3 - "$S3" <<'PY' || fail "boto3 scenario"
+PYTHONPATH="$(dirname "$0")" python3 - "$S3" <<'PY' || fail "boto3 scenario"
 import datetime, hashlib, os, sys
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from s3c_py import err, ok
 
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
                   config=Config(s3={"addressing_style": "path"},
                                 retries={"max_attempts": 1}))
 MiB = 1 << 20
-
-
-def ok(msg):
-    print("ok:", msg, flush=True)
-
-
-def err(fn, code, **kw):
-    try:
-        fn(**kw)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        st = e.response["ResponseMetadata"]["HTTPStatusCode"]
-        assert got == code or str(st) == code, (fn.__name__, kw.get("Key"),
-                                                got, st, code)
-        return
-    raise AssertionError("%s worked, expected %s" % (fn.__name__, code))
 
 
 def body(bucket, key, **kw):

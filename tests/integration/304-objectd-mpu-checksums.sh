@@ -17,11 +17,11 @@ ark_timeout 600
 
 cluster_start --fragment-size 1MiB --window 4
 
-python3 - "$S3" <<'PY' || fail "boto3 scenario"
+PYTHONPATH="$(dirname "$0")" python3 - "$S3" <<'PY' || fail "boto3 scenario"
 import base64, hashlib, os, sys, zlib
 import boto3, botocore
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from s3c_py import err, ok
 
 print("botocore", botocore.__version__, flush=True)
 cfg = dict(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
@@ -44,20 +44,6 @@ def add_headers(request, **kw):
 
 
 s3.meta.events.register_first("before-sign.s3.*", add_headers)
-
-
-def ok(msg):
-    print("ok:", msg, flush=True)
-
-
-def err(fn, code, **kw):
-    try:
-        fn(**kw)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, (fn.__name__, got, code, e.response["Error"])
-        return
-    raise AssertionError("%s worked, expected %s" % (fn.__name__, code))
 
 
 def hdr(r, name):

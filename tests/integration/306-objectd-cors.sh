@@ -23,11 +23,12 @@ mk=$(ctl --json key create mallory) || fail "key create"
 M_ID=$(echo "$mk" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')
 M_SECRET=$(echo "$mk" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
-python3 - "$S3" "$M_ID" "$M_SECRET" <<'PY' || fail "boto3 scenario"
+PYTHONPATH="$(dirname "$0")" python3 - "$S3" "$M_ID" "$M_SECRET" <<'PY' || fail "boto3 scenario"
 import base64, hashlib, sys
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from s3c_py import err, ok
 
 cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
@@ -35,21 +36,6 @@ s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
 other = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
                      aws_access_key_id=sys.argv[2],
                      aws_secret_access_key=sys.argv[3], config=cfg)
-
-
-def ok(msg):
-    print("ok:", msg, flush=True)
-
-
-def err(fn, code, **kw):
-    try:
-        fn(**kw)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        st = e.response["ResponseMetadata"]["HTTPStatusCode"]
-        assert got == code or str(st) == code, (fn.__name__, got, st, code)
-        return
-    raise AssertionError("%s worked, expected %s" % (fn.__name__, code))
 
 
 s3.create_bucket(Bucket="web")
