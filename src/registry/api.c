@@ -820,7 +820,8 @@ static void
 h_fid_status(struct rq *r)
 {
 	static const char *const allowed[] = { "fids", NULL };
-	static const char *const states[] = { "none", "queued", "deleting" };
+	static const char *const states[] = { "none", "queued", "deleting",
+	    "deleted" };
 	json_t		*arr = NULL, *e, *out;
 	const char	**fids;
 	int		*ref, *gcs;
@@ -859,7 +860,7 @@ h_fid_status(struct rq *r)
 		for (i = 0; i < n; i++)
 			json_array_append_new(out, json_pack("{s:s, s:b, s:s}",
 			    "fid", fids[i], "referenced", ref[i], "gc",
-			    states[gcs[i] < 3 ? gcs[i] : 0]));
+			    states[gcs[i] < 4 ? gcs[i] : 0]));
 		reply_json(r, 200, json_pack("{s:o}", "fids", out));
 	}
 	free(fids);
@@ -1485,7 +1486,8 @@ reply_write_rc(struct rq *r, enum ark_err rc, int64_t if_version,
 		    "match the current version", "if_version");
 	else if (rc == ARK_EAGAIN)
 		reply_err(r, 409, "fragment_deleted", "a fragment is being "
-		    "deleted by the GC: write it again under a new FileID",
+		    "deleted or was deleted by the GC: write it again under a "
+		    "new FileID",
 		    "fragments");
 	else
 		reply_rc(r, rc, what);

@@ -100,7 +100,8 @@ gc_pass(struct gc *g)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (gc_delete(g, &items[i]) == ARK_OK) {
-			if (meta_gc_done(g->m, items[i].id) == ARK_OK) {
+			if (meta_gc_done(g->m, items[i].id, ark_now_ms() +
+			    g->o.tombstone_ms) == ARK_OK) {
 				pthread_mutex_lock(&g->mu);
 				g->st.deleted++;
 				pthread_mutex_unlock(&g->mu);
@@ -169,6 +170,8 @@ gc_start(struct meta *m, struct cluster *c, const struct ark_secret *secret,
 		g->o.lease_ms = 300000;
 	if (g->o.backoff_max_ms <= 0)
 		g->o.backoff_max_ms = 3600000;
+	if (g->o.tombstone_ms <= 0)
+		g->o.tombstone_ms = 7 * 86400000LL;
 	if (g->o.timeout_ms == 0)
 		g->o.timeout_ms = 10000;
 	pthread_mutex_init(&g->mu, NULL);

@@ -28,6 +28,7 @@ struct gc_opts {
 	int64_t		 lease_ms;	/* a taken item is retried after */
 	int64_t		 backoff_max_ms;
 	unsigned	 timeout_ms;	/* per DELETE request */
+	int64_t		 tombstone_ms;	/* a deleted fid is refused this long */
 };
 
 /* Borrowed: m, c, secret (must outlive the gc). */

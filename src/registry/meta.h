@@ -465,17 +465,22 @@ struct meta_gc_item {
  * In one transaction: takes up to `max` queued fragments due at `now_ms`;
  * drops those referenced again (copy, commit) without returning them; and
  * marks the rest taken until now_ms + lease_ms (a commit that references a
- * taken fragment fails with ARK_EAGAIN). Fills items[] and *n.
+ * taken fragment fails with ARK_EAGAIN). Fills items[] and *n. Tombstones
+ * (see meta_gc_done) whose time is up are dropped in the same pass.
  */
 enum ark_err	 meta_gc_take(struct meta *m, int64_t now_ms, int64_t lease_ms,
 		    struct meta_gc_item *items, size_t max, size_t *n);
 /* Whether each of `n` fids is referenced by any object, part or LFS
  * object (referenced[i] 0/1) and its GC state (gc_state[i]: 0 not queued,
- * 1 queued, 2 taken for deletion), in one snapshot. */
+ * 1 queued, 2 taken for deletion, 3 deleted), in one snapshot. */
 enum ark_err	 meta_fid_status(struct meta *m, const char *const *fids,
 		    size_t n, int *referenced, int *gc_state);
-/* Deleted everywhere: the item leaves the queue. */
-enum ark_err	 meta_gc_done(struct meta *m, int64_t id);
+/* Deleted everywhere: the item leaves the queue and stays as a tombstone
+ * until `keep_until_ms`, so a late commit of the fid (a writer that
+ * stalled past --assign-grace) fails with ARK_EAGAIN instead of
+ * referencing data that is gone. */
+enum ark_err	 meta_gc_done(struct meta *m, int64_t id,
+		    int64_t keep_until_ms);
 /* Failed: retry at `retry_ms` (attempts + 1). */
 enum ark_err	 meta_gc_retry(struct meta *m, int64_t id, int64_t retry_ms);
 

@@ -864,7 +864,8 @@ do_gc_unreferenced(struct mconn *c, const struct fidlist *l)
 
 /* Inserts fragment rows for (kind, owner), shifting offsets by `shift`
  * and numbering from `idx0`. Fids new to the metadata are checked against
- * the GC queue: queued ones are taken back, taken ones refused. */
+ * the GC queue: queued ones are taken back, taken (being deleted) and
+ * deleted ones (tombstones) refused. */
 static enum ark_err
 do_frags_insert(struct mconn *c, int kind, int64_t owner, int64_t idx0,
     uint64_t shift, const struct meta_frag *f, size_t n, int check_gc)
@@ -3185,8 +3186,15 @@ do_gc_take(struct mconn *c, void *arg)
 	size_t			 i, n = 0;
 	int			 used;
 
+	/* Tombstones whose time is up go first (state 2, next_at = the end
+	 * of their keeping), a bounded number a pass. */
+	st = stmt(c, "DELETE FROM gc WHERE id IN (SELECT id FROM gc"
+	    " WHERE next_at <= ?1 AND state = 2 ORDER BY next_at LIMIT 4096)");
+	sqlite3_bind_int64(st, 1, a->now);
+	if ((rc = run(c, st)) != ARK_OK)
+		return rc;
 	st = stmt(c, "SELECT id, fid, attempts FROM gc WHERE next_at <= ?1"
-	    " ORDER BY next_at LIMIT ?2");
+	    " AND state < 2 ORDER BY next_at LIMIT ?2");
 	sqlite3_bind_int64(st, 1, a->now);
 	sqlite3_bind_int64(st, 2, (int64_t)a->max);
 	while ((rc = row(c, st)) == ARK_OK) {
@@ -3272,18 +3280,20 @@ do_gc_done(struct mconn *c, void *arg)
 	struct a_gc	*a = arg;
 	sqlite3_stmt	*st;
 
-	st = stmt(c, "DELETE FROM gc WHERE id = ?1");
+	st = stmt(c, "UPDATE gc SET state = 2, next_at = ?2 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, a->retry);
 	return run(c, st);
 }
 
 enum ark_err
-meta_gc_done(struct meta *m, int64_t id)
+meta_gc_done(struct meta *m, int64_t id, int64_t keep_until_ms)
 {
 	struct a_gc a;
 
 	memset(&a, 0, sizeof(a));
 	a.id = id;
+	a.retry = keep_until_ms;
 	return meta_exec(m, do_gc_done, &a);
 }
 
@@ -3441,7 +3451,7 @@ meta_totals(struct meta *m, struct meta_totals *out)
 	    " (SELECT coalesce(sum(objects), 0) FROM buckets),"
 	    " (SELECT coalesce(sum(bytes), 0) FROM buckets),"
 	    " (SELECT count(*) FROM uploads), (SELECT count(*) FROM lfs_objects),"
-	    " (SELECT count(*) FROM lfs_locks), (SELECT count(*) FROM gc),"
+	    " (SELECT count(*) FROM lfs_locks), (SELECT count(*) FROM gc WHERE state < 2),"
 	    " (SELECT value FROM counters WHERE name = 'fid_next')");
 	if ((rc = row(c, st)) == ARK_OK) {
 		out->users = (uint64_t)sqlite3_column_int64(st, 0);

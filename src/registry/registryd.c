@@ -56,6 +56,10 @@ static const struct ark_cfg_opt options[] = {
 	  .min = 1000, .max = 2592000000LL,
 	  .help = "a FileID not committed this long after its write token "
 	  "expired is collected with whatever was stored under it" },
+	{ .name = "gc-tombstones", .type = ARK_CFG_DURATION, .def = "7d",
+	  .min = 1000, .max = 31536000000LL,
+	  .help = "how long a deleted FileID is remembered, so that a late "
+	  "commit of it is refused" },
 	{ .name = "gc-interval", .type = ARK_CFG_DURATION, .def = "10s",
 	  .min = 100, .max = 86400000,
 	  .help = "pause between garbage-collection passes when idle" },
@@ -181,6 +185,7 @@ main(int argc, char **argv)
 		goto out;
 	memset(&go, 0, sizeof(go));
 	go.interval_ms = ark_cfg_duration_ms(cfg, "gc-interval");
+	go.tombstone_ms = ark_cfg_duration_ms(cfg, "gc-tombstones");
 	if (gc_start(m, c, &secret, &go, &g) != ARK_OK)
 		goto out;
 

@@ -74,9 +74,18 @@ api_ok /v1/stat '{}' | jq -e '.gc_queued == 0' >/dev/null ||
 grep -q 'assigned FileIDs never committed' "$T/registryd.log" ||
     fail "not logged"
 api_ok /v1/fid/status "{\"fids\":[\"$A\",\"$B\",\"$D\"]}" |
-    jq -c '[.fids[] | [.referenced, .gc]]' | grep -qx '\[\[true,"none"\],\[false,"none"\],\[false,"none"\]\]' ||
+    jq -c '[.fids[] | [.referenced, .gc]]' | grep -qx '\[\[true,"none"\],\[false,"deleted"\],\[false,"deleted"\]\]' ||
     fail "fid status: $(cat "$T/out")"
 ok "uncommitted needles collected after token expiry + grace; committed kept"
+
+# A writer that stalled past the grace commits at last: its data is gone,
+# so the commit must be refused (409), not point at a deleted needle.
+api /v1/object/put "{\"bucket\":\"bkt\",\"key\":\"late\",\"size\":3000,\"fragments\":[{\"fid\":\"$B\",\"offset\":0,\"length\":3000,\"crc32c\":1}]}" >/dev/null
+[ "$(cat "$T/code")" = 409 ] && jq -e '.error == "fragment_deleted"' "$T/out" >/dev/null ||
+    fail "late commit of a collected FileID: $(cat "$T/code") $(cat "$T/out")"
+api /v1/object/get '{"bucket":"bkt","key":"late"}' >/dev/null
+[ "$(cat "$T/code")" = 404 ] || fail "refused commit left an object"
+ok "a late commit of a collected FileID is refused with fragment_deleted"
 
 # The record is durable: assign, store, kill -9 the registry at once;
 # the restarted registry still collects it.

@@ -368,8 +368,8 @@ test_object_commit_replaces(void **state)
 	assert_int_equal(n, 2);
 	assert_true(strcmp(it[0].fid, "1,100000beef") == 0 ||
 	    strcmp(it[0].fid, "1,120000beef") == 0);
-	assert_int_equal(meta_gc_done(f->m, it[0].id), ARK_OK);
-	assert_int_equal(meta_gc_done(f->m, it[1].id), ARK_OK);
+	assert_int_equal(meta_gc_done(f->m, it[0].id, INT64_MAX), ARK_OK);
+	assert_int_equal(meta_gc_done(f->m, it[1].id, INT64_MAX), ARK_OK);
 	assert_int_equal(gc_count(f), 0);
 
 	/* setattr bumps the version, delete queues the rest */
@@ -491,15 +491,37 @@ test_gc_rules(void **state)
 	    ARK_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(it[0].attempts, 1);
+	/* deleted: a tombstone refuses late commits until its time is up */
+	assert_int_equal(meta_gc_done(f->m, it[0].id, ark_now_ms() + 60000),
+	    ARK_OK);
+	assert_int_equal(gc_count(f), 0);
+	assert_int_equal(meta_object_put(f->m, "b1", "c", &o, META_ANY, NULL),
+	    ARK_EAGAIN);
+	{
+		const char	*q[1] = { "1,1010000beef" };
+		int		 ref[1], gcs[1];
+
+		assert_int_equal(meta_fid_status(f->m, q, 1, ref, gcs), ARK_OK);
+		assert_int_equal(ref[0], 0);
+		assert_int_equal(gcs[0], 3);	/* deleted */
+		assert_int_equal(meta_gc_take(f->m, ark_now_ms(), 60000, it,
+		    8, &n), ARK_OK);
+		assert_int_equal(n, 0);		/* tombstones are not taken */
+		assert_int_equal(meta_gc_take(f->m, ark_now_ms() + 120000,
+		    60000, it, 8, &n), ARK_OK);
+		assert_int_equal(n, 0);
+		assert_int_equal(meta_fid_status(f->m, q, 1, ref, gcs), ARK_OK);
+		assert_int_equal(gcs[0], 0);	/* forgotten */
+	}
 	/* a copy shares fragments: deleting the source frees nothing */
 	assert_int_equal(meta_object_copy(f->m, "b1", "a", "b1", "a2", 0,
 	    NULL, NULL), ARK_OK);
 	assert_int_equal(meta_object_delete(f->m, "b1", "a", META_ANY),
 	    ARK_OK);
-	assert_int_equal(gc_count(f), 1);
+	assert_int_equal(gc_count(f), 0);
 	assert_int_equal(meta_object_delete(f->m, "b1", "a2", META_ANY),
 	    ARK_OK);
-	assert_int_equal(gc_count(f), 2);
+	assert_int_equal(gc_count(f), 1);
 }
 
 static void
