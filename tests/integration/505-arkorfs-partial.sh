@@ -240,7 +240,7 @@ svc() {
 svc gc/run '{}' >/dev/null
 n=0
 until svc fid/status "{\"fids\":[\"$(awk 'NR==1 {print $1}' "$T/g0")\"]}" |
-    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["fids"][0]["gc"] != "none")'; do
+    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["fids"][0]["gc"] != "deleted")'; do
 	n=$((n + 1)); [ $n -lt 100 ] || fail "the GC did not delete g's old fragments"
 	sleep 0.1
 done
