@@ -17,8 +17,10 @@
 #include "config.h"
 
 #include <sys/queue.h>
+#include <sys/uio.h>
 
 #include <arpa/inet.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -229,6 +231,56 @@ ark_http_base_new(void)
 	return base;
 }
 
+/* One readv of at most `room` bytes into the reserved end of `in`. */
+static ssize_t
+bev_readv(struct evbuffer *in, int fd, size_t room)
+{
+	struct evbuffer_iovec	 v[4];
+	size_t			 left;
+	ssize_t			 got;
+	int			 i, n;
+
+	if ((n = evbuffer_reserve_space(in, (ev_ssize_t)room, v, 4)) <= 0)
+		return 0;
+	for (i = 0, left = room; i < n; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	do
+		got = readv(fd, (struct iovec *)v, n);
+	while (got < 0 && errno == EINTR);
+	if (got <= 0) {
+		evbuffer_commit_space(in, v, 0);
+		return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ?
+		    0 : -1;
+	}
+	for (i = 0, left = (size_t)got; i < n; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	evbuffer_commit_space(in, v, n);
+	return got;
+}
+
+ssize_t
+ark_bev_fill(struct bufferevent *bev, size_t room)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	ssize_t		 got;
+	int		 fd = bufferevent_getfd(bev);
+
+	if (fd < 0 || room == 0)
+		return 0;
+	/* A socket bufferevent keeps the end of its input frozen except
+	 * while it reads; so do we. */
+	evbuffer_unfreeze(in, 0);
+	got = bev_readv(in, fd, room);
+	evbuffer_freeze(in, 0);
+	return got;
+}
+
 enum ark_err
 ark_http_client_new(struct event_base *base,
     const struct ark_http_client_opts *opts, struct ark_http_client **out)
@@ -420,8 +472,9 @@ conn_new(struct host *h, enum ark_err *errp)
 	cn->bev = bev;
 	bufferevent_setcb(bev, conn_readcb, conn_writecb, conn_eventcb, cn);
 	bufferevent_setwatermark(bev, EV_WRITE, c->o.stream_low_water, 0);
-	/* libevent moves 16 KiB per read(2)/write(2) by default: bodies of
-	 * megabytes would cost thousands of system calls each. */
+	/* libevent moves 16 KiB per write(2) by default: bodies of
+	 * megabytes would cost thousands of system calls each (reads are
+	 * capped at 4 KiB anyway; conn_readcb tops them up). */
 	bufferevent_set_max_single_read(bev, ARK_HTTP_CLIENT_IO_MAX);
 	bufferevent_set_max_single_write(bev, ARK_HTTP_CLIENT_IO_MAX);
 	evbuffer_add_cb(bufferevent_get_output(bev), conn_outbuf_cb, cn);
@@ -1399,6 +1452,10 @@ conn_readcb(struct bufferevent *bev, void *arg)
 	}
 	r = cn->req;
 	r->t_activity = now_ms();
+	if (!cn->h->tls && !r->paused &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) >=
+	    ARK_BEV_READ_CAP)
+		(void)ark_bev_fill(bev, ARK_HTTP_CLIENT_IO_MAX);
 	req_process_input(r);
 }
 

@@ -16,11 +16,14 @@
 #ifndef ARKOR_COMMON_HTTP_CLIENT_H
 #define ARKOR_COMMON_HTTP_CLIENT_H
 
+#include <sys/types.h>			/* ssize_t */
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"		/* enum ark_err */
 
+struct bufferevent;
 struct event_base;
 struct evbuffer;
 struct evdns_base;
@@ -102,6 +105,20 @@ struct ark_http_client_opts {
  * off and on again within one loop pass costs no epoll_ctl. NULL when out
  * of memory. Free with event_base_free(). */
 struct event_base *ark_http_base_new(void);
+
+/*
+ * Debian's libevent 2.1 reads at most 4 KiB per read(2) whatever
+ * bufferevent_set_max_single_read() says (EVBUFFER_MAX_READ; 2.2 made it
+ * settable), so a 64 MiB body costs 16,384 FIONREAD + readv pairs and as
+ * many loop passes. Called from a plain-socket bufferevent's read callback
+ * when its input holds at least 4 KiB (the cap was hit, more may be
+ * waiting): reads up to `room` more bytes from the socket straight into
+ * the input buffer with one readv. Returns the bytes read; 0 when nothing
+ * was waiting, `room` is 0 or the socket has no fd; -1 at end of stream or
+ * on an error, which the bufferevent reports on its next read.
+ */
+#define ARK_BEV_READ_CAP	4096
+ssize_t		 ark_bev_fill(struct bufferevent *bev, size_t room);
 
 /* Fills *o with the defaults above. */
 void		 ark_http_client_opts_default(struct ark_http_client_opts *o);

@@ -1605,9 +1605,14 @@ conn_step(struct conn *c)
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
-	struct conn *c = arg;
+	struct conn	*c = arg;
+	size_t		 len;
 
 	conn_enter(c);
+	len = evbuffer_get_length(conn_in(c));
+	if (!c->tls && len >= ARK_BEV_READ_CAP && len < c->srv->o.in_buffer &&
+	    (bufferevent_get_enabled(bev) & EV_READ))
+		(void)ark_bev_fill(bev, c->srv->o.in_buffer - len);
 	conn_step(c);
 	conn_leave(c);
 }
