@@ -209,8 +209,7 @@ afs_dir_probe(const char *bucket, const char *key, int *empty)
 static int
 afs_stat_key(const char *bucket, const char *key, struct stat *st)
 {
-	json_t	*o = NULL;
-	char	*m;
+	json_t	*o = NULL, *mk;
 	int	 rc;
 
 	if (*key == '\0' || key[strlen(key) - 1] == '/') {
@@ -230,47 +229,33 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 	}
 	if (fsn_stat_path(bucket, key, st) == 0)
 		return 0;
-	rc = fsr_call("object/get", json_pack("{s:s, s:s}", "bucket", bucket,
-	    "key", key), &o);
-	if (rc == 0) {
+	/* One call tells a file, a directory (objects under "key/", maybe
+	 * a marker with its mode) and a missing name (the common case:
+	 * create) apart. */
+	rc = fsr_call("object/get", json_pack("{s:s, s:s, s:b}", "bucket",
+	    bucket, "key", key, "dir", 1), &o);
+	if (rc == -ENOENT)
+		fsn_absent(bucket, key);
+	if (rc != 0)
+		return rc;
+	if (!json_is_true(json_object_get(o, "dir"))) {
 		fsn_obj_stat(o, st);
 		json_decref(o);
 		return 0;
 	}
-	if (rc != -ENOENT)
-		return rc;
-	/* One list tells a missing name (the common case: create) from a
-	 * directory; only a marker needs one more call for its mode. */
-	m = ark_xasprintf("%s/", key);
-	rc = fsr_call("list", json_pack("{s:s, s:s, s:s, s:i}", "bucket",
-	    bucket, "prefix", m, "delimiter", "/", "max_keys", 1), &o);
-	if (rc == 0) {
-		const json_t *k0 = json_array_get(json_object_get(o, "keys"),
-		    0);
-		int marker = k0 != NULL && strcmp(fsr_str(k0, "key"), m) == 0;
+	afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
+	if ((mk = json_object_get(o, "marker")) != NULL) {
+		int64_t mode = fsr_int(mk, "mode");
 
-		if (json_array_size(json_object_get(o, "keys")) +
-		    json_array_size(json_object_get(o, "prefixes")) == 0)
-			rc = -ENOENT;
-		json_decref(o);
-		o = NULL;
-		afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
-		if (rc == 0 && marker && fsr_call("object/get", json_pack(
-		    "{s:s, s:s}", "bucket", bucket, "key", m), &o) == 0) {
-			int64_t mode = fsr_int(o, "mode");
-
-			afs_dir_stat(st, (mode & S_IFMT) == S_IFDIR ?
-			    (mode_t)mode : (mode_t)opt_dir_mode,
-			    fsr_int(o, "mtime_ms"));
-			if (fsr_int(o, "uid") != 0)
-				st->st_uid = (uid_t)fsr_int(o, "uid");
-			if (fsr_int(o, "gid") != 0)
-				st->st_gid = (gid_t)fsr_int(o, "gid");
-			json_decref(o);
-		}
+		afs_dir_stat(st, (mode & S_IFMT) == S_IFDIR ? (mode_t)mode :
+		    (mode_t)opt_dir_mode, fsr_int(mk, "mtime_ms"));
+		if (fsr_int(mk, "uid") != 0)
+			st->st_uid = (uid_t)fsr_int(mk, "uid");
+		if (fsr_int(mk, "gid") != 0)
+			st->st_gid = (gid_t)fsr_int(mk, "gid");
 	}
-	free(m);
-	return rc;
+	json_decref(o);
+	return 0;
 }
 
 /* ---- FUSE operations ----------------------------------------------------- */

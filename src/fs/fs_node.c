@@ -34,6 +34,8 @@
 #define FSN_SLOTS	4		/* fragments cached per open file */
 #define FSN_AHEAD	2		/* fragments prefetched ahead */
 #define FSN_SEEN	4096		/* versions remembered for keep_cache */
+#define FSN_GONE	1024		/* names the registry just said are absent */
+#define FSN_GONE_NS	(100 * 1000000ull)	/* ... trusted this long */
 
 enum fsn_slot_state { SLOT_EMPTY, SLOT_LOADING, SLOT_READY, SLOT_ERR };
 
@@ -80,6 +82,13 @@ static struct {
 	uint64_t	 h;
 	int64_t		 version;
 } fsn_seen[FSN_SEEN];
+/* When the registry last said (bucket, key) did not exist, by the same
+ * hash (fsn_mu): the kernel sends CREATE right after a LOOKUP that found
+ * nothing, and asking again in between would only double the cost. */
+static struct {
+	uint64_t	 h;
+	uint64_t	 at_ns;
+} fsn_gone[FSN_GONE];
 
 void
 fsn_init(const struct fsn_cfg *cfg)
@@ -93,6 +102,34 @@ fsn_hash64(const char *bucket, const char *key)
 {
 	return ark_fnv1a((ark_fnv1a(ARK_FNV_INIT, bucket) ^ 0xff) *
 	    1099511628211ull, key);
+}
+
+void
+fsn_absent(const char *bucket, const char *key)
+{
+	uint64_t h = fsn_hash64(bucket, key);
+
+	pthread_mutex_lock(&fsn_mu);
+	fsn_gone[h % FSN_GONE].h = h;
+	fsn_gone[h % FSN_GONE].at_ns = ark_mono_ns();
+	pthread_mutex_unlock(&fsn_mu);
+}
+
+/* Whether the registry said (bucket, key) was absent in the last
+ * FSN_GONE_NS; forgets it (one CREATE per LOOKUP). */
+static int
+fsn_was_absent(const char *bucket, const char *key)
+{
+	uint64_t	 h = fsn_hash64(bucket, key);
+	int		 yes;
+
+	pthread_mutex_lock(&fsn_mu);
+	yes = fsn_gone[h % FSN_GONE].h == h &&
+	    ark_mono_ns() - fsn_gone[h % FSN_GONE].at_ns < FSN_GONE_NS;
+	if (yes)
+		fsn_gone[h % FSN_GONE].h = 0;
+	pthread_mutex_unlock(&fsn_mu);
+	return yes;
 }
 
 static unsigned
@@ -421,7 +458,10 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 		*out = n;
 		return 0;
 	}
-	rc = fsn_get_obj(bucket, key, &o);
+	if (create && fsn_was_absent(bucket, key))
+		rc = -ENOENT;
+	else
+		rc = fsn_get_obj(bucket, key, &o);
 	if (rc != 0 && (rc != -ENOENT || !create))
 		return rc;
 	n = fsn_new(bucket, key);

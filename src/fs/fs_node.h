@@ -57,6 +57,11 @@ void		 fsn_init(const struct fsn_cfg *cfg);
 int		 fsn_open(const char *bucket, const char *key, int create,
 		    int trunc, mode_t mode, uid_t uid, gid_t gid,
 		    struct fsn **out, int *keep);
+/* Notes that the registry just found no object (bucket, key): a create
+ * of that name in the next 100 ms does not ask it again. A racing
+ * creator elsewhere is then overwritten at commit, as if this create had
+ * come first (the last commit wins). */
+void		 fsn_absent(const char *bucket, const char *key);
 /* Flushes nothing; drops the reference (the last one frees the node). */
 void		 fsn_release(struct fsn *n);
 

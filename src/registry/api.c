@@ -1447,23 +1447,74 @@ object_json(struct rq *r, const char *bucket, const struct meta_object *o,
 	return v;
 }
 
+static int
+dir_probe_cb(void *arg, const struct meta_list_ent *e)
+{
+	char **first = arg;
+
+	if (*first == NULL)
+		*first = ark_xstrdup(e->key);
+	return 0;
+}
+
+/* object/get with "dir": the key names no object; answers {"dir": true,
+ * "marker"?: the "key/" object} when "key/" is a non-empty prefix (a
+ * directory for arkorfs), else 404: one round trip for a file system's
+ * lookup of a name that is not a file. */
+static void
+object_get_dir(struct rq *r, const char *bucket, const char *key)
+{
+	struct meta_list_req	 q;
+	struct meta_object	 o;
+	char			*pfx, *first = NULL, *next = NULL;
+	json_t			*out;
+	enum ark_err		 rc;
+
+	memset(&q, 0, sizeof(q));
+	pfx = ark_xasprintf("%s/", key);
+	q.bucket = bucket;
+	q.prefix = pfx;
+	q.delimiter = "/";
+	q.max_keys = 1;
+	rc = meta_list(r->a->m, &q, dir_probe_cb, &first, &next);
+	free(next);
+	if (rc != ARK_OK || first == NULL) {
+		reply_rc(r, rc != ARK_OK ? rc : ARK_ENOENT, "object");
+		goto out;
+	}
+	out = json_pack("{s:b}", "dir", 1);
+	if (strcmp(first, pfx) == 0 && strlen(pfx) <= META_OBJKEY_MAX &&
+	    meta_object_get(r->a->m, bucket, pfx, &o) == ARK_OK) {
+		json_object_set_new(out, "marker", object_json(r, bucket, &o,
+		    false));
+		meta_object_clear(&o);
+	}
+	reply_json(r, 200, out);
+out:
+	free(first);
+	free(pfx);
+}
+
 static void
 h_object_get(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "tokens",
-	    NULL };
+	    "dir", NULL };
 	struct meta_object	 o;
 	const char		*bucket, *key;
-	bool			 tokens = false;
+	bool			 tokens = false, dir = false;
 	enum ark_err		 rc;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
 	    META_BUCKET_MAX, &bucket) || g_str(r, r->j, "key", 1,
 	    META_OBJKEY_MAX, &key) || g_bool(r, r->j, "tokens", &tokens) ||
-	    need_bucket(r, bucket, 0))
+	    g_bool(r, r->j, "dir", &dir) || need_bucket(r, bucket, 0))
 		return;
 	if ((rc = meta_object_get(r->a->m, bucket, key, &o)) != ARK_OK) {
-		reply_rc(r, rc, "object");
+		if (rc == ARK_ENOENT && dir)
+			object_get_dir(r, bucket, key);
+		else
+			reply_rc(r, rc, "object");
 		return;
 	}
 	reply_json(r, 200, object_json(r, bucket, &o, tokens));

@@ -72,6 +72,21 @@ api_ok /v1/object/get '{"bucket":"photos","key":"2024/a.jpg","tokens":true}' |
 api_ok /v1/list '{"bucket":"photos","delimiter":"/"}' |
 	jget 'd["prefixes"] == ["2024/","2025/"] and [k["key"] for k in d["keys"]] == ["top.txt"]' |
 	grep -qx True || fail "list: $(cat "$T/out")"
+# "dir": a missing key that is a prefix answers a directory, with the
+# marker "key/" when there is one; neither is 404.
+api_ok /v1/object/get '{"bucket":"photos","key":"2024","dir":true}' |
+	jget 'd == {"dir": True}' | grep -qx True || fail "dir probe: $(cat "$T/out")"
+api_ok /v1/object/put '{"bucket":"photos","key":"2025/","size":0,"mode":16877,"uid":7,"fragments":[]}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"2025","dir":true}' |
+	jget '(d["dir"], d["marker"]["key"], d["marker"]["mode"], d["marker"]["uid"])' |
+	grep -qx "(True, '2025/', 16877, 7)" || fail "dir probe with marker: $(cat "$T/out")"
+api_ok /v1/object/get '{"bucket":"photos","key":"top.txt","dir":true}' |
+	jget '"dir" not in d and d["size"] == 5' | grep -qx True || fail "dir probe of a file"
+api /v1/object/get '{"bucket":"photos","key":"2026","dir":true}' >/dev/null
+[ "$(cat "$T/code")" = 404 ] || fail "dir probe of nothing: $(cat "$T/code")"
+api /v1/object/get '{"bucket":"photos","key":"2024","dir":1}' >/dev/null
+[ "$(cat "$T/code")" = 400 ] || fail "dir not a boolean: $(cat "$T/code")"
+api_ok /v1/object/delete '{"bucket":"photos","key":"2025/"}' >/dev/null
 p1=$(api_ok /v1/list '{"bucket":"photos","max_keys":2}')
 echo "$p1" | jget 'd["truncated"]' | grep -qx True || fail "truncated"
 tok=$(echo "$p1" | jget 'd["next_token"]')
