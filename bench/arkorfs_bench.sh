@@ -36,6 +36,8 @@
 # file on fresh mounts, with the fragment cache and without.
 # BENCH_ONLY=ls runs only `ls -l` of a directory of BENCH_LS_FILES
 # (default 2,000) empty files on a fresh mount (BENCH_ROUNDS times).
+# BENCH_PARTS picks the parts of the main run (default "seq meta rand tar":
+# sequential I/O, metadata loads, random I/O, tar x); the others print 0.
 set -euo pipefail
 B=$(cd "${1:-.}" && pwd)
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +49,8 @@ RAND_TIME=${BENCH_RAND_TIME:-15}
 RAND_S3FS_SIZE=${BENCH_RAND_S3FS_SIZE:-256M}
 FIO_TIMEOUT=${BENCH_FIO_TIMEOUT:-900}
 TAR_SRC=${BENCH_TAR_SRC:-/usr/include}
+PARTS=" ${BENCH_PARTS:-seq meta rand tar} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 TAR_S3FS_TIME=${BENCH_TAR_S3FS_TIME:-240}
 export TMPDIR=${BENCH_DIR:-$B/bench-tmp}
 mkdir -p "$TMPDIR"
@@ -193,7 +197,7 @@ if [ "${BENCH_ONLY:-}" = ls ]; then
 fi
 TARGETS="local arkorfs s3fs"
 declare -A W R C N
-for r in $(seq 1 "$ROUNDS"); do
+part seq && for r in $(seq 1 "$ROUNDS"); do
 	for t in $TARGETS; do
 		up $t; d=$(dir $t)
 		w=$(fio_mbs "$d" write)
@@ -206,7 +210,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		    "$r" "$t" "$w" "$rd"
 	done
 done
-for r in $(seq 1 "$ROUNDS"); do
+part meta && for r in $(seq 1 "$ROUNDS"); do
 	for t in $TARGETS; do
 		up $t; d=$(dir $t)/meta$r
 		n=$FILES; [ $t = s3fs ] && n=$S3FS_FILES
@@ -236,7 +240,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 declare -A RR RW
-for r in $(seq 1 "$ROUNDS"); do
+part rand && for r in $(seq 1 "$ROUNDS"); do
 	for t in $TARGETS; do
 		sz=$SIZE; [ $t = s3fs ] && sz=$RAND_S3FS_SIZE
 		up $t; d=$(dir $t)
@@ -251,13 +255,16 @@ for r in $(seq 1 "$ROUNDS"); do
 		    "$r" "$t" "$rr" "$rw" "$sz" "$RAND_TIME"
 	done
 done
+declare -A X
+TAR_FILES=0 TAR_DIRS=0 TAR_MB=0
+part tar && {
 tar cf "$T/src.tar" -C "$(dirname "$TAR_SRC")" "$(basename "$TAR_SRC")"
 TAR_FILES=$(tar tf "$T/src.tar" | grep -vc '/$')
 TAR_DIRS=$(tar tf "$T/src.tar" | grep -c '/$')
 TAR_MB=$(du -m "$T/src.tar" | cut -f1)
 echo "tarball: $TAR_SRC, $TAR_FILES files and links, $TAR_DIRS directories, $TAR_MB MB"
-declare -A X
-for r in $(seq 1 "$ROUNDS"); do
+}
+part tar && for r in $(seq 1 "$ROUNDS"); do
 	for t in $TARGETS; do
 		up $t; d=$(dir $t)/tar$r
 		mkdir "$d"
@@ -282,11 +289,11 @@ for r in $(seq 1 "$ROUNDS"); do
 		printf 'round %d %-8s tar x %8.2f s%s\n' "$r" "$t" "$x" "$note"
 	done
 done
-med() { echo "$1" | tr ' ' '\n' | grep . | median; }
+med() { echo "$1" | tr ' ' '\n' | { grep . || true; } | median; }
 for t in $TARGETS; do
-	W[$t]=$(med "${W[$t]}") R[$t]=$(med "${R[$t]}")
-	C[$t]=$(med "${C[$t]}") N[$t]=$(med "${N[$t]}")
-	RR[$t]=$(med "${RR[$t]}") RW[$t]=$(med "${RW[$t]}") X[$t]=$(med "${X[$t]}")
+	W[$t]=$(med "${W[$t]:-}") R[$t]=$(med "${R[$t]:-}")
+	C[$t]=$(med "${C[$t]:-}") N[$t]=$(med "${N[$t]:-}")
+	RR[$t]=$(med "${RR[$t]:-}") RW[$t]=$(med "${RW[$t]:-}") X[$t]=$(med "${X[$t]:-}")
 done
 echo
 echo "medians of $ROUNDS rounds ($SIZE, $FILES files):"
