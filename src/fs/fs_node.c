@@ -45,6 +45,7 @@ struct fsn_slot {
 	char			*buf;
 	size_t			 len;
 	uint64_t		 gen;
+	int			 cache;		/* also to the fragment cache */
 };
 
 struct fsn {
@@ -70,6 +71,7 @@ struct fsn {
 	int			 deleted;
 	uint64_t		 gen;		/* bumps when obj changes */
 	struct fsn_slot		 slot[FSN_SLOTS];
+	size_t			 rd_idx;	/* fragment last read */
 };
 
 static struct fsn_cfg	 fsn_c;
@@ -316,6 +318,7 @@ fsn_new(const char *bucket, const char *key)
 	n->key = ark_xstrdup(key);
 	n->tmpfd = -1;
 	n->refs = 1;
+	n->rd_idx = (size_t)-1;		/* a first read of fragment 0 streams */
 	n->meta = json_object();
 	n->frags = json_array();
 	if (fss_new(NULL, 0, &n->lay) != ARK_OK)
@@ -504,9 +507,9 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 
 /* ---- reads --------------------------------------------------------------- */
 
-/* Fetches fragment idx into slot s (state LOADING, set by the caller
- * under n->mu); runs without n->mu. Tokens are refreshed once if every
- * replica refused them. */
+/* Fetches fragment idx into slot s (state LOADING and its cache flag,
+ * set by the caller under n->mu); runs without n->mu. Tokens are
+ * refreshed once if every replica refused them. */
 static void
 fsn_load(struct fsn *n, int s)
 {
@@ -515,11 +518,12 @@ fsn_load(struct fsn *n, int s)
 	uint64_t	 gen;
 	size_t		 len;
 	char		*buf;
-	int		 rc;
+	int		 rc, cache;
 
 	pthread_mutex_lock(&n->mu);
 	idx = n->slot[s].idx;
 	gen = n->slot[s].gen;
+	cache = n->slot[s].cache;
 	f = json_incref(json_array_get(n->frags, idx));
 	pthread_mutex_unlock(&n->mu);
 	len = (size_t)fsr_int(f, "length");
@@ -528,7 +532,7 @@ fsn_load(struct fsn *n, int s)
 		rc = -ENOMEM;
 	else if (fsc_read(fsr_str(f, "fid"), buf, 0, len))
 		rc = 0;
-	else if ((rc = fsd_get(f, buf, len)) == 0)
+	else if ((rc = fsd_get(f, buf, len)) == 0 && cache)
 		fsc_store(fsr_str(f, "fid"), buf, len);
 	if (rc == -EACCES) {
 		char *b, *k;
@@ -547,7 +551,7 @@ fsn_load(struct fsn *n, int s)
 			rc = nf != NULL && strcmp(fsr_str(nf, "fid"),
 			    fsr_str(f, "fid")) == 0 ? fsd_get(nf, buf, len) :
 			    -EIO;
-			if (rc == 0)
+			if (rc == 0 && cache)
 				fsc_store(fsr_str(f, "fid"), buf, len);
 		}
 	}
@@ -637,9 +641,10 @@ fsn_slot_find(struct fsn *n, size_t idx)
 	return -1;
 }
 
-/* Starts loading fragments cur+1..cur+FSN_AHEAD on workers. n->mu held. */
+/* Starts loading fragments cur+1..cur+FSN_AHEAD on workers (into the
+ * local fragment cache too with cache). n->mu held. */
 static void
-fsn_prefetch(struct fsn *n, size_t cur)
+fsn_prefetch(struct fsn *n, size_t cur, int cache)
 {
 	size_t	 idx, nf = json_array_size(n->frags);
 	int	 s;
@@ -655,6 +660,7 @@ fsn_prefetch(struct fsn *n, size_t cur)
 		n->slot[s].idx = idx;
 		n->slot[s].gen = n->gen;
 		n->slot[s].len = (size_t)-1;	/* "not yet picked up" */
+		n->slot[s].cache = cache;
 		n->slot[s].state = SLOT_LOADING;
 		pthread_mutex_lock(&fsn_mu);
 		n->refs++;
@@ -676,9 +682,10 @@ fsn_slot_err(struct fsn *n, size_t idx)
 	return -1;
 }
 
-/* The slot holding fragment idx, loading it if needed. n->mu held. */
+/* The slot holding fragment idx, loading it if needed (into the local
+ * fragment cache too with cache). n->mu held. */
 static int
-fsn_slot_get(struct fsn *n, size_t idx, int *out)
+fsn_slot_get(struct fsn *n, size_t idx, int cache, int *out)
 {
 	int s, tries = 0;
 
@@ -694,6 +701,7 @@ fsn_slot_get(struct fsn *n, size_t idx, int *out)
 			n->slot[s].idx = idx;
 			n->slot[s].gen = n->gen;
 			n->slot[s].len = 0;
+			n->slot[s].cache = cache;
 			n->slot[s].state = SLOT_LOADING;
 			pthread_mutex_unlock(&n->mu);
 			fsn_load(n, s);
@@ -760,7 +768,16 @@ fsn_read(struct fsn *n, char *buf, size_t size, off_t off)
 		if (idx < nf && fss_state(n->lay, idx) == FSS_ABSENT &&
 		    fss_ext(n->lay, idx).off <= pos) {
 			/* Unchanged: the local fragment cache holds it, or
-			 * from the data servers. */
+			 * from the data servers. A read of the fragment
+			 * last read or a neighbour (the kernel's parallel
+			 * read-ahead comes a little out of order) streams:
+			 * its fragments are not cached, so that a scan does
+			 * not evict what random reads fetched (nor pays for
+			 * a copy it will not read again). */
+			int seq = idx == n->rd_idx || idx == n->rd_idx + 1 ||
+			    idx + 1 == n->rd_idx;
+
+			n->rd_idx = idx;
 			e = fss_ext(n->lay, idx);
 			take = ARK_MIN(e.off + e.len, end) - pos;
 			if (fsn_slot_find(n, idx) < 0 && fsc_read(fsr_str(
@@ -769,7 +786,7 @@ fsn_read(struct fsn *n, char *buf, size_t size, off_t off)
 				done += take;
 				continue;
 			}
-			if ((rc = fsn_slot_get(n, idx, &s)) != 0)
+			if ((rc = fsn_slot_get(n, idx, !seq, &s)) != 0)
 				break;
 			if (idx >= fss_count(n->lay) ||
 			    fss_state(n->lay, idx) != FSS_ABSENT ||
@@ -789,7 +806,7 @@ fsn_read(struct fsn *n, char *buf, size_t size, off_t off)
 			done += take;
 			/* Keep the next fragments coming while this one is
 			 * read. */
-			fsn_prefetch(n, idx);
+			fsn_prefetch(n, idx, !seq);
 			continue;
 		}
 		/* Changed, or a hole: up to the next absent fragment. */
@@ -839,7 +856,7 @@ fsn_fetch(struct fsn *n, size_t idx)
 	struct fss_ext	 e;
 	int		 rc, s;
 
-	if ((rc = fsn_slot_get(n, idx, &s)) != 0)
+	if ((rc = fsn_slot_get(n, idx, 0, &s)) != 0)
 		return rc;
 	/* The layout may have changed meanwhile (slot_get reloads idx of
 	 * the current one): copy only if it is still needed. */

@@ -316,26 +316,33 @@ fs_umount fs4 "$M"
 ok "ls -l takes sizes, modes and unsaved sizes from readdirplus"
 
 # ---- the local fragment cache ---------------------------------------------
-# Fragments read once stay on local disk (under --cache-dir, at most
-# --cache-size); a FileID never changes, so an object replaced through S3
-# reads as its new version, and nothing outlives the unmount.
-head -c $((3 * MiB)) /dev/urandom >"$T/c1"
-head -c $((3 * MiB)) /dev/urandom >"$T/c2"
+# Fragments a random read fetched stay on local disk (under --cache-dir, at
+# most --cache-size); a sequential read streams without caching; a FileID
+# never changes, so an object replaced through S3 reads as its new
+# version, and nothing outlives the unmount. c and its replacement are
+# multipart uploads (aws s3 cp: 8 MiB parts), so fragments of 8 and 2 MiB.
+head -c $((10 * MiB)) /dev/urandom >"$T/c1"
+head -c $((10 * MiB)) /dev/urandom >"$T/c2"
 head -c $((6 * MiB)) /dev/urandom >"$T/c3"
 awss3 s3 cp "$T/c1" s3://part/c --quiet || fail "S3 PUT c"
 awss3 s3 cp "$T/c3" s3://part/c3 --quiet || fail "S3 PUT c3"
 mkdir -p "$T/c6"
 fs_mount fs6 "$T/mnt6" --bucket part --cache-size 4MiB --cache-dir "$T/c6"
-cmp -s "$T/mnt6/c" "$T/c1" || fail "c through the mount"
 CD=$(echo "$T"/c6/arkorfs-cache.*)
-[ -d "$CD" ] && [ "$(ls "$CD" | wc -l)" -ge 1 ] || fail "no cached fragment in $CD"
-cmp -s "$T/mnt6/c" "$T/c1" || fail "c again (from the cache)"
+cmp -s "$T/mnt6/c3" "$T/c3" || fail "c3 through the mount"
+[ -d "$CD" ] && [ "$(ls "$CD" | wc -l)" = 0 ] ||
+	fail "a sequential read was cached: $(ls -l "$CD")"
+dd if="$T/mnt6/c" of="$T/c.part" bs=64k skip=144 count=2 status=none ||
+	fail "random read of c"
+cmp -s "$T/c.part" <(tail -c +$((9 * MiB + 1)) "$T/c1" | head -c $((128 * 1024))) ||
+	fail "random read of c: wrong bytes"
+[ "$(ls "$CD" | wc -l)" -ge 1 ] || fail "no cached fragment in $CD"
+cmp -s "$T/mnt6/c" "$T/c1" || fail "c again (in part from the cache)"
 awss3 s3 cp "$T/c2" s3://part/c --quiet || fail "S3 overwrite of c"
 sleep 1.2	# the kernel's attributes expire
 cmp -s "$T/mnt6/c" "$T/c2" || fail "c after an S3 overwrite is not the new version"
-cmp -s "$T/mnt6/c3" "$T/c3" || fail "c3 through the mount"
 [ "$(du -sb "$CD" | cut -f1)" -le $((4 * MiB + 65536)) ] ||
 	fail "cache over --cache-size: $(du -sb "$CD")"
 fs_umount fs6 "$T/mnt6"
 [ ! -e "$CD" ] || fail "cache directory left after unmount: $CD"
-ok "fragment cache: reads kept within --cache-size, new versions seen, removed at unmount"
+ok "fragment cache: random reads kept within --cache-size, sequential ones streamed, new versions seen, removed at unmount"
