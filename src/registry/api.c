@@ -1447,27 +1447,38 @@ object_json(struct rq *r, const char *bucket, const struct meta_object *o,
 	return v;
 }
 
-static int
-dir_probe_cb(void *arg, const struct meta_list_ent *e)
-{
-	char **first = arg;
+struct list_ctx {
+	json_t	*keys, *prefixes;
+};
 
-	if (*first == NULL)
-		*first = ark_xstrdup(e->key);
+static int
+list_cb(void *arg, const struct meta_list_ent *e)
+{
+	struct list_ctx *l = arg;
+
+	if (e->is_prefix)
+		json_array_append_new(l->prefixes, json_string(e->key));
+	else
+		json_array_append_new(l->keys, json_pack("{s:s, s:I, s:s,"
+		    " s:I, s:I, s:I, s:I, s:I}", "key", e->key, "size",
+		    (json_int_t)e->size, "etag", e->etag ? e->etag : "",
+		    "mtime_ms", (json_int_t)e->mtime_ms, "version",
+		    (json_int_t)e->version, "mode", (json_int_t)e->mode,
+		    "uid", (json_int_t)e->uid, "gid", (json_int_t)e->gid));
 	return 0;
 }
 
 /* object/get with "dir": the key names no object; answers {"dir": true,
- * "marker"?: the "key/" object} when "key/" is a non-empty prefix (a
- * directory for arkorfs), else 404: one round trip for a file system's
- * lookup of a name that is not a file. */
+ * "marker"?: the "key/" entry as `list` gives it} when "key/" is a
+ * non-empty prefix (a directory for arkorfs), else 404: one round trip
+ * for a file system's lookup of a name that is not a file. */
 static void
 object_get_dir(struct rq *r, const char *bucket, const char *key)
 {
 	struct meta_list_req	 q;
-	struct meta_object	 o;
-	char			*pfx, *first = NULL, *next = NULL;
-	json_t			*out;
+	struct list_ctx		 l;
+	char			*pfx, *next = NULL;
+	json_t			*k0;
 	enum ark_err		 rc;
 
 	memset(&q, 0, sizeof(q));
@@ -1476,22 +1487,23 @@ object_get_dir(struct rq *r, const char *bucket, const char *key)
 	q.prefix = pfx;
 	q.delimiter = "/";
 	q.max_keys = 1;
-	rc = meta_list(r->a->m, &q, dir_probe_cb, &first, &next);
+	l.keys = json_array();
+	l.prefixes = json_array();
+	rc = meta_list(r->a->m, &q, list_cb, &l, &next);
 	free(next);
-	if (rc != ARK_OK || first == NULL) {
-		reply_rc(r, rc != ARK_OK ? rc : ARK_ENOENT, "object");
-		goto out;
-	}
-	out = json_pack("{s:b}", "dir", 1);
-	if (strcmp(first, pfx) == 0 && strlen(pfx) <= META_OBJKEY_MAX &&
-	    meta_object_get(r->a->m, bucket, pfx, &o) == ARK_OK) {
-		json_object_set_new(out, "marker", object_json(r, bucket, &o,
-		    false));
-		meta_object_clear(&o);
-	}
-	reply_json(r, 200, out);
-out:
-	free(first);
+	if (rc == ARK_OK && json_array_size(l.keys) +
+	    json_array_size(l.prefixes) == 0)
+		rc = ARK_ENOENT;
+	if (rc != ARK_OK)
+		reply_rc(r, rc, "object");
+	else if ((k0 = json_array_get(l.keys, 0)) != NULL &&
+	    strcmp(json_string_value(json_object_get(k0, "key")), pfx) == 0)
+		reply_json(r, 200, json_pack("{s:b, s:O}", "dir", 1, "marker",
+		    k0));
+	else
+		reply_json(r, 200, json_pack("{s:b}", "dir", 1));
+	json_decref(l.keys);
+	json_decref(l.prefixes);
 	free(pfx);
 }
 
@@ -1808,27 +1820,6 @@ static void
 h_prefix_rename(struct rq *r)
 {
 	move_common(r, 1, 1);
-}
-
-struct list_ctx {
-	json_t	*keys, *prefixes;
-};
-
-static int
-list_cb(void *arg, const struct meta_list_ent *e)
-{
-	struct list_ctx *l = arg;
-
-	if (e->is_prefix)
-		json_array_append_new(l->prefixes, json_string(e->key));
-	else
-		json_array_append_new(l->keys, json_pack("{s:s, s:I, s:s,"
-		    " s:I, s:I, s:I, s:I, s:I}", "key", e->key, "size",
-		    (json_int_t)e->size, "etag", e->etag ? e->etag : "",
-		    "mtime_ms", (json_int_t)e->mtime_ms, "version",
-		    (json_int_t)e->version, "mode", (json_int_t)e->mode,
-		    "uid", (json_int_t)e->uid, "gid", (json_int_t)e->gid));
-	return 0;
 }
 
 static void
