@@ -390,7 +390,13 @@ req_finish(struct conn *c, enum ark_err why)
 		stat_add(&srv->st_requests, 1);
 		stat_add(&srv->st_class[r->started ? (r->status / 100) % 6 : 0],
 		    1);
-		if (why == ARK_OK)
+		if (why == ARK_OK && srv->o.quiet_requests && r->status < 500 &&
+		    r->status != 401 && r->status != 403)
+			ark_log_debug("%s %.256s %d in=%" PRIu64 " out=%" PRIu64
+			    " ms=%.3f peer=%s", r->method,
+			    r->path != NULL ? r->path : "-", r->status,
+			    r->bytes_in, r->bytes_out, ms, c->peer);
+		else if (why == ARK_OK)
 			ark_log_info("%s %.256s %d in=%" PRIu64 " out=%" PRIu64
 			    " ms=%.3f peer=%s", r->method,
 			    r->path != NULL ? r->path : "-", r->status,
@@ -1063,6 +1069,14 @@ ark_http_resp_header(struct ark_http_req *r, const char *name,
 		r->rhdrs = evbuffer_new();
 	evbuffer_add_printf(r->rhdrs, "%s: %s\r\n", name, value);
 	return ARK_OK;
+}
+
+void
+ark_http_resp_headers_clear(struct ark_http_req *r)
+{
+	ARK_CHECK(r, REQ_MAGIC);
+	if (!r->started && r->rhdrs != NULL)
+		evbuffer_drain(r->rhdrs, evbuffer_get_length(r->rhdrs));
 }
 
 enum ark_err

@@ -26,6 +26,7 @@
 #ifndef ARKOR_COMMON_HTTP_SERVER_H
 #define ARKOR_COMMON_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -73,6 +74,10 @@ struct ark_http_server_opts {
 	size_t		 out_low_wm;		/* 256 KiB: drain callback below */
 	size_t		 out_high_wm;		/* 1 MiB: ark_http_reply_congested */
 	size_t		 discard_max;		/* 1 MiB: unread body drained, else close */
+	/* Each finished request is logged at info; quiet_requests: only
+	 * the aborted ones, 5xx, 401 and 403, the rest at debug (internal
+	 * servers, whose callers log the request that matters). */
+	bool		 quiet_requests;
 	const char	*tls_cert_file;		/* both set: HTTPS */
 	const char	*tls_key_file;
 	ark_http_handler_cb handler;		/* required */
@@ -167,6 +172,9 @@ enum ark_err	 ark_http_req_set_max_body(struct ark_http_req *req,
  * X-Arkor-Request-Id are set by the server. */
 enum ark_err	 ark_http_resp_header(struct ark_http_req *req,
 		    const char *name, const char *value);
+/* Drops the response headers added so far (before ark_http_reply_start):
+ * a handler that prepared a success and must answer an error instead. */
+void		 ark_http_resp_headers_clear(struct ark_http_req *req);
 /* Queues the status line and headers. content_length < 0: unknown, sent
  * chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 ones.
  * HEAD responses, 1xx, 204 and 304 carry no body; writes are discarded. */

@@ -474,6 +474,7 @@ main(int argc, char **argv)
 	o.http.thread_init = dsrv_thread_init;
 	o.http.thread_fini = dsrv_thread_fini;
 	o.http.thread_arg = dd.d;
+	o.http.quiet_requests = true;
 	o.handler = dsrv_handler;
 	o.handler_arg = dd.d;
 	o.health = datad_health;

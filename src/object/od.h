@@ -154,6 +154,8 @@ struct oreq {
 	 * fragments (fid, offset, length, crc32c, urls, token). */
 	json_t			*obj;
 	uint64_t		 gstart, gend;	/* object range, inclusive */
+	int			 gstatus;	/* 200 or 206 */
+	int			 gstarted;	/* the reply head is out */
 	struct od_gslot		*gslot[2];	/* head, read-ahead */
 	struct ark_http_creq	*gcreq;		/* UploadPartCopy's source */
 
@@ -239,9 +241,13 @@ json_t		*od_put_fragments(const struct oreq *o);
  * od_put_seal ends a fragment early, od_put_finish writes and commits. */
 void		 od_put_seal(struct oreq *o);
 void		 od_put_finish(struct oreq *o);
-/* Streams bytes start..end (inclusive) of o->obj after the caller sent
- * the reply head with their length. */
-void		 od_get_stream(struct oreq *o, uint64_t start, uint64_t end);
+/* Answers `status` (200 or 206, headers already added) with bytes
+ * start..end (inclusive, start <= end) of o->obj. The reply head goes
+ * out with the first fragment's bytes, once they arrived and checked
+ * out: a small object leaves in one write, and an object whose first
+ * fragment no replica can serve gets a 503 instead of a cut-off 200. */
+void		 od_get_stream(struct oreq *o, int status, uint64_t start,
+		    uint64_t end);
 /* Cancels the download's fetches in flight; frees its state. */
 void		 od_get_cancel(struct oreq *o);
 void		 od_get_free(struct oreq *o);

@@ -66,6 +66,21 @@ od_get_abort(struct oreq *o, const char *why)
 	od_get_free(o);
 }
 
+/* The first fragment failed before anything was sent: an error instead
+ * of the success prepared. */
+static void
+od_get_refuse(struct oreq *o)
+{
+	ark_log_warnx("GET %s/%s: no replica could serve its first fragment",
+	    o->r.bucket, o->r.key);
+	od_get_cancel(o);
+	od_get_free(o);
+	ark_http_resp_headers_clear(o->req);
+	o->replied = 0;
+	od_error(o, S3_ERR_SERVICE_UNAVAILABLE,
+	    "no replica of the object's data could be read; try again");
+}
+
 static void
 gslot_free(struct od_gslot *s)
 {
@@ -293,12 +308,21 @@ od_get_pump(struct oreq *o)
 	struct od_gslot *h;
 
 	while (!o->dead && (h = o->gslot[0]) != NULL) {
+		if (h->failed && !o->gstarted) {
+			od_get_refuse(o);
+			return;
+		}
 		if (h->failed) {
 			od_get_abort(o, "no replica could serve a fragment");
 			return;
 		}
 		if (!h->done)
 			return;		/* its fetch comes back */
+		if (!o->gstarted) {
+			o->gstarted = 1;
+			ark_http_reply_start(o->req, o->gstatus,
+			    (int64_t)(o->gend - o->gstart + 1));
+		}
 		if (ark_http_reply_congested(o->req))
 			return;		/* the drain callback comes back */
 		(void)ark_http_reply_add_buffer(o->req, h->buf);
@@ -324,15 +348,12 @@ get_drain(struct ark_http_req *req, void *arg)
 }
 
 void
-od_get_stream(struct oreq *o, uint64_t start, uint64_t end)
+od_get_stream(struct oreq *o, int status, uint64_t start, uint64_t end)
 {
 	o->gstart = start;
 	o->gend = end;
+	o->gstatus = status;
 	ark_http_reply_on_drain(o->req, get_drain, o);
-	if (start > end) {
-		ark_http_reply_end(o->req);
-		return;
-	}
 	o->gslot[0] = gslot_new(o, 0, start);
 	gslot_fetch(o->gslot[0]);
 	od_get_ahead(o);

@@ -173,12 +173,12 @@ get_done(struct oreq *o, int status, json_t *j)
 		ark_http_resp_header(o->req, "Content-Range", buf);
 	}
 	o->replied = 1;
-	ark_http_reply_start(o->req, rg.set ? 206 : 200, (int64_t)len);
 	if (strcmp(head, "HEAD") == 0 || len == 0) {
+		ark_http_reply_start(o->req, rg.set ? 206 : 200, (int64_t)len);
 		ark_http_reply_end(o->req);
 		return;
 	}
-	od_get_stream(o, rg.start, rg.end);
+	od_get_stream(o, rg.set ? 206 : 200, rg.start, rg.end);
 }
 
 void

@@ -814,12 +814,12 @@ get_done(struct oreq *o, int status, json_t *j)
 		ark_http_resp_header(o->req, name, json_string_value(v));
 	}
 	o->replied = 1;
-	ark_http_reply_start(o->req, rg.set ? 206 : 200, (int64_t)len);
 	if (head || len == 0) {
+		ark_http_reply_start(o->req, rg.set ? 206 : 200, (int64_t)len);
 		ark_http_reply_end(o->req);
 		return;
 	}
-	od_get_stream(o, rg.start, rg.end);
+	od_get_stream(o, rg.set ? 206 : 200, rg.start, rg.end);
 }
 
 

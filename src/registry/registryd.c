@@ -212,6 +212,7 @@ main(int argc, char **argv)
 	o.http.tls_key_file = ark_cfg_str(cfg, "tls-key");
 	o.http.thread_init = api_thread_init;
 	o.http.thread_fini = api_thread_fini;
+	o.http.quiet_requests = true;
 	o.handler = api_handler;
 	o.handler_arg = &a;
 	o.health = on_health;

@@ -77,5 +77,31 @@ for i in 1 2 3; do
 	[ "$(get_bytes $i)" -gt "$b" ] || fail "datad$i served no reads"
 done
 ok "all three replicas served reads"
+
+# No replica at all: the GET of a small object is refused with a 503 S3
+# error (the reply head waits for the first fragment), not a 200 cut
+# short; objectd keeps serving.
+python3 - >"$T/put-small.out" 2>&1 <<'EOF' || { cat "$T/put-small.out"; fail "small PUT"; }
+import boto3, os
+s3 = boto3.client("s3", endpoint_url=os.environ["S3"])
+s3.put_object(Bucket="reads", Key="small", Body=b"x" * 4096)
+EOF
+for i in 1 2 3; do eval "kill -TERM \$PID_datad$i"; done
+for i in 1 2 3; do eval "wait \$PID_datad$i" 2>/dev/null || true; done
+python3 - >"$T/get-down.out" 2>&1 <<'EOF' || { cat "$T/get-down.out"; fail "GET with every replica down"; }
+import boto3, botocore.config, botocore.exceptions, os
+cfg = botocore.config.Config(retries={"total_max_attempts": 1})
+s3 = boto3.client("s3", endpoint_url=os.environ["S3"], config=cfg)
+try:
+    s3.get_object(Bucket="reads", Key="small")["Body"].read()
+    raise SystemExit("a GET with every replica down answered 200")
+except botocore.exceptions.ClientError as e:
+    code = e.response["Error"]["Code"]
+    status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+    assert (code, status) == ("ServiceUnavailable", 503), (code, status)
+# The object server itself still answers.
+s3.head_bucket(Bucket="reads")
+EOF
+ok "every replica down: GET answers 503 ServiceUnavailable, not a cut-off 200"
 objectd_stop
 ok "clean stop"
