@@ -35,7 +35,7 @@ static const char *const od_log_values[] = { "error", "warn", "info",
 static const char	*opt_listen, *opt_registry, *opt_cluster_key;
 static const char	*opt_region, *opt_domain, *opt_port_file;
 static const char	*opt_pid_file;
-static uint64_t		 opt_fragment_size;
+static uint64_t		 opt_fragment_size, opt_cache_size;
 static int64_t		 opt_window, opt_threads, opt_fid_pool;
 static int		 opt_log_level;
 
@@ -51,6 +51,9 @@ static const struct ark_cfg_opt od_opts[] = {
 	{ "fragment-size", 0, ARK_CFG_SIZE, "8MiB", 4096, (int64_t)1 << 30,
 	  NULL, "SIZE", "bytes per fragment written to a group", 0,
 	  &opt_fragment_size },
+	{ "cache-size", 0, ARK_CFG_SIZE, "32MiB", 0, (int64_t)1 << 40, NULL,
+	  "SIZE", "memory for small fragments (up to 256 KiB) read by GETs, "
+	  "answered from memory next time (0: none)", 0, &opt_cache_size },
 	{ "window", 'w', ARK_CFG_INT, "4", 1, 64, NULL, "N",
 	  "fragments in flight per upload", 0, &opt_window },
 	{ "fid-pool", 0, ARK_CFG_INT, "32", 0, 256, NULL, "N",
@@ -159,6 +162,8 @@ main(int argc, char **argv)
 	od_conf.window = (unsigned)opt_window;
 	od_conf.fid_pool = (unsigned)opt_fid_pool;
 	od_conf.reg_host = od_reg_host;
+	od_conf.fcache = od_fcache_new((size_t)opt_cache_size, OD_FCACHE_ITEM);
+	od_get_init();
 	od_s3_configure(opt_domain, opt_region);
 
 	memset(&o, 0, sizeof(o));
@@ -173,6 +178,7 @@ main(int argc, char **argv)
 	o.started = od_started;
 	ark_metrics_enable_process(true);
 	rc = ark_svc_run(&o);
+	od_fcache_free(od_conf.fcache);
 	ark_secret_wipe(&od_secret);
 	od_key_wipe();
 	ark_cfg_free(cfg);

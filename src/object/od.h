@@ -27,6 +27,7 @@
 #include "object/s3_chunked.h"
 #include "object/s3_error.h"
 #include "object/s3_req.h"
+#include "object/od_fcache.h"
 #include "object/s3_sigv4.h"
 #include "object/s3_view.h"
 #include "object/s3_xml.h"
@@ -39,6 +40,7 @@ struct od_conf {			/* set once by main */
 	const char	*reg_host;	/* registry */
 	uint16_t	 reg_port;
 	unsigned	 fid_pool;	/* spare FileIDs per worker thread */
+	struct od_fcache *fcache;	/* small fragments (od_fcache.h) */
 };
 
 extern struct od_conf			 od_conf;
@@ -248,6 +250,8 @@ void		 od_put_finish(struct oreq *o);
  * fragment no replica can serve gets a 503 instead of a cut-off 200. */
 void		 od_get_stream(struct oreq *o, int status, uint64_t start,
 		    uint64_t end);
+/* Registers the download's metrics; once, before serving. */
+void		 od_get_init(void);
 /* Cancels the download's fetches in flight; frees its state. */
 void		 od_get_cancel(struct oreq *o);
 void		 od_get_free(struct oreq *o);

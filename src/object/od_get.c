@@ -14,6 +14,8 @@
  * whole is checked against its CRC32C here; a part of one (a Range) is
  * checked by the data server (X-Arkor-Verify), since only it has the whole
  * needle. Ranges no fragment covers (sparse objects) read as zeros.
+ * Small fragments read whole are kept in memory (od_fcache.h) and later
+ * read from there: a FileID's bytes never change.
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 #include "common/cksum.h"
 #include "common/http_client.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/util.h"
 #include "object/od.h"
 
@@ -114,6 +117,24 @@ od_get_free(struct oreq *o)
 	}
 }
 
+/* Fragment cache lookups, for /metrics: [0] misses, [1] hits. */
+static struct ark_metric	*od_get_m[2];
+
+void
+od_get_init(void)
+{
+	od_get_m[0] = ark_metric_counter("arkor_objectd_fcache_misses_total",
+	    "small fragments read from a data server, then kept", NULL, 0);
+	od_get_m[1] = ark_metric_counter("arkor_objectd_fcache_hits_total",
+	    "small fragments read from the fragment cache", NULL, 0);
+}
+
+static void
+od_get_count(int hit)
+{
+	ark_metric_inc(od_get_m[hit], 0);
+}
+
 /* Holes (sparse objects: ranges no fragment covers, e.g. a file
  * truncated larger through arkorfs) read as zeros, sent by reference
  * from one static page, at most OD_GET_ZERO_MAX bytes per slot. */
@@ -167,6 +188,16 @@ gslot_new(struct oreq *o, size_t fi, uint64_t pos)
 	s->f = f;
 	s->end = ARK_MIN(o->gend, off + len - 1);
 	s->whole = s->from == off && s->end == off + len - 1;
+	if (od_fcache_fits(od_conf.fcache, len)) {
+		if (od_fcache_get(od_conf.fcache, od_jstr(f, "fid"), len,
+		    s->from - off, s->end + 1 - s->from, s->buf)) {
+			od_get_count(1);
+			s->pos = s->end + 1;
+			s->done = 1;
+			return s;
+		}
+		od_get_count(0);
+	}
 	nurls = json_array_size(json_object_get(f, "urls"));
 	s->first = nurls > 1 ? ark_random_u32() % nurls : 0;
 	return s;
@@ -227,9 +258,12 @@ gfetch_done(struct ark_http_creq *r, enum ark_err err, void *arg)
 	}
 	nurls = json_array_size(json_object_get(s->f, "urls"));
 	if (err == ARK_OK && !s->bad && s->pos > s->end) {
-		if (!s->whole || s->crc == (uint32_t)od_jint(s->f, "crc32c"))
+		if (!s->whole || s->crc == (uint32_t)od_jint(s->f, "crc32c")) {
 			s->done = 1;
-		else {
+			if (s->whole)
+				od_fcache_put(od_conf.fcache,
+				    od_jstr(s->f, "fid"), s->buf);
+		} else {
 			ark_log_error("fragment %s: CRC32C mismatch from replica "
 			    "%zu of %zu", od_jstr(s->f, "fid"),
 			    (s->first + s->tries) % ARK_MAX(nurls, 1) + 1,
@@ -266,7 +300,7 @@ gslot_fetch(struct od_gslot *s)
 	const char *u;
 	char rng[64], *url;
 
-	if (s->zero)
+	if (s->zero || s->done)
 		return;			/* nothing to fetch */
 	for (; s->tries < nurls; s->tries++) {
 		u = json_string_value(json_array_get(urls,
