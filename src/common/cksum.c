@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "common/cksum.h"
@@ -191,16 +193,30 @@ struct ark_hash {
 	enum ark_hash_alg	 alg;
 };
 
+/* The digests fetched once: EVP_md5() and the like are looked up in the
+ * provider again on every one-shot call (locks and a hash lookup). */
+static EVP_MD		*hash_mds[3];
+static pthread_once_t	 hash_once = PTHREAD_ONCE_INIT;
+
+static void
+hash_fetch(void)
+{
+	hash_mds[ARK_HASH_MD5] = EVP_MD_fetch(NULL, "MD5", NULL);
+	hash_mds[ARK_HASH_SHA1] = EVP_MD_fetch(NULL, "SHA1", NULL);
+	hash_mds[ARK_HASH_SHA256] = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 static const EVP_MD *
 hash_md(enum ark_hash_alg alg)
 {
+	pthread_once(&hash_once, hash_fetch);
 	switch (alg) {
 	case ARK_HASH_MD5:
-		return EVP_md5();
+		return hash_mds[alg] != NULL ? hash_mds[alg] : EVP_md5();
 	case ARK_HASH_SHA1:
-		return EVP_sha1();
+		return hash_mds[alg] != NULL ? hash_mds[alg] : EVP_sha1();
 	case ARK_HASH_SHA256:
-		return EVP_sha256();
+		return hash_mds[alg] != NULL ? hash_mds[alg] : EVP_sha256();
 	}
 	return NULL;
 }
@@ -281,6 +297,96 @@ ark_hash(enum ark_hash_alg alg, const void *p, size_t n, unsigned char *out)
 	if (md == NULL)
 		return ARK_EINVAL;
 	if (EVP_Digest(p, n, out, &len, md, NULL) != 1)
+		return ARK_ENOMEM;
+	return ARK_OK;
+}
+
+/* ---- HMAC-SHA256 ------------------------------------------------------- */
+
+/*
+ * One MAC context per thread, re-keyed only when the key changes: the
+ * one-shot HMAC() fetches the MAC and digest and allocates a context on
+ * every call. Freed when the thread exits.
+ */
+struct hmac_tls {
+	EVP_MAC_CTX	*ctx;
+	size_t		 keylen;		/* 0: keyed with none kept */
+	unsigned char	 key[128];
+};
+
+static pthread_key_t	hmac_key;
+static pthread_once_t	hmac_once = PTHREAD_ONCE_INIT;
+static int		hmac_key_ok;
+
+static void
+hmac_tls_free(void *p)
+{
+	struct hmac_tls *t = p;
+
+	EVP_MAC_CTX_free(t->ctx);
+	OPENSSL_cleanse(t, sizeof(*t));
+	free(t);
+}
+
+static void
+hmac_key_init(void)
+{
+	hmac_key_ok = pthread_key_create(&hmac_key, hmac_tls_free) == 0;
+}
+
+/* The calling thread's context, or NULL. */
+static struct hmac_tls *
+hmac_tls(void)
+{
+	struct hmac_tls	*t;
+	EVP_MAC		*mac;
+	OSSL_PARAM	 params[2];
+
+	pthread_once(&hmac_once, hmac_key_init);
+	if (!hmac_key_ok)
+		return NULL;
+	if ((t = pthread_getspecific(hmac_key)) != NULL)
+		return t;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL) {
+		t->ctx = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (t->ctx == NULL || !EVP_MAC_CTX_set_params(t->ctx, params) ||
+	    pthread_setspecific(hmac_key, t) != 0) {
+		hmac_tls_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+enum ark_err
+ark_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
+    unsigned char out[32])
+{
+	struct hmac_tls	*t = hmac_tls();
+	size_t		 outlen = 0;
+	int		 ok;
+
+	if (t == NULL)
+		return ARK_ENOMEM;
+	if (keylen > 0 && keylen == t->keylen &&
+	    CRYPTO_memcmp(t->key, key, keylen) == 0)
+		ok = EVP_MAC_init(t->ctx, NULL, 0, NULL);
+	else {
+		t->keylen = 0;
+		ok = EVP_MAC_init(t->ctx, key, keylen, NULL);
+		if (ok && keylen > 0 && keylen <= sizeof(t->key)) {
+			memcpy(t->key, key, keylen);
+			t->keylen = keylen;
+		}
+	}
+	if (!ok || !EVP_MAC_update(t->ctx, msg, n) ||
+	    !EVP_MAC_final(t->ctx, out, &outlen, 32) || outlen != 32)
 		return ARK_ENOMEM;
 	return ARK_OK;
 }

@@ -53,6 +53,11 @@ void		 ark_hash_free(struct ark_hash *h);	/* NULL is a no-op */
 enum ark_err	 ark_hash(enum ark_hash_alg alg, const void *p, size_t n,
 		    unsigned char *out);
 
+/* HMAC-SHA256 of msg[0..n) under key into out, on a context the calling
+ * thread keeps (thread-safe; re-keyed only when the key changes). */
+enum ark_err	 ark_hmac_sha256(const void *key, size_t keylen,
+		    const void *msg, size_t n, unsigned char out[32]);
+
 /* Base64 (RFC 4648). `url` selects the URL-safe alphabet without padding;
  * otherwise the standard alphabet with '=' padding.
  * ark_base64_encode writes ARK_BASE64_LEN(n) chars and a NUL into out

@@ -10,18 +10,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/params.h>
 
 #include "common/cksum.h"
 #include "common/log.h"
@@ -257,86 +252,13 @@ ark_secret_load_or_create(const char *path, struct ark_secret *s)
 
 #define TOKEN_FID_MAX	256
 
-/*
- * Per-thread HMAC context keyed with the last secret used on the thread.
- * The one-shot HMAC() fetches the digest and MAC implementations and
- * hashes the key pads on every call; a keyed EVP_MAC_CTX re-initialised
- * with a NULL key restarts from the cached pads and allocates nothing.
- */
-struct token_tls {
-	EVP_MAC_CTX	*ctx;
-	size_t		 keylen;
-	unsigned char	 key[ARK_SECRET_MAXLEN];
-};
-
-static pthread_key_t	token_key;
-static pthread_once_t	token_once = PTHREAD_ONCE_INIT;
-static int		token_key_ok;
-
-static void
-token_tls_free(void *p)
-{
-	struct token_tls *t = p;
-
-	if (t == NULL)
-		return;
-	EVP_MAC_CTX_free(t->ctx);
-	OPENSSL_cleanse(t, sizeof(*t));
-	free(t);
-}
-
-static void
-token_key_init(void)
-{
-	token_key_ok = pthread_key_create(&token_key, token_tls_free) == 0;
-}
-
-/* The calling thread's context keyed with s, or NULL (then the caller
- * falls back to one-shot HMAC()). */
-static EVP_MAC_CTX *
-token_ctx(const struct ark_secret *s)
-{
-	struct token_tls	*t;
-	EVP_MAC			*mac;
-	OSSL_PARAM		 params[2];
-
-	pthread_once(&token_once, token_key_init);
-	if (!token_key_ok)
-		return NULL;
-	if ((t = pthread_getspecific(token_key)) == NULL) {
-		if ((t = calloc(1, sizeof(*t))) == NULL)
-			return NULL;
-		if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL) {
-			t->ctx = EVP_MAC_CTX_new(mac);
-			EVP_MAC_free(mac);
-		}
-		if (t->ctx == NULL || pthread_setspecific(token_key, t) != 0) {
-			token_tls_free(t);
-			return NULL;
-		}
-	}
-	if (t->keylen == s->len && CRYPTO_memcmp(t->key, s->key, s->len) == 0)
-		return EVP_MAC_init(t->ctx, NULL, 0, NULL) ? t->ctx : NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	t->keylen = 0;
-	if (!EVP_MAC_init(t->ctx, s->key, s->len, params))
-		return NULL;
-	memcpy(t->key, s->key, s->len);
-	t->keylen = s->len;
-	return t->ctx;
-}
-
 static enum ark_err
 token_mac(const struct ark_secret *s, enum ark_token_op op, const char *fid,
     int64_t expiry, unsigned char mac[TOKEN_MACLEN])
 {
 	const char	*opname = ark_token_op_name(op);
 	unsigned char	 msg[sizeof(TOKEN_DOMAIN) + 8 + 24 + TOKEN_FID_MAX];
-	unsigned int	 maclen = 0;
-	size_t		 fidlen, outlen = 0;
-	EVP_MAC_CTX	*ctx;
+	size_t		 fidlen;
 	int		 n;
 
 	if (opname == NULL || fid == NULL || expiry < 0 || s->len == 0 ||
@@ -346,17 +268,7 @@ token_mac(const struct ark_secret *s, enum ark_token_op op, const char *fid,
 	n = snprintf((char *)msg, sizeof(msg), "%s%c%s%c%" PRId64 "%c",
 	    TOKEN_DOMAIN, 0, opname, 0, expiry, 0);
 	memcpy(msg + n, fid, fidlen);
-	if ((ctx = token_ctx(s)) != NULL) {
-		if (EVP_MAC_update(ctx, msg, (size_t)n + fidlen) &&
-		    EVP_MAC_final(ctx, mac, &outlen, TOKEN_MACLEN) &&
-		    outlen == TOKEN_MACLEN)
-			return ARK_OK;
-		return ARK_ENOMEM;
-	}
-	if (HMAC(EVP_sha256(), s->key, (int)s->len, msg, (size_t)n + fidlen,
-	    mac, &maclen) == NULL || maclen != TOKEN_MACLEN)
-		return ARK_ENOMEM;
-	return ARK_OK;
+	return ark_hmac_sha256(s->key, s->len, msg, (size_t)n + fidlen, mac);
 }
 
 enum ark_err
@@ -417,17 +329,15 @@ void
 ark_reqsig(const char *secret, const char *method, const char *path,
     int64_t ts, const void *body, size_t len, char out[ARK_REQSIG_LEN])
 {
-	unsigned char	 dig[32], mac[EVP_MAX_MD_SIZE];
-	unsigned int	 maclen = 0;
+	unsigned char	 dig[32], mac[32];
 	char		 hex[65], *msg;
 
 	ark_hash(ARK_HASH_SHA256, body, len, dig);
 	ark_hex_encode(dig, sizeof(dig), hex);
 	msg = ark_xasprintf("arkor-req-v1\n%s\n%s\n%" PRId64 "\n%s", method,
 	    path, ts, hex);
-	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
-	    (const unsigned char *)msg, strlen(msg), mac, &maclen) == NULL ||
-	    maclen != 32)
+	if (ark_hmac_sha256(secret, strlen(secret), msg, strlen(msg), mac) !=
+	    ARK_OK)
 		out[0] = '\0';		/* matches nothing */
 	else
 		ark_base64_encode(mac, 32, out, 1);

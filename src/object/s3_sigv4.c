@@ -48,10 +48,8 @@ s3_sigv4_hmac_hex(const unsigned char key[32], const void *msg, size_t n,
     char out[65])
 {
 	unsigned char mac[32];
-	unsigned int maclen = 0;
 
-	if (HMAC(EVP_sha256(), key, 32, msg, n, mac, &maclen) == NULL ||
-	    maclen != 32)
+	if (ark_hmac_sha256(key, 32, msg, n, mac) != ARK_OK)
 		return ARK_EIO;
 	ark_hex_encode(mac, 32, out);
 	return ARK_OK;
@@ -61,10 +59,7 @@ static enum ark_err
 sigv4_hmac(const void *key, size_t keylen, const char *msg,
     unsigned char out[32])
 {
-	unsigned int len = 0;
-
-	if (HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
-	    strlen(msg), out, &len) == NULL || len != 32)
+	if (ark_hmac_sha256(key, keylen, msg, strlen(msg), out) != ARK_OK)
 		return ARK_EIO;
 	return ARK_OK;
 }

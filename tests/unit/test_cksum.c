@@ -265,6 +265,38 @@ test_base64_random(void **state)
 		}
 }
 
+/* RFC 4231 test cases 1, 2 and 6 (a 131-byte key, longer than the
+ * per-thread context remembers), in an order that changes the key
+ * between calls and repeats one. */
+static void
+test_hmac_sha256(void **state)
+{
+	static const char *const want[] = {
+		"b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+		"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+		"60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+	};
+	unsigned char k1[20], k3[131], mac[32];
+	const char *m[] = { "Hi There", "what do ya want for nothing?",
+	    "Test Using Larger Than Block-Size Key - Hash Key First" };
+	const void *keys[] = { k1, "Jefe", k3 };
+	size_t klen[] = { sizeof(k1), 4, sizeof(k3) };
+	static const int order[] = { 0, 1, 0, 2, 2, 1, 0 };
+	char hex[65];
+
+	(void)state;
+	memset(k1, 0x0b, sizeof(k1));
+	memset(k3, 0xaa, sizeof(k3));
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int t = order[i];
+
+		assert_int_equal(ark_hmac_sha256(keys[t], klen[t], m[t],
+		    strlen(m[t]), mac), ARK_OK);
+		ark_hex_encode(mac, sizeof(mac), hex);
+		assert_string_equal(hex, want[t]);
+	}
+}
+
 int
 main(void)
 {
@@ -275,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_crc_base64),
 		cmocka_unit_test(test_digest_vectors),
 		cmocka_unit_test(test_digest_streaming),
+		cmocka_unit_test(test_hmac_sha256),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_base64_random),
 	};
