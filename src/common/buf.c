@@ -43,7 +43,7 @@ buf_reserve(struct ark_buf *b, size_t n)
 		}
 		nalloc *= 2;
 	}
-	if (nalloc > b->cap + 1)
+	if (b->cap < SIZE_MAX && nalloc > b->cap + 1)
 		nalloc = b->cap + 1;
 	if ((p = realloc(b->data, nalloc)) == NULL)
 		return ARK_ENOMEM;

@@ -1535,6 +1535,76 @@ h_object_get(struct rq *r)
 	meta_object_clear(&o);
 }
 
+/*
+ * object/gets: {"gets": [object/get bodies]} -> {"results": [{"status",
+ * "answer"}]}, in order: each entry answered as object/get would answer it
+ * alone, for the same caller. The object server sends the lookups of the
+ * GETs that wait behind its calls in flight as one such request, so
+ * under load one round trip, parse and signature check serve many.
+ */
+#define OBJECT_GETS_MAX		256
+#define OBJECT_GETS_MAX_RESP	((size_t)32 << 20)
+
+static void
+h_object_gets(struct rq *r)
+{
+	static const char *const allowed[] = { "gets", NULL };
+	json_t		*a, *e;
+	struct ark_buf	 out;
+	struct rq	 sub;
+	size_t		 i;
+	enum ark_err	 rc;
+
+	if (keys_ok(r, r->j, allowed, ""))
+		return;
+	a = json_object_get(r->j, "gets");
+	if (!json_is_array(a) || json_array_size(a) < 1 ||
+	    json_array_size(a) > OBJECT_GETS_MAX) {
+		reply_err(r, 400, "invalid", "field \"gets\": must be an array "
+		    "of 1 to 256 object/get bodies", "gets");
+		return;
+	}
+	ark_buf_init(&out, OBJECT_GETS_MAX_RESP);
+	rc = ark_buf_append_str(&out, "{\"results\":[");
+	json_array_foreach(a, i, e) {
+		memset(&sub, 0, sizeof(sub));
+		sub.req = r->req;
+		sub.a = r->a;
+		sub.rt = r->rt;
+		sub.service = r->service;
+		sub.key = r->key;
+		sub.offloaded = 1;	/* reply_json keeps the answer */
+		sub.j = e;
+		if (!json_is_object(e))
+			reply_err(&sub, 400, "invalid", "each of \"gets\" must "
+			    "be an object/get body", "gets");
+		else
+			h_object_get(&sub);
+		if (rc == ARK_OK)
+			rc = ark_buf_printf(&out, "%s{\"status\":%d,\"answer\":",
+			    i > 0 ? "," : "", sub.status);
+		if (rc == ARK_OK)
+			rc = ark_buf_append(&out, sub.resp != NULL ?
+			    sub.resp : "null", sub.resp != NULL ?
+			    sub.resp_len : 4);
+		if (rc == ARK_OK)
+			rc = ark_buf_append_byte(&out, '}');
+		free(sub.resp);
+		OPENSSL_cleanse(&sub.key, sizeof(sub.key));
+	}
+	if (rc == ARK_OK)
+		rc = ark_buf_append_str(&out, "]}");
+	if (rc == ARK_ETOOBIG)
+		reply_err(r, 413, "too_big", "the answers pass 32 MiB: ask for "
+		    "fewer objects at once", "gets");
+	else if (rc != ARK_OK)
+		reply_rc(r, rc, "object/gets");
+	else
+		ark_http_reply_simple(r->req, 200, "application/json",
+		    ark_buf_str(&out), ark_buf_len(&out));
+	ark_buf_free(&out);
+}
+
 static int
 g_if_version(struct rq *r, int64_t *v)
 {
@@ -2387,6 +2457,7 @@ static const struct route routes[] = {
 	{ "/v1/bucket/delete",		h_bucket_delete, R_WRITE },
 	{ "/v1/bucket/list",		h_bucket_list,	R_GET },
 	{ "/v1/object/get",		h_object_get,	0 },
+	{ "/v1/object/gets",		h_object_gets,	0 },
 	{ "/v1/object/put",		h_object_put,	R_WRITE | R_ASYNC },
 	{ "/v1/object/delete",		h_object_delete, R_WRITE },
 	{ "/v1/object/setattr",		h_object_setattr, R_WRITE },

@@ -69,6 +69,15 @@ put top.txt "$F3" 5 >/dev/null
 api_ok /v1/object/get '{"bucket":"photos","key":"2024/a.jpg","tokens":true}' |
 	jget 'd["version"] == '"$v1"' and d["user_meta"] == {"k":"v"} and d["fragments"][0]["fid"] == "'"$F1"'" and len(d["fragments"][0]["urls"]) == 3 and "token" in d["fragments"][0]' |
 	grep -qx True || fail "object get: $(cat "$T/out")"
+# object/gets: several lookups in one call, each answered in order as
+# object/get would answer it alone.
+api_ok /v1/object/gets '{"gets":[{"bucket":"photos","key":"2024/a.jpg","tokens":true},{"bucket":"photos","key":"nope"},{"bucket":"photos","key":"2024","dir":true},{"bucket":"photos","key":"x","bad":1},{"bucket":"nobucket","key":"k"},7]}' |
+	jget '[r["status"] for r in d["results"]] == [200, 404, 200, 400, 404, 400] and d["results"][0]["answer"]["fragments"][0]["fid"] == "'"$F1"'" and "token" in d["results"][0]["answer"]["fragments"][0] and d["results"][2]["answer"] == {"dir": True} and d["results"][3]["answer"]["field"] == "bad"' |
+	grep -qx True || fail "object/gets: $(cat "$T/out")"
+for b in '{"gets":[]}' '{"gets":{}}' '{"gets":[{}],"x":1}'; do
+	api /v1/object/gets "$b" >/dev/null
+	[ "$(cat "$T/code")" = 400 ] || fail "object/gets $b: $(cat "$T/code")"
+done
 api_ok /v1/list '{"bucket":"photos","delimiter":"/"}' |
 	jget 'd["prefixes"] == ["2024/","2025/"] and [k["key"] for k in d["keys"]] == ["top.txt"]' |
 	grep -qx True || fail "list: $(cat "$T/out")"
@@ -162,6 +171,11 @@ ucall() {	# ucall ID:SECRET PATH JSON -> status
 }
 [ "$(ucall "$AK:$AS" /v1/object/get '{"bucket":"photos","key":"top.txt"}')" = 200 ] || fail "owner read"
 [ "$(ucall "BOBKEY:bobsecret" /v1/object/get '{"bucket":"photos","key":"top.txt"}')" = 403 ] || fail "other user read"
+[ "$(signed_call BOBKEY bobsecret /v1/object/gets '{"gets":[{"bucket":"photos","key":"h.txt"}]}')" = 200 ] &&
+	jget '[r["status"] for r in d["results"]]' <"$T/out" | grep -qx '\[403\]' ||
+	fail "object/gets of another user's object: $(cat "$T/out")"
+[ "$(signed_call BOBKEY wrongsecret /v1/object/gets '{"gets":[{"bucket":"photos","key":"h.txt"}]}')" = 401 ] ||
+	fail "object/gets signed with a wrong secret"
 [ "$(ucall "BOBKEY:wrong" /v1/list '{"bucket":"photos"}')" = 401 ] || fail "wrong secret"
 [ "$(ucall "BOBKEY:bobsecret" /v1/bucket/create '{"bucket":"bobs"}')" = 200 ] || fail "user bucket create"
 [ "$(ucall "BOBKEY:bobsecret" /v1/bucket/list '{}')" = 200 ] || fail "user bucket list"
