@@ -113,6 +113,7 @@ od_thread_fini(struct event_base *base, unsigned idx, void *arg)
 	(void)base;
 	(void)idx;
 	(void)arg;
+	od_reg_thread_fini();
 	ark_http_client_free(od_cli);
 	od_cli = NULL;
 	od_pool_flush();
@@ -164,6 +165,7 @@ main(int argc, char **argv)
 	od_conf.reg_host = od_reg_host;
 	od_conf.fcache = od_fcache_new((size_t)opt_cache_size, OD_FCACHE_ITEM);
 	od_get_init();
+	od_reg_init();
 	od_s3_configure(opt_domain, opt_region);
 
 	memset(&o, 0, sizeof(o));

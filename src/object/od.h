@@ -194,6 +194,10 @@ void		 od_empty_reply(struct oreq *o, int status);
  * may be NULL); not at all if the request is gone. */
 void		 od_reg_call(struct oreq *o, const char *route, json_t *body,
 		    int svc, od_reg_cb cb);
+/* Registers the registry calls' metrics; once, before serving. */
+void		 od_reg_init(void);
+/* Drops the worker thread's lookups still waiting to be sent. */
+void		 od_reg_thread_fini(void);
 /* Replies with the S3 error for a failed registry answer; nf for 404. */
 void		 od_reg_fail(struct oreq *o, int status, json_t *j,
 		    enum s3_code nf);

@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/token.h"
 #include "common/util.h"
 #include "object/od.h"
@@ -280,12 +281,47 @@ od_empty_reply(struct oreq *o, int status)
 
 /* ---- registry calls ----------------------------------------------------- */
 
+/*
+ * Lookups (object/get) are the registry call of every GET and HEAD. Each
+ * worker thread keeps at most OD_GETS_INFLIGHT of them in flight; the
+ * ones that come meanwhile wait, and leave together, up to
+ * OD_GETS_BATCH at a time, as one object/gets call (docs/specs/
+ * Internal.md) when a call returns. An idle server adds no wait; a busy
+ * one pays one round trip, one signature and one HTTP exchange on both
+ * sides for many lookups. A batch holds the lookups of one identity (a
+ * user's key, or the service); each lookup gets the status and answer
+ * its own object/get would have had.
+ */
+#define OD_GETS_INFLIGHT	2
+#define OD_GETS_BATCH		64
+
+struct lookup {
+	struct lookup	*next;
+	struct oreq	*o;		/* a reference held */
+	json_t		*body;
+	int		 svc;
+	od_reg_cb	 cb;
+};
+
 struct regcall {
 	struct oreq	*o;
-	od_reg_cb		 cb;
+	od_reg_cb	 cb;
 	struct ark_buf	 resp;
 	int		 toobig;
+	int		 lookup;	/* counted in lookups_inflight */
+	struct lookup	*batch;		/* object/gets: its lookups */
 };
+
+/* /metrics: lookups sent, and object/gets calls that carried them. */
+static struct ark_metric	*m_lookups, *m_lookup_batches;
+
+static __thread struct lookup	*lookups_head;
+static __thread struct lookup	**lookups_tail;	/* NULL: &lookups_head */
+static __thread unsigned	 lookups_inflight;
+
+static void	reg_send(struct oreq *o, const char *route, json_t *body,
+		    int svc, struct regcall *rc);
+static void	lookups_flush(void);
 
 static void
 reg_on_body(struct ark_http_creq *r, const void *d, size_t n, void *arg)
@@ -295,6 +331,60 @@ reg_on_body(struct ark_http_creq *r, const void *d, size_t n, void *arg)
 	(void)r;
 	if (ark_buf_append(&rc->resp, d, n) != ARK_OK)
 		rc->toobig = 1;
+}
+
+static void
+lookup_free(struct lookup *l)
+{
+	json_decref(l->body);
+	od_oreq_unref(l->o);
+	free(l);
+}
+
+/* Each lookup of a batch gets its entry of the answer; or, when the call
+ * as a whole failed, that failure (a transport error, a bad signature),
+ * except for an answer too big, after which each goes alone. */
+static void
+batch_done(struct lookup *l, int status, json_t *j)
+{
+	json_t *res = json_object_get(j, "results"), *e, *ans;
+	struct lookup *next;
+	size_t i = 0, n = 0;
+	int st;
+
+	for (next = l; next != NULL; next = next->next)
+		n++;
+	if (status == 200 && json_array_size(res) != n)
+		status = -1;
+	for (; l != NULL; l = next, i++) {
+		next = l->next;
+		if (status == 413) {
+			struct regcall *rc = ark_xcalloc(1, sizeof(*rc));
+
+			rc->cb = l->cb;
+			reg_send(l->o, "object/get", l->body, l->svc, rc);
+			l->body = NULL;
+			od_oreq_unref(l->o);
+			free(l);
+			continue;
+		}
+		st = status;
+		ans = j;
+		if (status == 200) {
+			e = json_array_get(res, i);
+			st = (int)json_integer_value(json_object_get(e,
+			    "status"));
+			ans = json_object_get(e, "answer");
+			if (!json_is_object(ans)) {
+				ans = NULL;
+				if (st == 200)
+					st = -1;
+			}
+		}
+		if (!l->o->dead)
+			l->cb(l->o, st, ans);
+		lookup_free(l);
+	}
 }
 
 static void
@@ -317,25 +407,49 @@ reg_on_done(struct ark_http_creq *r, enum ark_err err, void *arg)
 		}
 	} else
 		ark_log_warnx("registry call failed: %s", ark_strerror(err));
-	if (!o->dead)
+	if (rc->lookup)
+		lookups_inflight--;
+	if (rc->batch != NULL)
+		batch_done(rc->batch, status, j);
+	else if (!o->dead)
 		rc->cb(o, status, j);
 	json_decref(j);
 	ark_buf_free(&rc->resp);
+	if (rc->lookup)
+		lookups_flush();
 	free(rc);
 	od_oreq_unref(o);
 }
 
-/* POSTs `body` (stolen) to /v1/<route>, as the service when o has no key
- * (or svc is set), else signed as the request's user. cb runs later with
- * the status (-1 on transport errors) and the parsed answer (borrowed,
- * may be NULL). */
-void
-od_reg_call(struct oreq *o, const char *route, json_t *body, int svc, od_reg_cb cb)
+/* A call that could not even start: its requests answer an error now. */
+static void
+reg_fail_now(struct regcall *rc, enum s3_code sc, const char *msg)
+{
+	struct lookup *l, *next;
+
+	if (rc->lookup)
+		lookups_inflight--;
+	for (l = rc->batch; l != NULL; l = next) {
+		next = l->next;
+		od_error(l->o, sc, msg);
+		lookup_free(l);
+	}
+	if (rc->batch == NULL)
+		od_error(rc->o, sc, msg);
+	ark_buf_free(&rc->resp);
+	od_oreq_unref(rc->o);
+	free(rc);
+}
+
+/* POSTs `body` (stolen) to /v1/<route> for o, as od_reg_call says; rc
+ * (taken) says what happens with the answer. */
+static void
+reg_send(struct oreq *o, const char *route, json_t *body, int svc,
+    struct regcall *rc)
 {
 	static const struct ark_http_creq_cbs cbs = { NULL, reg_on_body, NULL,
 	    reg_on_done };
 	struct ark_http_creq *r = NULL;
-	struct regcall *rc;
 	char path[64], auth[512], tok[ARK_TOKEN_MAXLEN];
 	char *s;
 	size_t len;
@@ -343,10 +457,13 @@ od_reg_call(struct oreq *o, const char *route, json_t *body, int svc, od_reg_cb 
 	snprintf(path, sizeof(path), "/v1/%s", route);
 	s = ark_json_dump(body, &len);
 	json_decref(body);
+	rc->o = o;
+	ark_buf_init(&rc->resp, OD_REG_MAX_RESP);
+	o->refs++;
 	if (s == NULL || ark_http_creq_new(od_cli, "POST", od_conf.reg_host,
 	    od_conf.reg_port, 0, path, &r) != ARK_OK) {
 		free(s);
-		od_error(o, S3_ERR_INTERNAL, NULL);
+		reg_fail_now(rc, S3_ERR_INTERNAL, NULL);
 		return;
 	}
 	if (svc || !o->have_key) {
@@ -356,23 +473,142 @@ od_reg_call(struct oreq *o, const char *route, json_t *body, int svc, od_reg_cb 
 	} else
 		ark_reqsig_auth(o->key.id, o->key.secret, path, s, len, auth,
 		    sizeof(auth));
-	rc = ark_xcalloc(1, sizeof(*rc));
-	rc->o = o;
-	rc->cb = cb;
-	ark_buf_init(&rc->resp, OD_REG_MAX_RESP);
 	ark_http_creq_set_header(r, "Authorization", auth);
 	ark_http_creq_set_header(r, "Content-Type", "application/json");
 	ark_http_creq_body_copy(r, s, len);
 	free(s);
 	ark_http_creq_set_cbs(r, &cbs, rc);
-	o->refs++;
 	if (ark_http_creq_start(r) != ARK_OK) {
 		ark_http_creq_cancel(r);
-		o->refs--;
-		ark_buf_free(&rc->resp);
-		free(rc);
-		od_error(o, S3_ERR_SERVICE_UNAVAILABLE, "registry unreachable");
+		reg_fail_now(rc, S3_ERR_SERVICE_UNAVAILABLE,
+		    "registry unreachable");
 	}
+}
+
+/* Whether two lookups may share a call: the same identity. */
+static int
+lookup_same(const struct lookup *a, const struct lookup *b)
+{
+	int as = a->svc || !a->o->have_key, bs = b->svc || !b->o->have_key;
+
+	if (as || bs)
+		return as && bs;
+	return strcmp(a->o->key.id, b->o->key.id) == 0 &&
+	    CRYPTO_memcmp(a->o->key.secret, b->o->key.secret,
+	    sizeof(a->o->key.secret)) == 0;
+}
+
+/* Sends waiting lookups while fewer than OD_GETS_INFLIGHT calls are out:
+ * the first waiting one with the next ones of its identity. */
+static void
+lookups_flush(void)
+{
+	struct lookup *head, **pp, *l, *batch, **bt;
+	struct regcall *rc;
+	json_t *gets;
+	size_t n;
+
+	while (lookups_head != NULL && lookups_inflight < OD_GETS_INFLIGHT) {
+		head = NULL;
+		batch = NULL;
+		bt = &batch;
+		n = 0;
+		for (pp = &lookups_head; (l = *pp) != NULL && n < OD_GETS_BATCH;) {
+			if (l->o->dead) {	/* its client went */
+				*pp = l->next;
+				lookup_free(l);
+				continue;
+			}
+			if (head == NULL)
+				head = l;
+			else if (!lookup_same(head, l)) {
+				pp = &l->next;
+				continue;
+			}
+			*pp = l->next;
+			l->next = NULL;
+			*bt = l;
+			bt = &l->next;
+			n++;
+		}
+		lookups_tail = NULL;
+		for (l = lookups_head; l != NULL; l = l->next)
+			lookups_tail = &l->next;
+		if (n == 0)
+			continue;
+		rc = ark_xcalloc(1, sizeof(*rc));
+		rc->lookup = 1;
+		lookups_inflight++;
+		ark_metric_add(m_lookups, 0, n);
+		if (n == 1) {
+			rc->cb = batch->cb;
+			reg_send(batch->o, "object/get", batch->body, batch->svc,
+			    rc);
+			batch->body = NULL;
+			lookup_free(batch);
+			continue;
+		}
+		gets = json_array();
+		for (l = batch; l != NULL; l = l->next) {
+			json_array_append_new(gets, l->body);
+			l->body = NULL;
+		}
+		rc->batch = batch;
+		ark_metric_inc(m_lookup_batches, 0);
+		reg_send(batch->o, "object/gets", json_pack("{s:o}", "gets",
+		    gets), batch->svc, rc);
+	}
+}
+
+void
+od_reg_init(void)
+{
+	m_lookups = ark_metric_counter("arkor_objectd_lookups_total",
+	    "object lookups sent to the registry (GET, HEAD, copy sources)",
+	    NULL, 0);
+	m_lookup_batches = ark_metric_counter(
+	    "arkor_objectd_lookup_batches_total",
+	    "object/gets calls, each carrying lookups that waited", NULL, 0);
+}
+
+/* Drops this thread's waiting lookups (the thread is stopping). */
+void
+od_reg_thread_fini(void)
+{
+	struct lookup *l;
+
+	while ((l = lookups_head) != NULL) {
+		lookups_head = l->next;
+		lookup_free(l);
+	}
+	lookups_tail = NULL;
+}
+
+/* POSTs `body` (stolen) to /v1/<route>, as the service when o has no key
+ * (or svc is set), else signed as the request's user. cb runs later with
+ * the status (-1 on transport errors) and the parsed answer (borrowed,
+ * may be NULL). */
+void
+od_reg_call(struct oreq *o, const char *route, json_t *body, int svc, od_reg_cb cb)
+{
+	struct regcall *rc;
+	struct lookup *l;
+
+	if (strcmp(route, "object/get") == 0) {
+		l = ark_xcalloc(1, sizeof(*l));
+		l->o = o;
+		o->refs++;
+		l->body = body;
+		l->svc = svc;
+		l->cb = cb;
+		*(lookups_tail != NULL ? lookups_tail : &lookups_head) = l;
+		lookups_tail = &l->next;
+		lookups_flush();
+		return;
+	}
+	rc = ark_xcalloc(1, sizeof(*rc));
+	rc->cb = cb;
+	reg_send(o, route, body, svc, rc);
 }
 
 const char *
