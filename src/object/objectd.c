@@ -51,7 +51,7 @@ static const struct ark_cfg_opt od_opts[] = {
 	{ "fragment-size", 0, ARK_CFG_SIZE, "8MiB", 4096, (int64_t)1 << 30,
 	  NULL, "SIZE", "bytes per fragment written to a group", 0,
 	  &opt_fragment_size },
-	{ "cache-size", 0, ARK_CFG_SIZE, "48MiB", 0, (int64_t)1 << 40, NULL,
+	{ "cache-size", 0, ARK_CFG_SIZE, "32MiB", 0, (int64_t)1 << 40, NULL,
 	  "SIZE", "memory for small fragments (up to 256 KiB) read by GETs, "
 	  "answered from memory next time (0: none)", 0, &opt_cache_size },
 	{ "window", 'w', ARK_CFG_INT, "4", 1, 64, NULL, "N",
