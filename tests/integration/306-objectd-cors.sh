@@ -15,13 +15,8 @@ ark_timeout 600
 
 cluster_start --fragment-size 1MiB --window 4
 
-ctl() {
-	"$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" "$@"
-}
-ctl user create mallory >/dev/null || fail "user create"
-mk=$(ctl --json key create mallory) || fail "key create"
-M_ID=$(echo "$mk" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')
-M_SECRET=$(echo "$mk" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+cluster_user mallory
+M_ID=$USER_KEY_ID M_SECRET=$USER_SECRET
 
 PYTHONPATH="$(dirname "$0")" python3 - "$S3" "$M_ID" "$M_SECRET" <<'PY' || fail "boto3 scenario"
 import base64, hashlib, sys

@@ -14,13 +14,8 @@ python3 -c 'import boto3' 2>/dev/null || { echo "SKIP: no boto3"; exit 77; }
 ark_timeout 300
 
 cluster_start
-ctl() {
-	"$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" "$@"
-}
-ctl user create bob >/dev/null || fail "user create"
-bk=$(ctl --json key create bob) || fail "key create"
-B_ID=$(echo "$bk" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')
-B_SECRET=$(echo "$bk" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+cluster_user bob
+B_ID=$USER_KEY_ID B_SECRET=$USER_SECRET
 
 metric() {
 	curl -s "$S3/metrics" | awk -v m="arkor_objectd_$1_total" '$1 == m {print $2}'

@@ -51,6 +51,18 @@ sys.exit(0 if g and g[0]["writable"] and len(g[0]["servers"]) == 3 else 1)'; do
 		AWS_PROFILE AWS_SESSION_TOKEN 2>/dev/null || true
 }
 
+# cluster_user NAME: a user NAME with an access key of its own; sets
+# USER_KEY_ID and USER_SECRET.
+cluster_user() {
+	local k
+	"$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" \
+		user create "$1" >/dev/null || fail "user create $1"
+	k=$("$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" \
+		--json key create "$1") || fail "key create $1"
+	USER_KEY_ID=$(echo "$k" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')
+	USER_SECRET=$(echo "$k" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+}
+
 # s3 ARGS...: the aws CLI against the object server.
 awss3() { aws --endpoint-url "$S3" "$@"; }
 
