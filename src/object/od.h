@@ -202,6 +202,14 @@ void		 od_reg_thread_fini(void);
 void		 od_reg_fail(struct oreq *o, int status, json_t *j,
 		    enum s3_code nf);
 const char	*od_jstr(const json_t *j, const char *k);	/* "" if none */
+/* A key of a registry list answer asked with "rows": [key, size, etag,
+ * mtime_ms] (strings "" and numbers 0 where missing). */
+struct od_row {
+	const char	*key, *etag;
+	uint64_t	 size;
+	int64_t		 mtime_ms;
+};
+void		 od_list_row(const json_t *e, struct od_row *out);
 int64_t		 od_jint(const json_t *j, const char *k);
 /* x-amz-meta-* headers of v (the request's, or a POST form's fields)
  * as {lower-case name: value}. */

@@ -611,6 +611,17 @@ od_reg_call(struct oreq *o, const char *route, json_t *body, int svc, od_reg_cb 
 	reg_send(o, route, body, svc, rc);
 }
 
+void
+od_list_row(const json_t *e, struct od_row *out)
+{
+	const char *s;
+
+	out->key = (s = json_string_value(json_array_get(e, 0))) ? s : "";
+	out->size = (uint64_t)json_integer_value(json_array_get(e, 1));
+	out->etag = (s = json_string_value(json_array_get(e, 2))) ? s : "";
+	out->mtime_ms = json_integer_value(json_array_get(e, 3));
+}
+
 const char *
 od_jstr(const json_t *j, const char *k)
 {

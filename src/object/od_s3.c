@@ -303,7 +303,7 @@ list_done(struct oreq *o, int status, json_t *j)
 	}
 	if (s3_req_list_params(o->r.op, o->v.query, &lp) != S3_OK)
 		memset(&lp, 0, sizeof(lp));
-	keys = json_object_get(j, "keys");
+	keys = json_object_get(j, "rows");
 	prefixes = json_object_get(j, "prefixes");
 	trunc = json_is_true(json_object_get(j, "truncated"));
 	nk = json_array_size(keys);
@@ -335,14 +335,16 @@ list_done(struct oreq *o, int status, json_t *j)
 		s3_xmlw_elem_key(&w, "Marker", lp.after, strlen(lp.after),
 		    lp.encoding_url);
 	json_array_foreach(keys, i, e) {
-		const char *k = od_jstr(e, "key");
+		struct od_row row;
+		const char *k;
 
+		od_list_row(e, &row);
+		k = row.key;
 		s3_xmlw_start(&w, "Contents");
 		s3_xmlw_elem_key(&w, "Key", k, strlen(k), lp.encoding_url);
-		s3_xmlw_elem_time(&w, "LastModified",
-		    od_jint(e, "mtime_ms") / 1000);
-		s3_xmlw_elemf(&w, "ETag", "\"%s\"", od_jstr(e, "etag"));
-		s3_xmlw_elem_u64(&w, "Size", (uint64_t)od_jint(e, "size"));
+		s3_xmlw_elem_time(&w, "LastModified", row.mtime_ms / 1000);
+		s3_xmlw_elemf(&w, "ETag", "\"%s\"", row.etag);
+		s3_xmlw_elem_u64(&w, "Size", row.size);
 		s3_xmlw_elem(&w, "StorageClass", "STANDARD");
 		if (!v2 || lp.fetch_owner) {
 			s3_xmlw_start(&w, "Owner");
@@ -387,15 +389,15 @@ od_list(struct oreq *o)
 	}
 	if (lp.max_keys == 0) {
 		/* S3 answers an empty, untruncated page. */
-		json_t *j = json_pack("{s:[], s:[], s:b}", "keys", "prefixes",
+		json_t *j = json_pack("{s:[], s:[], s:b}", "rows", "prefixes",
 		    "truncated", 0);
 
 		cb(o, 200, j);
 		json_decref(j);
 		return;
 	}
-	b = json_pack("{s:s, s:i}", "bucket", o->r.bucket, "max_keys",
-	    (json_int_t)lp.max_keys);
+	b = json_pack("{s:s, s:i, s:b}", "bucket", o->r.bucket, "max_keys",
+	    (json_int_t)lp.max_keys, "rows", 1);
 	if (lp.prefix[0] != '\0')
 		json_object_set_new(b, "prefix", json_string(lp.prefix));
 	if (lp.delimiter[0] != '\0')

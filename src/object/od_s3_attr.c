@@ -30,6 +30,7 @@ od_s3_versions_done(struct oreq *o, int status, json_t *j)
 	json_t *keys, *prefixes, *e;
 	struct ark_buf out;
 	struct s3_xmlw w;
+	struct od_row row;
 	const char *last = NULL, *k;
 	int trunc;
 	size_t i;
@@ -40,12 +41,14 @@ od_s3_versions_done(struct oreq *o, int status, json_t *j)
 	}
 	if (s3_req_list_params(o->r.op, o->v.query, &lp) != S3_OK)
 		memset(&lp, 0, sizeof(lp));
-	keys = json_object_get(j, "keys");
+	keys = json_object_get(j, "rows");
 	prefixes = json_object_get(j, "prefixes");
 	trunc = json_is_true(json_object_get(j, "truncated"));
-	json_array_foreach(keys, i, e)
-		if (last == NULL || strcmp(od_jstr(e, "key"), last) > 0)
-			last = od_jstr(e, "key");
+	json_array_foreach(keys, i, e) {
+		od_list_row(e, &row);
+		if (last == NULL || strcmp(row.key, last) > 0)
+			last = row.key;
+	}
 	json_array_foreach(prefixes, i, e)
 		if ((k = json_string_value(e)) != NULL &&
 		    (last == NULL || strcmp(k, last) > 0))
@@ -72,15 +75,15 @@ od_s3_versions_done(struct oreq *o, int status, json_t *j)
 		s3_xmlw_elem(&w, "EncodingType", "url");
 	s3_xmlw_elem_bool(&w, "IsTruncated", trunc);
 	json_array_foreach(keys, i, e) {
-		k = od_jstr(e, "key");
+		od_list_row(e, &row);
+		k = row.key;
 		s3_xmlw_start(&w, "Version");
 		s3_xmlw_elem_key(&w, "Key", k, strlen(k), lp.encoding_url);
 		s3_xmlw_elem(&w, "VersionId", "null");
 		s3_xmlw_elem_bool(&w, "IsLatest", 1);
-		s3_xmlw_elem_time(&w, "LastModified",
-		    od_jint(e, "mtime_ms") / 1000);
-		s3_xmlw_elemf(&w, "ETag", "\"%s\"", od_jstr(e, "etag"));
-		s3_xmlw_elem_u64(&w, "Size", (uint64_t)od_jint(e, "size"));
+		s3_xmlw_elem_time(&w, "LastModified", row.mtime_ms / 1000);
+		s3_xmlw_elemf(&w, "ETag", "\"%s\"", row.etag);
+		s3_xmlw_elem_u64(&w, "Size", row.size);
 		s3_xmlw_elem(&w, "StorageClass", "STANDARD");
 		s3_xmlw_start(&w, "Owner");
 		od_s3_owner(&w, o->key.user);

@@ -1451,6 +1451,7 @@ object_json(struct rq *r, const char *bucket, const struct meta_object *o,
 
 struct list_ctx {
 	json_t	*keys, *prefixes;
+	int	 rows;		/* keys as [key, size, etag, mtime_ms] */
 };
 
 static int
@@ -1460,6 +1461,10 @@ list_cb(void *arg, const struct meta_list_ent *e)
 
 	if (e->is_prefix)
 		json_array_append_new(l->prefixes, json_string(e->key));
+	else if (l->rows)
+		json_array_append_new(l->keys, json_pack("[s, I, s, I]",
+		    e->key, (json_int_t)e->size, e->etag ? e->etag : "",
+		    (json_int_t)e->mtime_ms));
 	else
 		json_array_append_new(l->keys, json_pack("{s:s, s:I, s:s,"
 		    " s:I, s:I, s:I, s:I, s:I}", "key", e->key, "size",
@@ -1489,6 +1494,7 @@ object_get_dir(struct rq *r, const char *bucket, const char *key)
 	q.prefix = pfx;
 	q.delimiter = "/";
 	q.max_keys = 1;
+	l.rows = 0;
 	l.keys = json_array();
 	l.prefixes = json_array();
 	rc = meta_list(r->a->m, &q, list_cb, &l, &next);
@@ -1898,10 +1904,11 @@ static void
 h_list(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "prefix", "delimiter",
-	    "start_after", "token", "max_keys", NULL };
+	    "start_after", "token", "max_keys", "rows", NULL };
 	struct meta_list_req	 q;
 	struct list_ctx		 l;
 	int64_t			 max = 1000;
+	bool			 rows = false;
 	char			*next = NULL;
 	json_t			*out;
 	enum ark_err		 rc;
@@ -1913,9 +1920,10 @@ h_list(struct rq *r)
 	    &q.delimiter) || g_str(r, r->j, "start_after", 0, META_OBJKEY_MAX,
 	    &q.start_after) || g_str(r, r->j, "token", 0, META_OBJKEY_MAX,
 	    &q.token) || g_int(r, r->j, "max_keys", 0, 1, 10000, &max) ||
-	    need_bucket(r, q.bucket, 0))
+	    g_bool(r, r->j, "rows", &rows) || need_bucket(r, q.bucket, 0))
 		return;
 	q.max_keys = (unsigned)max;
+	l.rows = rows;
 	l.keys = json_array();
 	l.prefixes = json_array();
 	if ((rc = meta_list(r->a->m, &q, list_cb, &l, &next)) != ARK_OK) {
@@ -1924,8 +1932,8 @@ h_list(struct rq *r)
 		reply_rc(r, rc, "list");
 		return;
 	}
-	out = json_pack("{s:o, s:o, s:b}", "keys", l.keys, "prefixes",
-	    l.prefixes, "truncated", next != NULL);
+	out = json_pack("{s:o, s:o, s:b}", rows ? "rows" : "keys", l.keys,
+	    "prefixes", l.prefixes, "truncated", next != NULL);
 	if (next != NULL)
 		json_object_set_new(out, "next_token", json_string(next));
 	free(next);

@@ -81,6 +81,12 @@ done
 api_ok /v1/list '{"bucket":"photos","delimiter":"/"}' |
 	jget 'd["prefixes"] == ["2024/","2025/"] and [k["key"] for k in d["keys"]] == ["top.txt"]' |
 	grep -qx True || fail "list: $(cat "$T/out")"
+# "rows": keys as [key, size, etag, mtime_ms] (what S3 listings need)
+api_ok /v1/list '{"bucket":"photos","prefix":"2024/","rows":true}' |
+	jget '"keys" not in d and [r[:3] for r in d["rows"]] == [["2024/a.jpg", 10, "e"], ["2024/b.jpg", 20, "e"]] and all(r[3] > 1700000000000 for r in d["rows"])' |
+	grep -qx True || fail "list rows: $(cat "$T/out")"
+api /v1/list '{"bucket":"photos","rows":1}' >/dev/null
+[ "$(cat "$T/code")" = 400 ] || fail "rows not a boolean: $(cat "$T/code")"
 # "dir": a missing key that is a prefix answers a directory, with the
 # marker "key/" when there is one; neither is 404.
 api_ok /v1/object/get '{"bucket":"photos","key":"2024","dir":true}' |
