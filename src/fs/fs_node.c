@@ -31,8 +31,8 @@
 #define FSN_MAGIC	0x46534e31u	/* "FSN1" */
 #define FSN_HASH	1024
 #define FSN_ATTEMPTS	3		/* per fragment, each a new FileID */
-#define FSN_SLOTS	4		/* fragments cached per open file */
-#define FSN_AHEAD	3		/* fragments prefetched ahead */
+#define FSN_SLOTS	5		/* fragments cached per open file */
+#define FSN_AHEAD	4		/* fragments prefetched ahead */
 #define FSN_SEEN	4096		/* versions remembered for keep_cache */
 #define FSN_GONE	1024		/* names the registry just said are absent */
 #define FSN_GONE_NS	(100 * 1000000ull)	/* ... trusted this long */
