@@ -390,15 +390,11 @@ req_finish(struct conn *c, enum ark_err why)
 		stat_add(&srv->st_requests, 1);
 		stat_add(&srv->st_class[r->started ? (r->status / 100) % 6 : 0],
 		    1);
-		if (why == ARK_OK && srv->o.quiet_requests && r->status < 500 &&
-		    r->status != 401 && r->status != 403)
-			ark_log_debug("%s %.256s %d in=%" PRIu64 " out=%" PRIu64
-			    " ms=%.3f peer=%s", r->method,
-			    r->path != NULL ? r->path : "-", r->status,
-			    r->bytes_in, r->bytes_out, ms, c->peer);
-		else if (why == ARK_OK)
-			ark_log_info("%s %.256s %d in=%" PRIu64 " out=%" PRIu64
-			    " ms=%.3f peer=%s", r->method,
+		if (why == ARK_OK)
+			ark_log_msg(srv->o.quiet_requests && r->status < 500 &&
+			    r->status != 401 && r->status != 403 ?
+			    ARK_LOG_DEBUG : ARK_LOG_INFO, 0, "%s %.256s %d in=%"
+			    PRIu64 " out=%" PRIu64 " ms=%.3f peer=%s", r->method,
 			    r->path != NULL ? r->path : "-", r->status,
 			    r->bytes_in, r->bytes_out, ms, c->peer);
 		else

@@ -515,7 +515,8 @@ lookups_flush(void)
 		n = 0;
 		for (pp = &lookups_head; (l = *pp) != NULL && n < OD_GETS_BATCH;) {
 			if (l->o->dead) {	/* its client went */
-				*pp = l->next;
+				if ((*pp = l->next) == NULL)
+					lookups_tail = pp;
 				lookup_free(l);
 				continue;
 			}
@@ -525,15 +526,13 @@ lookups_flush(void)
 				pp = &l->next;
 				continue;
 			}
-			*pp = l->next;
+			if ((*pp = l->next) == NULL)
+				lookups_tail = pp;
 			l->next = NULL;
 			*bt = l;
 			bt = &l->next;
 			n++;
 		}
-		lookups_tail = NULL;
-		for (l = lookups_head; l != NULL; l = l->next)
-			lookups_tail = &l->next;
 		if (n == 0)
 			continue;
 		rc = ark_xcalloc(1, sizeof(*rc));

@@ -300,8 +300,8 @@ gslot_fetch(struct od_gslot *s)
 	const char *u;
 	char rng[64], *url;
 
-	if (s->zero || s->done)
-		return;			/* nothing to fetch */
+	if (s->done)
+		return;			/* a hole, or from the cache */
 	for (; s->tries < nurls; s->tries++) {
 		u = json_string_value(json_array_get(urls,
 		    (s->first + s->tries) % nurls));

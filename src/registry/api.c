@@ -1483,7 +1483,7 @@ static void
 object_get_dir(struct rq *r, const char *bucket, const char *key)
 {
 	struct meta_list_req	 q;
-	struct list_ctx		 l;
+	struct list_ctx		 l = { NULL, NULL, 0 };
 	char			*pfx, *next = NULL;
 	json_t			*k0;
 	enum ark_err		 rc;
@@ -1494,7 +1494,6 @@ object_get_dir(struct rq *r, const char *bucket, const char *key)
 	q.prefix = pfx;
 	q.delimiter = "/";
 	q.max_keys = 1;
-	l.rows = 0;
 	l.keys = json_array();
 	l.prefixes = json_array();
 	rc = meta_list(r->a->m, &q, list_cb, &l, &next);
