@@ -95,5 +95,12 @@ echo "lookups sent: $n, object/gets calls: $nb"
 [ -n "$n" ] && [ "$n" -ge 900 ] || fail "lookups counted: '$n'"
 [ -n "$nb" ] && [ "$nb" -gt 0 ] || fail "no lookups were batched (object/gets calls: '$nb')"
 ok "lookups that waited went out in $nb object/gets calls"
+# At info, objectd logs each request it answered; the registry and the
+# data servers only the failed ones (test of --log-level's promise).
+[ "$(grep -c 'GET /mine/o[0-9]* 200 ' "$T/objectd.log")" -ge 600 ] ||
+	fail "objectd's access log lacks the GETs"
+! grep -q ' 200 in=' "$T/registryd.log" "$T/datad1.log" ||
+	fail "an internal server logged a successful request at info: $(grep -h -m1 ' 200 in=' "$T/registryd.log" "$T/datad1.log")"
+ok "request lines: objectd all, registry and data servers none of the 2xx"
 objectd_stop
 ok "clean stop"
