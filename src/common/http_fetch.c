@@ -298,6 +298,11 @@ ark_http_fetch(const struct ark_http_fetch_req *in,
 		return ARK_EINVAL;
 	if ((e = fetch_tls_get(&t)) != ARK_OK)
 		return e;
+	/* The loop runs only during calls: let pooled connections notice
+	 * what their peers did meanwhile (closed them after the keep-alive
+	 * timeout, or died). Sent on such a connection, a POST would fail
+	 * and could not be retried (the peer may have acted on it). */
+	(void)event_base_loop(t->base, EVLOOP_NONBLOCK);
 	memset(&f, 0, sizeof(f));
 	f.in = in;
 	f.out = out;
