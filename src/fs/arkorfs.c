@@ -38,6 +38,7 @@
 #include "common/http_client.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "fs/fs_assign.h"
 #include "fs/fs_data.h"
 #include "fs/fs_fcache.h"
 #include "fs/fs_dir.h"
@@ -61,7 +62,7 @@ static const char	*opt_credentials, *opt_bucket, *opt_cache_dir;
 static const char	*opt_options, *opt_file_mode_s, *opt_dir_mode_s;
 static bool		 opt_read_only, opt_allow_other, opt_foreground;
 static bool		 opt_debug, opt_xattr;
-static int64_t		 opt_uid, opt_gid, opt_threads, opt_window;
+static int64_t		 opt_uid, opt_gid, opt_threads, opt_window, opt_fid_pool;
 static int64_t		 opt_file_mode, opt_dir_mode;
 static int64_t		 opt_attr_timeout, opt_timeout;
 static uint64_t		 opt_fragment_size, opt_cache_size;
@@ -100,6 +101,9 @@ static const struct ark_cfg_opt afs_opts[] = {
 	  NULL, "SIZE", "bytes per fragment written", 0, &opt_fragment_size },
 	{ "window", 'w', ARK_CFG_INT, "4", 1, 64, NULL, "N",
 	  "fragments in flight per file flush", 0, &opt_window },
+	{ "fid-pool", 0, ARK_CFG_INT, "32", 0, 256, NULL, "N",
+	  "spare FileIDs kept for the next commits (0: one assign per commit)",
+	  0, &opt_fid_pool },
 	{ "cache-dir", 0, ARK_CFG_STR, "/var/tmp", 0, 0, NULL, "DIR",
 	  "where changed files are staged and fragments cached", 0,
 	  &opt_cache_dir },
@@ -1194,6 +1198,7 @@ main(int argc, char **argv)
 	nc.gid = (gid_t)opt_gid;
 	nc.file_mode = (mode_t)opt_file_mode;
 	fsn_init(&nc);
+	fsa_init((unsigned)opt_fid_pool, opt_fragment_size);
 
 	mopts = ark_xasprintf("fsname=arkor:%s%s%s,subtype=arkorfs,"
 	    "default_permissions%s%s%s%s", args[0], afs_bucket ? "/" : "",
@@ -1262,6 +1267,7 @@ main(int argc, char **argv)
 	fsc_fini();
 	ret = rc == 0 ? 0 : 1;
 out_fsr:
+	fsa_fini();
 	fsr_fini();
 out:
 	fuse_opt_free_args(&fa);

@@ -22,6 +22,7 @@
 #include "common/cksum.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "fs/fs_assign.h"
 #include "fs/fs_data.h"
 #include "fs/fs_fcache.h"
 #include "fs/fs_node.h"
@@ -1005,17 +1006,13 @@ fsn_put_window(struct fsn_wfrag *w, size_t k, struct fsn_acc *acc)
 				want++;
 		if (want == 0)
 			break;
-		rc = fsr_call("assign", json_pack("{s:I, s:I}", "count",
-		    (json_int_t)want, "size", (json_int_t)fsn_c.fragment_size),
-		    &a);
-		if (rc != 0)
-			return rc == -ENOSPC ? -ENOSPC : -EIO;
+		if ((rc = fsa_take(want, &a)) != 0)
+			return rc;
 		b = fsd_batch_new();
 		for (i = 0; i < k; i++) {
 			if (w[i].zero || w[i].as != NULL)
 				continue;
-			w[i].as = json_incref(json_array_get(
-			    json_object_get(a, "assignments"), got++));
+			w[i].as = json_incref(json_array_get(a, got++));
 			if (w[i].as == NULL)
 				continue;
 			fsd_put_start(b, &w[i].put, w[i].as, w[i].buf, w[i].len,
@@ -1028,9 +1025,12 @@ fsn_put_window(struct fsn_wfrag *w, size_t k, struct fsn_acc *acc)
 			if (!w[i].zero && w[i].as != NULL &&
 			    !fsd_put_ok(&w[i].put)) {
 				/* The needles written are orphans now; the
-				 * data servers reclaim them. */
+				 * data servers reclaim them. The spares may
+				 * be in the same group: the registry picks
+				 * again. */
 				json_decref(w[i].as);
 				w[i].as = NULL;
+				fsa_drop();
 			}
 	}
 	for (i = 0; i < k; i++) {

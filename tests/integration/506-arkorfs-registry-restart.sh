@@ -1,6 +1,8 @@
 #!/bin/bash
-# 506-arkorfs-registry-restart.sh - arkorfs while the registry goes away
-# and comes back (issue 7, "Errors"):
+# 506-arkorfs-registry-restart.sh - arkorfs's registry calls:
+#   - small files written one after another take spare FileIDs: far
+#     fewer registry commits than two per file (assign + object/put);
+# and while the registry goes away and comes back (issue 7, "Errors"):
 #   - the registry killed (-9): a lookup fails at once with EIO, and the
 #     mount logs one line for the outage, not one per request;
 #   - the registry restarted on its port: every FUSE thread's first call
@@ -17,6 +19,23 @@ cluster_start
 fs_bucket rrr
 M=$T/mnt
 fs_mount fs1 "$M" --bucket rrr
+
+commits() {
+	curl -s "http://$REG/metrics" | awk '/^arkor_registry_commits_total/ {print $2}'
+}
+mkdir "$M/small" || fail "mkdir small"
+c0=$(commits)
+# (cp: one open and one close each; a shell's `>` closes the new file
+# once more after its dup2, committing it empty first.)
+for i in $(seq 1 60); do
+	echo "small $i" >"$T/small"
+	cp "$T/small" "$M/small/s$i" || fail "write s$i"
+done
+c1=$(commits)
+[ $((c1 - c0)) -le 75 ] ||
+	fail "60 small files took $((c1 - c0)) registry commits, want <= 75"
+[ "$(cat "$M/small/s60")" = "small 60" ] || fail "small/s60"
+ok "60 small files: $((c1 - c0)) registry commits (spare FileIDs)"
 
 # Many FUSE threads, each with its pooled registry connection.
 mkdir "$M/before" || fail "mkdir before"
