@@ -316,6 +316,13 @@ struct ark_http_fetch_resp {
  * ARK_ETOOBIG when the body exceeds max_body. */
 enum ark_err	 ark_http_fetch(const struct ark_http_fetch_req *in,
 		    struct ark_http_fetch_resp *out);
+/* Runs n requests at once on the calling thread's pool (as
+ * ark_http_fetch each): errs[i] is request i's result, out[i] its
+ * response when ARK_OK. Returns ARK_OK, or an error that failed them
+ * all (then errs[] say so too). */
+enum ark_err	 ark_http_fetch_many(const struct ark_http_fetch_req *in,
+		    struct ark_http_fetch_resp *out, enum ark_err *errs,
+		    size_t n);
 void		 ark_http_fetch_resp_free(struct ark_http_fetch_resp *r);
 /* Client options for the per-thread pools made after this call (copied;
  * ssl_ctx and dns must be NULL or usable from every thread). Call before

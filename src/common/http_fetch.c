@@ -282,68 +282,113 @@ fail:
 	return e;
 }
 
-enum ark_err
-ark_http_fetch(const struct ark_http_fetch_req *in,
-    struct ark_http_fetch_resp *out)
+/* Moves f's buffered body to its response. */
+static enum ark_err
+fetch_take_body(struct fetch_ctx *f)
 {
-	struct fetch_tls *t;
-	struct fetch_ctx f;
-	struct ark_http_creq *r = NULL;
-	enum ark_err e;
 	size_t n;
-	int rv;
 
-	memset(out, 0, sizeof(*out));
-	if (in == NULL)
+	if (f->in->body_sink != NULL)
+		return ARK_OK;
+	n = evbuffer_get_length(f->body);
+	if ((f->out->body = malloc(n + 1)) == NULL)
+		return ARK_ENOMEM;
+	evbuffer_remove(f->body, f->out->body, n);
+	f->out->body[n] = '\0';
+	f->out->body_len = n;
+	return ARK_OK;
+}
+
+enum ark_err
+ark_http_fetch_many(const struct ark_http_fetch_req *in,
+    struct ark_http_fetch_resp *out, enum ark_err *errs, size_t n)
+{
+	struct fetch_tls	 *t;
+	struct fetch_ctx	 *f;
+	struct ark_http_creq	**r;
+	enum ark_err		  e;
+	size_t			  i, left = 0;
+	int			  rv;
+
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		errs[i] = ARK_EINVAL;
+	}
+	if (in == NULL || n == 0)
 		return ARK_EINVAL;
-	if ((e = fetch_tls_get(&t)) != ARK_OK)
+	if ((e = fetch_tls_get(&t)) != ARK_OK) {
+		for (i = 0; i < n; i++)
+			errs[i] = e;
 		return e;
+	}
 	/* The loop runs only during calls: let pooled connections notice
 	 * what their peers did meanwhile (closed them after the keep-alive
 	 * timeout, or died). Sent on such a connection, a POST would fail
 	 * and could not be retried (the peer may have acted on it). */
 	(void)event_base_loop(t->base, EVLOOP_NONBLOCK);
-	memset(&f, 0, sizeof(f));
-	f.in = in;
-	f.out = out;
-	f.max_body = in->max_body ? in->max_body : FETCH_DEFAULT_MAX_BODY;
-	if ((f.body = evbuffer_new()) == NULL)
-		return ARK_ENOMEM;
-	if ((e = fetch_build(t->cl, in, &f, &r)) != ARK_OK)
-		goto out;
-	if ((e = ark_http_creq_start(r)) != ARK_OK) {
-		ark_http_creq_cancel(r);
-		goto out;
+	f = ark_xcalloc(n, sizeof(*f));
+	r = ark_xcalloc(n, sizeof(*r));
+	for (i = 0; i < n; i++) {
+		f[i].in = &in[i];
+		f[i].out = &out[i];
+		f[i].max_body = in[i].max_body ? in[i].max_body :
+		    FETCH_DEFAULT_MAX_BODY;
+		f[i].done = 1;
+		if ((f[i].body = evbuffer_new()) == NULL) {
+			errs[i] = ARK_ENOMEM;
+			continue;
+		}
+		if ((errs[i] = fetch_build(t->cl, &in[i], &f[i], &r[i])) !=
+		    ARK_OK)
+			continue;
+		if ((errs[i] = ark_http_creq_start(r[i])) != ARK_OK) {
+			ark_http_creq_cancel(r[i]);
+			continue;
+		}
+		f[i].done = 0;
+		left++;
 	}
-	while (!f.done) {
+	while (left > 0) {
 		rv = event_base_loop(t->base, EVLOOP_ONCE);
-		if (rv != 0 && !f.done) {
+		for (i = 0, left = 0; i < n; i++)
+			left += !f[i].done;
+		if (rv != 0 && left > 0) {
 			/* -1: loop error; 1: nothing left to wait for, which
 			 * a live request cannot cause. */
 			ark_log_warnx("http fetch: event loop stopped (%d)", rv);
-			ark_http_creq_cancel(r);
-			e = ARK_EIO;
-			goto out;
+			for (i = 0; i < n; i++)
+				if (!f[i].done) {
+					ark_http_creq_cancel(r[i]);
+					f[i].done = 1;
+					f[i].err = ARK_EIO;
+				}
+			left = 0;
 		}
 	}
-	if ((e = f.err) != ARK_OK)
-		goto out;
-	if (in->body_sink == NULL) {
-		n = evbuffer_get_length(f.body);
-		if ((out->body = malloc(n + 1)) == NULL) {
-			e = ARK_ENOMEM;
-			goto out;
-		}
-		evbuffer_remove(f.body, out->body, n);
-		out->body[n] = '\0';
-		out->body_len = n;
+	for (i = 0; i < n; i++) {
+		if (r[i] != NULL && errs[i] == ARK_OK &&
+		    (errs[i] = f[i].err) == ARK_OK)
+			errs[i] = fetch_take_body(&f[i]);
+		if (errs[i] != ARK_OK)
+			ark_http_fetch_resp_free(&out[i]);
+		if (f[i].body != NULL)
+			evbuffer_free(f[i].body);
+		free(f[i].rbuf);
 	}
-out:
-	evbuffer_free(f.body);
-	free(f.rbuf);
-	if (e != ARK_OK)
-		ark_http_fetch_resp_free(out);
-	return e;
+	free(f);
+	free(r);
+	return ARK_OK;
+}
+
+enum ark_err
+ark_http_fetch(const struct ark_http_fetch_req *in,
+    struct ark_http_fetch_resp *out)
+{
+	enum ark_err e, err;
+
+	if ((e = ark_http_fetch_many(in, out, &err, 1)) != ARK_OK)
+		return e;
+	return err;
 }
 
 void

@@ -247,6 +247,43 @@ fsd_get(const json_t *frag, void *buf, size_t cap)
 
 /* ---- writes -------------------------------------------------------------- */
 
+/* The PUT of job p; *url to free after the call. */
+static void
+fsd_put_req(struct fsd_put_job *p, struct ark_http_fetch_req *rq,
+    struct ark_http_header h[2], char **url)
+{
+	*url = ark_xasprintf("%s/%s", p->url, p->put->fid);
+	h[0].name = "X-Arkor-Token";
+	h[0].value = p->put->token;
+	h[1].name = "X-Arkor-Crc32c";
+	h[1].value = p->put->crc;
+	memset(rq, 0, sizeof(*rq));
+	rq->method = "PUT";
+	rq->url = *url;
+	rq->headers = h;
+	rq->nheaders = 2;
+	rq->body = p->put->buf;
+	rq->body_len = p->put->len;
+	rq->timeout_ms = fsd_timeout_ms;
+}
+
+/* Records the outcome of job p's PUT. */
+static void
+fsd_put_done(struct fsd_put_job *p, const char *url, enum ark_err rc,
+    struct ark_http_fetch_resp *rs)
+{
+	if (rc != ARK_OK) {
+		ark_log_warnx("fragment %s to %s: %s", p->put->fid, url,
+		    ark_strerror(rc));
+		return;
+	}
+	p->ok = rs->status == 200 || rs->status == 201;
+	if (!p->ok)
+		ark_log_warnx("fragment %s to %s: HTTP %d", p->put->fid, url,
+		    rs->status);
+	ark_http_fetch_resp_free(rs);
+}
+
 static void
 fsd_put_one(void *arg)
 {
@@ -254,39 +291,17 @@ fsd_put_one(void *arg)
 	struct ark_http_fetch_req	 rq;
 	struct ark_http_fetch_resp	 rs;
 	struct ark_http_header		 h[2];
-	enum ark_err			 rc;
 	char				*url;
 
-	url = ark_xasprintf("%s/%s", p->url, p->put->fid);
-	h[0].name = "X-Arkor-Token";
-	h[0].value = p->put->token;
-	h[1].name = "X-Arkor-Crc32c";
-	h[1].value = p->put->crc;
-	memset(&rq, 0, sizeof(rq));
-	rq.method = "PUT";
-	rq.url = url;
-	rq.headers = h;
-	rq.nheaders = 2;
-	rq.body = p->put->buf;
-	rq.body_len = p->put->len;
-	rq.timeout_ms = fsd_timeout_ms;
-	rc = ark_http_fetch(&rq, &rs);
-	if (rc != ARK_OK)
-		ark_log_warnx("fragment %s to %s: %s", p->put->fid, url,
-		    ark_strerror(rc));
-	else {
-		p->ok = rs.status == 200 || rs.status == 201;
-		if (!p->ok)
-			ark_log_warnx("fragment %s to %s: HTTP %d",
-			    p->put->fid, url, rs.status);
-		ark_http_fetch_resp_free(&rs);
-	}
+	fsd_put_req(p, &rq, h, &url);
+	fsd_put_done(p, url, ark_http_fetch(&rq, &rs), &rs);
 	free(url);
 }
 
-void
-fsd_put_start(struct fsd_batch *b, struct fsd_put *p, const json_t *as,
-    const void *buf, size_t len, uint32_t crc)
+/* Fills p for assignment `as` and buf; its jobs are not started. */
+static void
+fsd_put_prepare(struct fsd_put *p, const json_t *as, const void *buf,
+    size_t len, uint32_t crc)
 {
 	const json_t	*urls = json_object_get(as, "urls"), *u;
 	size_t		 i;
@@ -305,8 +320,40 @@ fsd_put_start(struct fsd_batch *b, struct fsd_put *p, const json_t *as,
 		p->rep[p->n].put = p;
 		p->n++;
 	}
+}
+
+void
+fsd_put_start(struct fsd_batch *b, struct fsd_put *p, const json_t *as,
+    const void *buf, size_t len, uint32_t crc)
+{
+	size_t i;
+
+	fsd_put_prepare(p, as, buf, len, crc);
 	for (i = 0; i < p->n; i++)
 		fsd_submit(b, fsd_put_one, &p->rep[i]);
+}
+
+void
+fsd_put_now(struct fsd_put *p, const json_t *as, const void *buf,
+    size_t len, uint32_t crc)
+{
+	struct ark_http_fetch_req	 rq[FSD_MAX_REPLICAS];
+	struct ark_http_fetch_resp	 rs[FSD_MAX_REPLICAS];
+	struct ark_http_header		 h[FSD_MAX_REPLICAS][2];
+	enum ark_err			 errs[FSD_MAX_REPLICAS];
+	char				*url[FSD_MAX_REPLICAS];
+	size_t				 i;
+
+	fsd_put_prepare(p, as, buf, len, crc);
+	if (p->n == 0)
+		return;
+	for (i = 0; i < p->n; i++)
+		fsd_put_req(&p->rep[i], &rq[i], h[i], &url[i]);
+	(void)ark_http_fetch_many(rq, rs, errs, p->n);
+	for (i = 0; i < p->n; i++) {
+		fsd_put_done(&p->rep[i], url[i], errs[i], &rs[i]);
+		free(url[i]);
+	}
 }
 
 int

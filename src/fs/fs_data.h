@@ -63,6 +63,11 @@ struct fsd_put {
 void		 fsd_put_start(struct fsd_batch *b, struct fsd_put *p,
 		    const json_t *as, const void *buf, size_t len,
 		    uint32_t crc);
+/* As fsd_put_start, but the PUTs run at once from the calling thread
+ * (no hand-off to the pool: for a small fragment, the thread switches
+ * cost more than the bytes) and are done when it returns. */
+void		 fsd_put_now(struct fsd_put *p, const json_t *as,
+		    const void *buf, size_t len, uint32_t crc);
 int		 fsd_put_ok(const struct fsd_put *p);
 
 #endif /* ARKOR_FS_FS_DATA_H */

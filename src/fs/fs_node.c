@@ -34,6 +34,8 @@
 #define FSN_ATTEMPTS	3		/* per fragment, each a new FileID */
 #define FSN_SLOTS	5		/* fragments cached per open file */
 #define FSN_AHEAD	4		/* fragments prefetched ahead */
+#define FSN_PUT_NOW_MAX	(1u << 20)	/* a lone fragment up to this size is
+					 * written from the committing thread */
 #define FSN_SEEN	4096		/* versions remembered for keep_cache */
 #define FSN_GONE	1024		/* names the registry just said are absent */
 #define FSN_GONE_NS	(100 * 1000000ull)	/* ... trusted this long */
@@ -1015,8 +1017,12 @@ fsn_put_window(struct fsn_wfrag *w, size_t k, struct fsn_acc *acc)
 			w[i].as = json_incref(json_array_get(a, got++));
 			if (w[i].as == NULL)
 				continue;
-			fsd_put_start(b, &w[i].put, w[i].as, w[i].buf, w[i].len,
-			    w[i].crc);
+			if (want == 1 && w[i].len <= FSN_PUT_NOW_MAX)
+				fsd_put_now(&w[i].put, w[i].as, w[i].buf,
+				    w[i].len, w[i].crc);
+			else
+				fsd_put_start(b, &w[i].put, w[i].as, w[i].buf,
+				    w[i].len, w[i].crc);
 		}
 		fsd_batch_wait(b);
 		json_decref(a);

@@ -1946,6 +1946,91 @@ test_fetch(void **state)
 	peer_stop(&p);
 }
 
+static void
+test_fetch_peer_closed(void **state)
+{
+	/* The peer closes each connection after its response, while the
+	 * fetching thread runs no loop: the next POST must notice and
+	 * connect again, not fail on the dead pooled connection (a POST
+	 * that went out is not retried). */
+	static const char *const resps[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", NULL };
+	struct peer p;
+	struct ark_http_fetch_req in;
+	struct ark_http_fetch_resp out;
+	char url[128];
+	int i;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.resps = resps;
+	p.close_after = 1;
+	peer_start(&p, h_script);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", p.port);
+	memset(&in, 0, sizeof(in));
+	in.method = "POST";
+	in.url = url;
+	in.body = "abc";
+	in.body_len = 3;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ark_http_fetch(&in, &out), ARK_OK);
+		assert_int_equal(out.status, 200);
+		assert_string_equal(out.body, "ok");
+		ark_http_fetch_resp_free(&out);
+		usleep(50000);		/* the peer's FIN arrives */
+	}
+	assert_int_equal(atomic_load(&p.accepts), 3);
+	ark_http_fetch_thread_cleanup();
+	peer_stop(&p);
+}
+
+static void
+test_fetch_many(void **state)
+{
+	/* Requests at once on one thread, each with its own result. */
+	struct peer p;
+	struct ark_http_fetch_req in[4];
+	struct ark_http_fetch_resp out[4];
+	enum ark_err errs[4];
+	char url[3][128];
+	int i;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	peer_start(&p, h_echo);
+	memset(in, 0, sizeof(in));
+	for (i = 0; i < 4; i++) {
+		in[i].method = "POST";
+		in[i].body = "0123456789";
+		in[i].body_len = (size_t)i + 1;
+		if (i < 3) {
+			snprintf(url[i], sizeof(url[i]),
+			    "http://127.0.0.1:%u/r%d", p.port, i);
+			in[i].url = url[i];
+		}
+	}
+	in[3].url = "http://[::1";	/* bad: fails alone */
+	assert_int_equal(ark_http_fetch_many(in, out, errs, 4), ARK_OK);
+	for (i = 0; i < 3; i++) {
+		char want[8];
+
+		assert_int_equal(errs[i], ARK_OK);
+		assert_int_equal(out[i].status, 200);
+		snprintf(want, sizeof(want), "/r%d", i);
+		assert_string_equal(out[i].body, want);
+		snprintf(want, sizeof(want), "%d", i + 1);
+		assert_string_equal(ark_http_resp_hdrs_get(out[i].hdrs,
+		    "x-count"), want);
+		ark_http_fetch_resp_free(&out[i]);
+	}
+	assert_int_equal(errs[3], ARK_EINVAL);
+	assert_null(out[3].hdrs);
+	/* They overlapped: more than one connection. */
+	assert_true(atomic_load(&p.accepts) >= 2);
+	ark_http_fetch_thread_cleanup();
+	peer_stop(&p);
+}
+
 int
 main(void)
 {
@@ -1972,6 +2057,8 @@ main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_fetch),
+		cmocka_unit_test(test_fetch_peer_closed),
+		cmocka_unit_test(test_fetch_many),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
