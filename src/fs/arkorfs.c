@@ -802,6 +802,37 @@ out:
 	return rc;
 }
 
+/* mknod: FIFOs and sockets are empty objects with their type in the mode
+ * (as s3fs and JuiceFS store them; the kernel implements them, nothing
+ * goes through the mount). Devices would need their numbers kept: EPERM,
+ * as on file systems that cannot hold them. */
+static int
+afs_mknod(const char *path, mode_t mode, dev_t rdev)
+{
+	struct fuse_context *cx = fuse_get_context();
+	struct fsn	*n;
+	char		*b, *k;
+	int		 rc, keep;
+
+	(void)rdev;
+	if (!S_ISFIFO(mode) && !S_ISSOCK(mode) && !S_ISREG(mode))
+		return -EPERM;
+	afs_split(path, &b, &k);
+	if (k == NULL || *k == '\0') {
+		rc = -EEXIST;
+		goto out;
+	}
+	rc = fsn_open(b, k, 1, 1, mode, cx->uid, cx->gid, &n, &keep);
+	if (rc != 0)
+		goto out;
+	rc = fsn_flush(n);
+	fsn_release(n);
+out:
+	free(b);
+	free(k);
+	return rc;
+}
+
 static int
 afs_readlink(const char *path, char *buf, size_t size)
 {
@@ -1088,6 +1119,7 @@ static struct fuse_operations afs_ops = {
 	.release	= afs_release,
 	.truncate	= afs_truncate,
 	.symlink	= afs_symlink,
+	.mknod		= afs_mknod,
 	.readlink	= afs_readlink,
 	.statfs		= afs_statfs,
 	.fsyncdir	= afs_fsyncdir,

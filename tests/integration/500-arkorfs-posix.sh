@@ -2,7 +2,8 @@
 # 500-arkorfs-posix.sh - arkorfs on the real kernel FUSE against a local
 # cluster: create, write at offsets, truncate (grow/shrink), rename of
 # files and directories (over existing ones, into other dirs), mkdir and
-# rmdir (empty check), unlink, permissions, timestamps, symlinks, statfs,
+# rmdir (empty check), unlink, permissions, timestamps, symlinks, FIFOs
+# and sockets (devices refused), statfs,
 # listing a directory longer than one registry page, concurrent writers
 # on different files.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -131,6 +132,22 @@ ln -s target/f2 "$M/link"
 [ -L "$M/link" ] || fail "not a symlink"
 ok "symlinks"
 
+# Special files: a FIFO and a socket are kept (type and mode), a device
+# is refused with EPERM.
+mkfifo -m 600 "$M/fifo" || fail "mkfifo"
+[ "$(stat -c %F:%a "$M/fifo")" = "fifo:600" ] ||
+	fail "fifo: $(stat -c %F:%a "$M/fifo")"
+( echo through >"$M/fifo" ) &
+w=$!
+[ "$(timeout 10 cat "$M/fifo")" = through ] || fail "data through the fifo"
+wait "$w"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+	"$M/sock" || fail "bind a unix socket"
+[ "$(stat -c %F "$M/sock")" = socket ] || fail "socket: $(stat -c %F "$M/sock")"
+err=$(mknod "$M/dev" c 1 3 2>&1) && fail "mknod of a device"
+case $err in *"not permitted"*) ;; *) fail "mknod of a device: $err" ;; esac
+ok "special files"
+
 # statfs from the registry's capacity.
 [ "$(stat -f -c %b "$M")" -gt 0 ] || fail "statfs blocks"
 
@@ -161,5 +178,8 @@ fs_mount fs2 "$M" --bucket posix
 [ "$(cat "$M/open2")" = "part1 part2" ] || fail "after remount"
 [ "$(stat -c %a "$M/p")" = 600 ] || fail "mode after remount"
 [ "$(readlink "$M/link")" = target/f2 ] || fail "symlink after remount"
+[ "$(stat -c %F:%a "$M/fifo")" = "fifo:600" ] || fail "fifo after remount"
+[ "$(stat -c %F "$M/sock")" = socket ] || fail "socket after remount"
+rm "$M/fifo" "$M/sock" || fail "rm special files"
 fs_umount fs2 "$M"
 ok "remount"
