@@ -7,8 +7,9 @@
  * Data model: a node keeps the fragment layout of the version it opened
  * (fs_slots.h). Reads of fragments nobody changed go straight to the
  * data servers (whole fragments, CRC-checked, the next one prefetched).
- * Changes land in an unlinked sparse temp file in the cache directory
- * (never RAM): a write or truncate that changes part of a fragment first
+ * Changes land in an unlinked sparse temp file: in memory (memfd) while
+ * the file is at most 1 MiB, in the cache directory past that (never
+ * much RAM): a write or truncate that changes part of a fragment first
  * fetches just that fragment into it; one that covers a whole fragment
  * fetches nothing. fsn_flush() commits with one object/put in which
  * untouched fragments are the original entries (no data moves) and only

@@ -26,6 +26,21 @@ printf 'end' | dd of="$M/sparse" bs=1 seek=100000 status=none
 [ "$(head -c 100000 "$M/sparse" | tr -d '\0' | wc -c)" = 0 ] ||
 	fail "hole not zeros"
 [ "$(tail -c 3 "$M/sparse")" = end ] || fail "sparse tail"
+# Changes of a small file are staged in memory, moved to disk once the
+# file passes 1 MiB: pieces and holes on both sides of the move, through
+# one descriptor, then read back before and after the close.
+python3 - "$M/grow" "$T/grow" <<'PY' || fail "staged writes"
+import os, sys
+fds = [os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644) for p in sys.argv[1:]]
+for off, n in ((0, 4096), (600000, 5000), (3 << 20, 4096), (700000, 10),
+               (1 << 20, 70000), (5, 3)):
+    b = os.urandom(n)
+    for fd in fds:
+        os.pwrite(fd, b, off)
+a, b = (os.pread(fd, 4 << 20, 0) for fd in fds)
+sys.exit(0 if a == b else 1)
+PY
+cmp "$M/grow" "$T/grow" || fail "staged writes after close"
 ok "create, offsets, sparse"
 
 # A file of several fragments (64 KiB on this mount).
@@ -178,6 +193,7 @@ fs_mount fs2 "$M" --bucket posix
 [ "$(cat "$M/open2")" = "part1 part2" ] || fail "after remount"
 [ "$(stat -c %a "$M/p")" = 600 ] || fail "mode after remount"
 [ "$(readlink "$M/link")" = target/f2 ] || fail "symlink after remount"
+cmp "$M/grow" "$T/grow" || fail "staged writes after remount"
 [ "$(stat -c %F:%a "$M/fifo")" = "fifo:600" ] || fail "fifo after remount"
 [ "$(stat -c %F "$M/sock")" = socket ] || fail "socket after remount"
 rm "$M/fifo" "$M/sock" || fail "rm special files"
