@@ -282,6 +282,15 @@ afs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	return NULL;
 }
 
+/* What a setattr just stored, for the getattr libfuse makes right after
+ * it on the same thread (its reply carries the attributes): no second
+ * registry call. */
+static _Thread_local struct {
+	int		 valid;
+	char		 path[PATH_MAX];
+	struct stat	 st;
+} afs_set;
+
 /* getattr: 0 with *st, -ENOENT, -EIO when the registry is unreachable. */
 static int
 afs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
@@ -289,8 +298,16 @@ afs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	char	*b, *k;
 	int	 rc;
 
+	/* After a setattr, libfuse's getattr of the same path comes next on
+	 * this thread: what the setattr stored, once. */
+	rc = afs_set.valid && strcmp(afs_set.path, path) == 0;
+	afs_set.valid = 0;
 	if (fi != NULL && fi->fh != 0) {
 		fsn_stat((struct fsn *)(uintptr_t)fi->fh, st);
+		return 0;
+	}
+	if (rc) {
+		*st = afs_set.st;
 		return 0;
 	}
 	afs_split(path, &b, &k);
@@ -583,6 +600,10 @@ out:
 /* Stores attributes: in the open node (committed with it) and, when the
  * object is committed, with object/setattr. Directories keep theirs in
  * the marker, made on demand. */
+/* chmod/chown/utimens of a path: kept with unsaved changes of an open
+ * node, else stored (object/setattr, which answers the new attributes;
+ * a mode without type bits keeps the stored type). A name that is no
+ * object may be a directory: its marker is changed, or made. */
 static int
 afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
     uid_t uid, gid_t gid, int64_t mtime_ms)
@@ -590,7 +611,7 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 	struct fsn	*n = NULL;
 	struct stat	 st;
 	char		*b, *k, *m = NULL;
-	json_t		*q;
+	json_t		*q, *res = NULL;
 	int		 rc, deferred = 0;
 
 	afs_split(path, &b, &k);
@@ -610,21 +631,33 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 		rc = 0;
 		goto out;
 	}
-	if ((rc = afs_stat_key(b, k, &st)) != 0)
-		goto out;
-	if (S_ISDIR(st.st_mode))
-		m = ark_xasprintf("%s/", k);
-	q = json_pack("{s:s, s:s}", "bucket", b, "key", m != NULL ? m : k);
+	q = json_pack("{s:s}", "bucket", b);
 	if (mode != (mode_t)-1)
-		json_object_set_new(q, "mode", json_integer((st.st_mode &
-		    S_IFMT) | (mode & 07777)));
+		json_object_set_new(q, "mode", json_integer(mode & 07777));
 	if (uid != (uid_t)-1)
 		json_object_set_new(q, "uid", json_integer(uid));
 	if (gid != (gid_t)-1)
 		json_object_set_new(q, "gid", json_integer(gid));
 	if (mtime_ms >= 0)
 		json_object_set_new(q, "mtime_ms", json_integer(mtime_ms));
-	rc = fsr_call("object/setattr", q, NULL);
+	json_object_set_new(q, "key", json_string(k));
+	rc = fsr_call("object/setattr", json_incref(q), &res);
+	if (rc == 0) {
+		afs_set.valid = strlen(path) < sizeof(afs_set.path);
+		if (afs_set.valid) {
+			memcpy(afs_set.path, path, strlen(path) + 1);
+			fsn_obj_stat(res, &afs_set.st);
+		}
+	} else if (rc == -ENOENT && (rc = afs_stat_key(b, k, &st)) == 0 &&
+	    !S_ISDIR(st.st_mode))
+		rc = -ENOENT;		/* raced with its removal */
+	else if (rc == 0) {
+		m = ark_xasprintf("%s/", k);
+		json_object_set_new(q, "key", json_string(m));
+		rc = fsr_call("object/setattr", json_incref(q), NULL);
+	}
+	json_decref(q);
+	json_decref(res);
 	if (rc == -ENOENT && m != NULL) {
 		/* An implied directory: give it a marker. */
 		rc = fsr_call("object/put", json_pack("{s:s, s:s, s:i, s:I, "

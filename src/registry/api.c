@@ -1781,8 +1781,9 @@ h_object_setattr(struct rq *r)
 	    "if_version", NULL };
 	struct meta_attrs	 a;
 	struct attr_texts	 t;
+	struct meta_object	 o;
 	const char		*bucket, *key;
-	int64_t			 ifv, v;
+	int64_t			 ifv;
 	int			 any;
 	enum ark_err		 rc;
 
@@ -1792,12 +1793,15 @@ h_object_setattr(struct rq *r)
 	    META_OBJKEY_MAX, &key) || g_attrs(r, &a, &t, &any) ||
 	    g_if_version(r, &ifv) || need_bucket(r, bucket, 1))
 		goto out;
-	if ((rc = meta_object_setattr(r->a->m, bucket, key, &a, ifv, &v)) !=
+	if ((rc = meta_object_setattr(r->a->m, bucket, key, &a, ifv, &o)) !=
 	    ARK_OK)
 		reply_write_rc(r, rc, ifv, "object");
 	else
-		reply_json(r, 200, json_pack("{s:I}", "version",
-		    (json_int_t)v));
+		reply_json(r, 200, json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, "
+		    "s:I}", "version", (json_int_t)o.version, "size",
+		    (json_int_t)o.size, "etag", o.etag, "mode",
+		    (json_int_t)o.mode, "uid", (json_int_t)o.uid, "gid",
+		    (json_int_t)o.gid, "mtime_ms", (json_int_t)o.mtime_ms));
 out:
 	attr_texts_free(&t);
 }

@@ -255,11 +255,13 @@ struct meta_attrs {
 #define META_ATTRS_KEEP	{ -1, -1, -1, -1, NULL, NULL, NULL, NULL }
 
 /* chmod/chown/utimens/setxattr/PutObjectTagging: changes the given
- * attributes under the precondition `if_version` and bumps the version
- * (*version may be NULL). */
+ * attributes under the precondition `if_version` and bumps the version.
+ * A mode without file type bits (S_IFMT) keeps the stored type. *out (may
+ * be NULL) gets the object's size, etag, mode, uid, gid, mtime_ms and
+ * version after the change (nothing to free). */
 enum ark_err	 meta_object_setattr(struct meta *m, const char *bucket,
 		    const char *key, const struct meta_attrs *a,
-		    int64_t if_version, int64_t *version);
+		    int64_t if_version, struct meta_object *out);
 
 #define META_NOREPLACE	0x1		/* fail with ARK_EEXIST if dst exists */
 #define META_EXCHANGE	0x2		/* rename: swap src and dst (both must exist) */

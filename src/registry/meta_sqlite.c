@@ -1686,6 +1686,7 @@ struct a_obj {
 	const struct meta_attrs	*attrs;
 	int64_t			 if_version;
 	int64_t			*version;
+	struct meta_object	*out;		/* setattr: the result */
 };
 
 static enum ark_err
@@ -1820,8 +1821,10 @@ do_object_setattr(struct mconn *c, void *arg)
 		return rc;
 	if ((rc = do_next_version(c, &v)) != ARK_OK)
 		return rc;
+	/* Permission bits alone (no S_IFMT) keep the stored file type. */
 	st = stmt(c, "UPDATE objects SET version = ?2,"
-	    " mode = CASE WHEN ?3 < 0 THEN mode ELSE ?3 END,"
+	    " mode = CASE WHEN ?3 < 0 THEN mode"
+	    " WHEN (?3 & 61440) = 0 THEN (mode & 61440) | ?3 ELSE ?3 END,"
 	    " uid = CASE WHEN ?4 < 0 THEN uid ELSE ?4 END,"
 	    " gid = CASE WHEN ?5 < 0 THEN gid ELSE ?5 END,"
 	    " mtime = CASE WHEN ?6 < 0 THEN mtime ELSE ?6 END,"
@@ -1840,9 +1843,22 @@ do_object_setattr(struct mconn *c, void *arg)
 	bind_text(st, 8, a->attrs->user_meta);
 	bind_text(st, 9, a->attrs->headers);
 	bind_text(st, 10, a->attrs->ctype);
-	if ((rc = run(c, st)) == ARK_OK && a->version != NULL)
-		*a->version = v;
-	return rc;
+	if ((rc = run(c, st)) != ARK_OK || a->out == NULL)
+		return rc;
+	st = stmt(c, "SELECT size, etag, mode, uid, gid, mtime FROM objects"
+	    " WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = row(c, st)) != ARK_OK)
+		return rc == ARK_ENOENT ? ARK_EIO : rc;
+	a->out->size = (uint64_t)sqlite3_column_int64(st, 0);
+	col_copy(st, 1, a->out->etag, sizeof(a->out->etag));
+	a->out->mode = (uint32_t)sqlite3_column_int64(st, 2);
+	a->out->uid = (uint32_t)sqlite3_column_int64(st, 3);
+	a->out->gid = (uint32_t)sqlite3_column_int64(st, 4);
+	a->out->mtime_ms = sqlite3_column_int64(st, 5);
+	a->out->version = v;
+	sqlite3_reset(st);
+	return ARK_OK;
 }
 
 static int
@@ -1858,18 +1874,21 @@ attrs_ok(const struct meta_attrs *a)
 
 enum ark_err
 meta_object_setattr(struct meta *m, const char *bucket, const char *key,
-    const struct meta_attrs *attrs, int64_t if_version, int64_t *version)
+    const struct meta_attrs *attrs, int64_t if_version,
+    struct meta_object *out)
 {
 	struct a_obj a;
 
 	if (attrs == NULL || !attrs_ok(attrs))
 		return ARK_EINVAL;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	memset(&a, 0, sizeof(a));
 	a.bucket = bucket;
 	a.key = key;
 	a.attrs = attrs;
 	a.if_version = if_version;
-	a.version = version;
+	a.out = out;
 	return meta_exec(m, do_object_setattr, &a);
 }
 

@@ -138,6 +138,14 @@ touch -d '2001-02-03 04:05:06 UTC' "$M/p"
 [ "$(stat -c %Y "$M/p")" = 981173106 ] || fail "utimens: $(stat -c %Y "$M/p")"
 mkdir "$M/pd"; chmod 700 "$M/pd"
 [ "$(stat -c %a "$M/pd")" = 700 ] || fail "chmod dir"
+# A directory that only exists as a prefix (written through S3) gets a
+# marker holding its mode.
+echo imp | awss3 s3 cp - s3://posix/imp/x || fail "S3 put of imp/x"
+chmod 711 "$M/imp" || fail "chmod of an implied directory"
+[ "$(stat -c %F:%a "$M/imp")" = "directory:711" ] ||
+	fail "implied dir: $(stat -c %F:%a "$M/imp")"
+awss3 s3api head-object --bucket posix --key imp/ >/dev/null ||
+	fail "no marker imp/ after chmod"
 ok "permissions, owners, timestamps"
 
 # Symlinks.
@@ -159,6 +167,9 @@ wait "$w"
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
 	"$M/sock" || fail "bind a unix socket"
 [ "$(stat -c %F "$M/sock")" = socket ] || fail "socket: $(stat -c %F "$M/sock")"
+chmod 640 "$M/fifo"
+[ "$(stat -c %F:%a "$M/fifo")" = "fifo:640" ] ||
+	fail "chmod of a fifo: $(stat -c %F:%a "$M/fifo")"
 err=$(mknod "$M/dev" c 1 3 2>&1) && fail "mknod of a device"
 case $err in *"not permitted"*) ;; *) fail "mknod of a device: $err" ;; esac
 ok "special files"
@@ -194,7 +205,7 @@ fs_mount fs2 "$M" --bucket posix
 [ "$(stat -c %a "$M/p")" = 600 ] || fail "mode after remount"
 [ "$(readlink "$M/link")" = target/f2 ] || fail "symlink after remount"
 cmp "$M/grow" "$T/grow" || fail "staged writes after remount"
-[ "$(stat -c %F:%a "$M/fifo")" = "fifo:600" ] || fail "fifo after remount"
+[ "$(stat -c %F:%a "$M/fifo")" = "fifo:640" ] || fail "fifo after remount"
 [ "$(stat -c %F "$M/sock")" = socket ] || fail "socket after remount"
 rm "$M/fifo" "$M/sock" || fail "rm special files"
 fs_umount fs2 "$M"

@@ -375,6 +375,7 @@ test_object_commit_replaces(void **state)
 	/* setattr bumps the version, delete queues the rest */
 	{
 		struct meta_attrs a = META_ATTRS_KEEP;
+		struct meta_object so;
 
 		a.mode = 0100600;
 		a.uid = 5;
@@ -383,7 +384,24 @@ test_object_commit_replaces(void **state)
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
 		    v2 + 1, NULL), ARK_EEXIST);
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
-		    v2, &v1), ARK_OK);
+		    v2, &so), ARK_OK);
+		v1 = so.version;
+		assert_true(v1 > v2);
+		assert_int_equal(so.mode, 0100600);
+		assert_int_equal(so.uid, 5);
+		assert_int_equal(so.mtime_ms, 1234);
+		/* Permission bits alone keep the type. */
+		a = (struct meta_attrs)META_ATTRS_KEEP;
+		a.mode = 0640;
+		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
+		    META_ANY, &so), ARK_OK);
+		assert_int_equal(so.mode, 0100640);
+		assert_true(so.version > v1);
+		a.mode = 0100600;
+		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
+		    META_ANY, &so), ARK_OK);
+		assert_int_equal(so.mode, 0100600);
+		v1 = so.version;
 	}
 	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
 	assert_int_equal(g.mode, 0100600);
@@ -394,11 +412,13 @@ test_object_commit_replaces(void **state)
 	meta_object_clear(&g);
 	{
 		struct meta_attrs a = META_ATTRS_KEEP;
+		struct meta_object so;
 
 		a.tags = "";
 		a.ctype = "image/png";
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
-		    META_ANY, &v1), ARK_OK);
+		    META_ANY, &so), ARK_OK);
+		v1 = so.version;
 	}
 	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
 	assert_null(g.tags);
