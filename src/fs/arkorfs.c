@@ -597,9 +597,6 @@ out:
 	return rc;
 }
 
-/* Stores attributes: in the open node (committed with it) and, when the
- * object is committed, with object/setattr. Directories keep theirs in
- * the marker, made on demand. */
 /* chmod/chown/utimens of a path: kept with unsaved changes of an open
  * node, else stored (object/setattr, which answers the new attributes;
  * a mode without type bits keeps the stored type). A name that is no
@@ -648,13 +645,16 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 			memcpy(afs_set.path, path, strlen(path) + 1);
 			fsn_obj_stat(res, &afs_set.st);
 		}
-	} else if (rc == -ENOENT && (rc = afs_stat_key(b, k, &st)) == 0 &&
-	    !S_ISDIR(st.st_mode))
-		rc = -ENOENT;		/* raced with its removal */
-	else if (rc == 0) {
-		m = ark_xasprintf("%s/", k);
-		json_object_set_new(q, "key", json_string(m));
-		rc = fsr_call("object/setattr", json_incref(q), NULL);
+	} else if (rc == -ENOENT) {
+		/* No such object: a directory (its marker), or nothing. */
+		if ((rc = afs_stat_key(b, k, &st)) == 0 &&
+		    !S_ISDIR(st.st_mode))
+			rc = -ENOENT;	/* raced with its removal */
+		else if (rc == 0) {
+			m = ark_xasprintf("%s/", k);
+			json_object_set_new(q, "key", json_string(m));
+			rc = fsr_call("object/setattr", json_incref(q), NULL);
+		}
 	}
 	json_decref(q);
 	json_decref(res);

@@ -435,7 +435,7 @@ fsn_tmp_to_disk(struct fsn *n)
 	rc = 0;
 out:
 	if (fd >= 0) {
-		ark_log_warn("temp file: moving %s/%s's changes to disk",
+		ark_log_warn("temp file: cannot move %s/%s's changes to disk",
 		    n->bucket, n->key);
 		close(fd);
 	}
