@@ -8,10 +8,10 @@
  *
  * A spare is used for at most FSA_AGE_S seconds and half its write
  * token's remaining life, so a fragment written with it still has time to
- * reach every replica. After a failed fragment write the caller drops the
- * spares (fsa_drop): their group may be gone, and the registry then
- * places the retry. A spare never used is reclaimed by the registry's
- * assign grace (docs/specs/Internal.md, `assign`).
+ * reach every replica. After a failed fragment write the caller marks
+ * its group bad (fsa_bad): retries and the next commits go elsewhere
+ * while other groups can take them. A spare never used is reclaimed by
+ * the registry's assign grace (docs/specs/Internal.md, `assign`).
  *
  * Threads: every function is thread-safe.
  */
@@ -24,6 +24,9 @@
 #include <jansson.h>
 
 #define FSA_AGE_S	30
+#define FSA_BAD_S	10	/* a group that failed a write is avoided */
+#define FSA_BAD_MAX	8	/* groups remembered so */
+#define FSA_MAX_SKIPS	64	/* assignments passed over per take */
 
 /* Keeps up to `spare` assignments for fragments of up to `size` bytes
  * (0: an assign call per commit window, as without a pool). */
@@ -34,7 +37,9 @@ void		 fsa_fini(void);
  * "token"), spares first: 0, -ENOSPC (no group can take the write) or
  * -EIO. */
 int		 fsa_take(size_t want, json_t **out);
-/* Forgets every spare. */
-void		 fsa_drop(void);
+/* A write to a replica of `group` failed: until the registry notices
+ * (heartbeat timeout) it still assigns FileIDs there, so assignments in
+ * it are passed over for FSA_BAD_S seconds (spares included). */
+void		 fsa_bad(int64_t group);
 
 #endif /* ARKOR_FS_FS_ASSIGN_H */

@@ -1090,12 +1090,11 @@ fsn_put_window(struct fsn_wfrag *w, size_t k, struct fsn_acc *acc)
 			if (!w[i].zero && w[i].as != NULL &&
 			    !fsd_put_ok(&w[i].put)) {
 				/* The needles written are orphans now; the
-				 * data servers reclaim them. The spares may
-				 * be in the same group: the registry picks
-				 * again. */
+				 * data servers reclaim them. The retry goes
+				 * to another group if one can take it. */
+				fsa_bad(fsr_int(w[i].as, "group"));
 				json_decref(w[i].as);
 				w[i].as = NULL;
-				fsa_drop();
 			}
 	}
 	for (i = 0; i < k; i++) {
