@@ -2012,7 +2012,7 @@ test_fetch_many(void **state)
 	in[3].url = "http://[::1";	/* bad: fails alone */
 	assert_int_equal(ark_http_fetch_many(in, out, errs, 4), ARK_OK);
 	for (i = 0; i < 3; i++) {
-		char want[8];
+		char want[24];
 
 		assert_int_equal(errs[i], ARK_OK);
 		assert_int_equal(out[i].status, 200);
