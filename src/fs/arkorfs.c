@@ -808,8 +808,10 @@ out:
 	return rc;
 }
 
+/* A new object at path of `mode` holding `content` (may be NULL),
+ * committed at once: symlinks, FIFOs, sockets. */
 static int
-afs_symlink(const char *target, const char *path)
+afs_make(const char *path, mode_t mode, const char *content)
 {
 	struct fuse_context *cx = fuse_get_context();
 	struct fsn	*n;
@@ -821,11 +823,11 @@ afs_symlink(const char *target, const char *path)
 		rc = -EEXIST;
 		goto out;
 	}
-	rc = fsn_open(b, k, 1, 1, S_IFLNK | 0777, cx->uid, cx->gid, &n,
-	    &keep);
+	rc = fsn_open(b, k, 1, 1, mode, cx->uid, cx->gid, &n, &keep);
 	if (rc != 0)
 		goto out;
-	rc = fsn_write(n, target, strlen(target), 0);
+	if (content != NULL)
+		rc = fsn_write(n, content, strlen(content), 0);
 	if (rc >= 0)
 		rc = fsn_flush(n);
 	fsn_release(n);
@@ -835,6 +837,12 @@ out:
 	return rc;
 }
 
+static int
+afs_symlink(const char *target, const char *path)
+{
+	return afs_make(path, S_IFLNK | 0777, target);
+}
+
 /* mknod: FIFOs and sockets are empty objects with their type in the mode
  * (as s3fs and JuiceFS store them; the kernel implements them, nothing
  * goes through the mount). Devices would need their numbers kept: EPERM,
@@ -842,28 +850,10 @@ out:
 static int
 afs_mknod(const char *path, mode_t mode, dev_t rdev)
 {
-	struct fuse_context *cx = fuse_get_context();
-	struct fsn	*n;
-	char		*b, *k;
-	int		 rc, keep;
-
 	(void)rdev;
 	if (!S_ISFIFO(mode) && !S_ISSOCK(mode) && !S_ISREG(mode))
 		return -EPERM;
-	afs_split(path, &b, &k);
-	if (k == NULL || *k == '\0') {
-		rc = -EEXIST;
-		goto out;
-	}
-	rc = fsn_open(b, k, 1, 1, mode, cx->uid, cx->gid, &n, &keep);
-	if (rc != 0)
-		goto out;
-	rc = fsn_flush(n);
-	fsn_release(n);
-out:
-	free(b);
-	free(k);
-	return rc;
+	return afs_make(path, mode, NULL);
 }
 
 static int

@@ -66,12 +66,7 @@ PY
 python3 "$T/puts.py" "$S3_ONE" "$REG" 200 1 >/dev/null || fail "fill the pool"
 filled=$(date +%s)
 for i in 4 5 6; do
-	mkdir -p "$T/data$i"
-	ark_start "datad$i" "$top_builddir/arkor-datad" \
-		--listen 127.0.0.1:0 --port-file "$T/data$i.port" \
-		--data-dir "$T/data$i" --cluster-key "$T/reg/cluster.key" \
-		--registry "$REG" --heartbeat-interval 200ms --threads 2 \
-		--sync none --scrub-rate 0 --min-free 0
+	cluster_datad "$i"
 done
 n=0
 until [ "$(groups | grep -o ':w' | wc -l)" = 2 ]; do

@@ -22,12 +22,7 @@ A() { "$AWS" --endpoint-url "$S3" "$@"; }
 CTL() { "$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" "$@"; }
 
 for i in 4 5 6; do
-	mkdir -p "$T/data$i"
-	ark_start "datad$i" "$top_builddir/arkor-datad" \
-		--listen 127.0.0.1:0 --port-file "$T/data$i.port" \
-		--data-dir "$T/data$i" --cluster-key "$T/reg/cluster.key" \
-		--registry "$REG" --heartbeat-interval 200ms --threads 2 \
-		--sync none --scrub-rate 0 --min-free 0
+	cluster_datad "$i"
 done
 # groups: "<id>:<writable>:<servers, comma separated>" per line.
 groups() {

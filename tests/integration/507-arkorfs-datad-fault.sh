@@ -18,12 +18,7 @@ ark_timeout 300
 cluster_start
 CTL() { "$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" "$@"; }
 for i in 4 5 6; do
-	mkdir -p "$T/data$i"
-	ark_start "datad$i" "$top_builddir/arkor-datad" \
-		--listen 127.0.0.1:0 --port-file "$T/data$i.port" \
-		--data-dir "$T/data$i" --cluster-key "$T/reg/cluster.key" \
-		--registry "$REG" --heartbeat-interval 200ms --threads 2 \
-		--sync none --scrub-rate 0 --min-free 0
+	cluster_datad "$i"
 done
 n=0
 until [ "$(CTL --json group list 2>/dev/null | python3 -c '

@@ -4,6 +4,18 @@
 # arkor-objectd. Every daemon listens on port 0 and writes a port file; the
 # data servers derive their public URL from the bound port.
 
+# cluster_datad I: starts data server I ($T/dataI, port file
+# $T/dataI.port, log datadI.log, PID_datadI) against $REG, with the
+# scenarios' settings (fast heartbeats, no fsync, no scrub).
+cluster_datad() {
+	mkdir -p "$T/data$1"
+	ark_start "datad$1" "$top_builddir/arkor-datad" \
+		--listen 127.0.0.1:0 --port-file "$T/data$1.port" \
+		--data-dir "$T/data$1" --cluster-key "$T/reg/cluster.key" \
+		--registry "$REG" --heartbeat-interval 200ms --threads 2 \
+		--sync none --scrub-rate 0 --min-free 0
+}
+
 # cluster_start [OBJECTD ARGS...]: sets REG, S3 (endpoint URL), S3_PORT,
 # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 cluster_start() {
@@ -15,12 +27,7 @@ cluster_start() {
 	ark_wait_file "$T/reg.port"
 	REG="127.0.0.1:$(cat "$T/reg.port")"
 	for i in 1 2 3; do
-		mkdir -p "$T/data$i"
-		ark_start "datad$i" "$top_builddir/arkor-datad" \
-			--listen 127.0.0.1:0 --port-file "$T/data$i.port" \
-			--data-dir "$T/data$i" --cluster-key "$T/reg/cluster.key" \
-			--registry "$REG" --heartbeat-interval 200ms --threads 2 \
-			--sync none --scrub-rate 0 --min-free 0
+		cluster_datad "$i"
 	done
 	for i in 1 2 3; do ark_wait_file "$T/data$i.port"; done
 	"$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" \
