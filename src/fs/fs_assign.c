@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "common/util.h"
 #include "fs/fs_assign.h"
@@ -154,6 +155,11 @@ fsa_take(size_t want, json_t **out)
 		for (i = 0; json_array_size(arr) < want &&
 		    i < json_array_size(as); i++)
 			fsa_offer(arr, json_array_get(as, i), &skipped);
+		if (skipped >= FSA_MAX_SKIPS)
+			/* Nothing else to be had (one group, say): stop
+			 * passing over, or every commit would waste as
+			 * many FileIDs until the marks expire. */
+			memset(fsa_bad_groups, 0, sizeof(fsa_bad_groups));
 		pthread_mutex_unlock(&fsa_mu);
 		fsa_keep(as, i, fsr_int(r, "expires"));
 		json_decref(r);

@@ -39,7 +39,9 @@ void		 fsa_fini(void);
 int		 fsa_take(size_t want, json_t **out);
 /* A write to a replica of `group` failed: until the registry notices
  * (heartbeat timeout) it still assigns FileIDs there, so assignments in
- * it are passed over for FSA_BAD_S seconds (spares included). */
+ * it are passed over for FSA_BAD_S seconds (spares included), unless a
+ * take passes over FSA_MAX_SKIPS: then nothing else is on offer and the
+ * marks are forgotten. */
 void		 fsa_bad(int64_t group);
 
 #endif /* ARKOR_FS_FS_ASSIGN_H */

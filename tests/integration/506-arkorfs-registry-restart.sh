@@ -9,7 +9,9 @@
 #     goes through (each had a keep-alive connection the dead registry
 #     closed: it must be noticed and replaced, not used for a POST that
 #     then fails), the mount logs that the registry is back, and every
-#     file written before and after is intact through the mount and S3.
+#     file written before and after is intact through the mount and S3;
+#   - the only group fails a write and comes back: small files again take
+#     about one commit each (the failed group is not avoided for long).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/cluster-lib.sh"
 . "$top_srcdir/tests/integration/fs-lib.sh"
@@ -86,4 +88,34 @@ done
 [ "$(awss3 s3 cp s3://rrr/before/f17 -)" = "before 17" ] || fail "S3 read of before/f17"
 [ "$(awss3 s3 cp s3://rrr/after/f64 -)" = "after 64" ] || fail "S3 read of after/f64"
 ok "registry back: every thread's first call works, every file intact"
+
+# The only group fails a write (a data server killed), then is whole
+# again (restarted on its port): arkorfs stops avoiding it at once,
+# without passing over FileIDs commit after commit.
+DPORT=$(cat "$T/data1.port")
+kill -KILL "$PID_datad1"
+wait "$PID_datad1" 2>/dev/null || true
+echo lost >"$T/small"
+cp "$T/small" "$M/lost" 2>/dev/null &&
+	fail "a write with a replica of the only group dead"
+ark_start datad1 "$top_builddir/arkor-datad" \
+	--listen "127.0.0.1:$DPORT" --data-dir "$T/data1" \
+	--cluster-key "$T/reg/cluster.key" --registry "$REG" \
+	--heartbeat-interval 200ms --threads 2 --sync none --scrub-rate 0 \
+	--min-free 0
+n=0
+until cp "$T/small" "$M/back" 2>/dev/null; do
+	n=$((n + 1)); [ $n -lt 100 ] || fail "no write after the data server came back"
+	sleep 0.2
+done
+c0=$(commits)
+for i in $(seq 1 30); do
+	echo "again $i" >"$T/small"
+	cp "$T/small" "$M/small/a$i" || fail "write a$i"
+done
+c1=$(commits)
+[ $((c1 - c0)) -le 45 ] ||
+	fail "30 small files after the group came back: $((c1 - c0)) commits, want <= 45"
+[ "$(cat "$M/small/a30")" = "again 30" ] || fail "small/a30"
+ok "the only group back: $((c1 - c0)) commits for 30 files"
 fs_umount fs1 "$M"
