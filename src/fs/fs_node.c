@@ -1005,6 +1005,7 @@ struct fsn_wfrag {
 	int		 zero;		/* a hole: not written */
 	json_t		*as;
 	struct fsd_put	 put;
+	struct fsd_batch *b;		/* the put in flight, or NULL */
 };
 
 static int
@@ -1111,6 +1112,45 @@ fsn_put_window(struct fsn_wfrag *w, size_t k, struct fsn_acc *acc)
 	return 0;
 }
 
+/* Starts writing w (read, not a hole) to a fresh assignment without
+ * waiting. A small one is left to fsn_put_done (written from this
+ * thread then). n->mu held. */
+static int
+fsn_put_begin(struct fsn_wfrag *w)
+{
+	json_t	*a;
+	int	 rc;
+
+	if (w->zero || w->len <= FSN_PUT_NOW_MAX)
+		return 0;
+	if ((rc = fsa_take(1, &a)) != 0)
+		return rc;
+	w->as = json_incref(json_array_get(a, 0));
+	json_decref(a);
+	if (w->as == NULL)
+		return 0;		/* fsn_put_done assigns again */
+	w->b = fsd_batch_new();
+	fsd_put_start(w->b, &w->put, w->as, w->buf, w->len, w->crc);
+	return 0;
+}
+
+/* Waits for w's put, writes it again if it failed (or was left), and
+ * appends it to acc. n->mu held. */
+static int
+fsn_put_done(struct fsn_wfrag *w, struct fsn_acc *acc)
+{
+	if (w->b != NULL) {
+		fsd_batch_wait(w->b);
+		w->b = NULL;
+		if (!fsd_put_ok(&w->put)) {
+			fsa_bad(fsr_int(w->as, "group"));
+			json_decref(w->as);
+			w->as = NULL;
+		}
+	}
+	return fsn_put_window(w, 1, acc);
+}
+
 /* Reads the local piece [off, off+len) into w; w->zero when it has no
  * byte that is not zero. A hole of the temp file is not read (its bytes
  * are zeroed only when `bytes`: the MD5 needs them). n->mu held. */
@@ -1204,7 +1244,8 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	char			 etag[48];
 	json_t			*body, *res = NULL;
 	uint64_t		 fsz = fsn_c.fragment_size, t0, moved = 0;
-	size_t			 i, k = 0, win = fsn_c.window, reused = 0;
+	size_t			 i, h = 0, k = 0, win = fsn_c.window;
+	size_t			 reused = 0;
 	int			 rc, whole = 1;
 
 	if ((rc = fsn_tmp(n, 0)) != 0)
@@ -1222,13 +1263,19 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* New pieces go through a ring of `win` slots: w[h] is the oldest of
+	 * the k in flight; a slot is read again once its put is done, so
+	 * the data servers always have up to `win` fragments to take. */
 	memset(&it, 0, sizeof(it));
 	while (rc == 0 && fss_next(n->lay, n->size, fsz, &it, &p)) {
+		struct fsn_wfrag *x;
+
 		if (p.reuse != FSS_NONE) {
 			/* Keep the list in offset order. */
-			if (k > 0 && (rc = fsn_put_window(w, k, &acc)) != 0)
+			for (; rc == 0 && k > 0; k--, h = (h + 1) % win)
+				rc = fsn_put_done(&w[h], &acc);
+			if (rc != 0)
 				break;
-			k = 0;
 			fsn_acc_add(&acc, fsr_str(json_array_get(n->frags,
 			    p.reuse), "fid"), p.off, p.len,
 			    (uint32_t)fsr_int(json_array_get(n->frags, p.reuse),
@@ -1237,19 +1284,25 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 			reused++;
 			continue;
 		}
-		if ((rc = fsn_read_piece(n, &w[k], p.off, p.len,
+		if (k == win) {
+			rc = fsn_put_done(&w[h], &acc);
+			h = (h + 1) % win;
+			k--;
+			if (rc != 0)
+				break;
+		}
+		x = &w[(h + k) % win];
+		if ((rc = fsn_read_piece(n, x, p.off, p.len,
 		    md5 != NULL)) != 0)
 			break;
 		if (md5 != NULL)
-			ark_hash_update(md5, w[k].buf, w[k].len);
-		moved += w[k].zero ? 0 : p.len;
-		if (++k == win) {
-			rc = fsn_put_window(w, k, &acc);
-			k = 0;
-		}
+			ark_hash_update(md5, x->buf, x->len);
+		moved += x->zero ? 0 : p.len;
+		k++;
+		rc = fsn_put_begin(x);
 	}
-	if (rc == 0 && k > 0)
-		rc = fsn_put_window(w, k, &acc);
+	for (; rc == 0 && k > 0; k--, h = (h + 1) % win)
+		rc = fsn_put_done(&w[h], &acc);
 	if (rc != 0)
 		goto out;
 	if (md5 != NULL) {
@@ -1299,6 +1352,8 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	fsn_relayout(n, &acc);
 out:
 	for (i = 0; i < win; i++) {
+		if (w[i].b != NULL)	/* a failed commit's puts in flight */
+			fsd_batch_wait(w[i].b);
 		free(w[i].buf);
 		json_decref(w[i].as);
 	}
