@@ -44,9 +44,9 @@ umount_wait() {
 
 # The options arkorfs gets, without running it (-f).
 "$HELPER" -f "$REG" "$M" -o "credentials=$T/admin.credentials,bucket=fstab" \
-	-o ro,allow_other,_netdev,noauto,nofail,x-systemd.automount,file_mode=0600,nosuid,attr-timeout=2s,xattr \
+	-o ro,allow_other,_netdev,noauto,nofail,x-systemd.automount,file_mode=0600,nosuid,attr-timeout=2s,fid_pool=8,xattr \
 	>"$T/cmd" || fail "mount.arkorfs -f"
-expect="$top_builddir/arkorfs --credentials $T/admin.credentials --bucket fstab --read-only --allow-other --file-mode 0600 --attr-timeout 2s --xattr -o nosuid $REG $M"
+expect="$top_builddir/arkorfs --credentials $T/admin.credentials --bucket fstab --read-only --allow-other --file-mode 0600 --attr-timeout 2s --fid-pool 8 --xattr -o nosuid $REG $M"
 [ "$(cat "$T/cmd")" = "$expect" ] || fail "translation: $(cat "$T/cmd")"
 "$HELPER" "$REG" "$M" -o bucket 2>/dev/null && fail "bucket without a value"
 "$HELPER" "$REG" 2>/dev/null && fail "no mount point accepted"
