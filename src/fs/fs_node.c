@@ -36,7 +36,7 @@
 #define FSN_ATTEMPTS	3		/* per fragment, each a new FileID */
 #define FSN_SLOTS	5		/* fragments cached per open file */
 #define FSN_AHEAD	4		/* fragments prefetched ahead */
-#define FSN_PUT_NOW_MAX	(1u << 20)	/* a lone fragment up to this size is
+#define FSN_PUT_NOW_MAX	(1u << 20)	/* a last fragment up to this size is
 					 * written from the committing thread */
 #define FSN_MEM_MAX	(1u << 20)	/* changes of a file up to this size
 					 * are staged in memory (memfd) */
@@ -1050,105 +1050,62 @@ fsn_acc_add(struct fsn_acc *a, const char *fid, uint64_t off, uint64_t len,
 	json_array_append_new(a->put, p);
 }
 
-/* Writes fragments w[0..k) to the data servers, retrying a failed one
- * under a new FileID; appends them to acc. n->mu held. */
+/* Starts the put of w (read, not a hole) to every replica under a fresh
+ * FileID: at once from this thread when `now` (a small fragment whose
+ * hand-off to the pool would cost more than its bytes), else on the pool
+ * (w->b, finished by fsn_put_done). n->mu held. */
 static int
-fsn_put_window(struct fsn_wfrag *w, size_t k, struct fsn_acc *acc)
-{
-	size_t	 i, want, attempt;
-	json_t	*a = NULL;
-	int	 rc = 0;
-
-	for (attempt = 0; attempt < FSN_ATTEMPTS; attempt++) {
-		struct fsd_batch *b;
-		size_t got = 0;
-
-		for (i = 0, want = 0; i < k; i++)
-			if (!w[i].zero && w[i].as == NULL)
-				want++;
-		if (want == 0)
-			break;
-		if ((rc = fsa_take(want, &a)) != 0)
-			return rc;
-		b = fsd_batch_new();
-		for (i = 0; i < k; i++) {
-			if (w[i].zero || w[i].as != NULL)
-				continue;
-			w[i].as = json_incref(json_array_get(a, got++));
-			if (w[i].as == NULL)
-				continue;
-			if (want == 1 && w[i].len <= FSN_PUT_NOW_MAX)
-				fsd_put_now(&w[i].put, w[i].as, w[i].buf,
-				    w[i].len, w[i].crc);
-			else
-				fsd_put_start(b, &w[i].put, w[i].as, w[i].buf,
-				    w[i].len, w[i].crc);
-		}
-		fsd_batch_wait(b);
-		json_decref(a);
-		a = NULL;
-		for (i = 0; i < k; i++)
-			if (!w[i].zero && w[i].as != NULL &&
-			    !fsd_put_ok(&w[i].put)) {
-				/* The needles written are orphans now; the
-				 * data servers reclaim them. The retry goes
-				 * to another group if one can take it. */
-				fsa_bad(fsr_int(w[i].as, "group"));
-				json_decref(w[i].as);
-				w[i].as = NULL;
-			}
-	}
-	for (i = 0; i < k; i++) {
-		if (w[i].zero)
-			continue;
-		if (w[i].as == NULL) {
-			ark_log_warnx("fragment at %" PRIu64 ": no group took "
-			    "it after %d attempts", w[i].off, FSN_ATTEMPTS);
-			return -EIO;
-		}
-		fsn_acc_add(acc, fsr_str(w[i].as, "fid"), w[i].off, w[i].len,
-		    w[i].crc, NULL, FSS_PRESENT);
-	}
-	return 0;
-}
-
-/* Starts writing w (read, not a hole) to a fresh assignment without
- * waiting. A small one is left to fsn_put_done (written from this
- * thread then). n->mu held. */
-static int
-fsn_put_begin(struct fsn_wfrag *w)
+fsn_put_begin(struct fsn_wfrag *w, int now)
 {
 	json_t	*a;
 	int	 rc;
 
-	if (w->zero || w->len <= FSN_PUT_NOW_MAX)
-		return 0;
 	if ((rc = fsa_take(1, &a)) != 0)
 		return rc;
 	w->as = json_incref(json_array_get(a, 0));
 	json_decref(a);
-	if (w->as == NULL)
-		return 0;		/* fsn_put_done assigns again */
-	w->b = fsd_batch_new();
-	fsd_put_start(w->b, &w->put, w->as, w->buf, w->len, w->crc);
+	if (now)
+		fsd_put_now(&w->put, w->as, w->buf, w->len, w->crc);
+	else {
+		w->b = fsd_batch_new();
+		fsd_put_start(w->b, &w->put, w->as, w->buf, w->len, w->crc);
+	}
 	return 0;
 }
 
-/* Waits for w's put, writes it again if it failed (or was left), and
- * appends it to acc. n->mu held. */
+/* Waits for w's put, writes it again under new FileIDs while a replica
+ * fails (FSN_ATTEMPTS in all), and appends it to acc. n->mu held. */
 static int
 fsn_put_done(struct fsn_wfrag *w, struct fsn_acc *acc)
 {
-	if (w->b != NULL) {
-		fsd_batch_wait(w->b);
-		w->b = NULL;
-		if (!fsd_put_ok(&w->put)) {
-			fsa_bad(fsr_int(w->as, "group"));
-			json_decref(w->as);
-			w->as = NULL;
+	int attempt, rc;
+
+	if (w->zero)
+		return 0;
+	for (attempt = 1;; attempt++) {
+		if (w->b != NULL) {
+			fsd_batch_wait(w->b);
+			w->b = NULL;
 		}
+		if (fsd_put_ok(&w->put))
+			break;
+		/* The needles written are orphans now; the data servers
+		 * reclaim them. The retry goes to another group if one can
+		 * take it. */
+		fsa_bad(fsr_int(w->as, "group"));
+		json_decref(w->as);
+		w->as = NULL;
+		if (attempt == FSN_ATTEMPTS) {
+			ark_log_warnx("fragment at %" PRIu64 ": no group took "
+			    "it after %d attempts", w->off, FSN_ATTEMPTS);
+			return -EIO;
+		}
+		if ((rc = fsn_put_begin(w, w->len <= FSN_PUT_NOW_MAX)) != 0)
+			return rc;
 	}
-	return fsn_put_window(w, 1, acc);
+	fsn_acc_add(acc, fsr_str(w->as, "fid"), w->off, w->len, w->crc,
+	    NULL, FSS_PRESENT);
+	return 0;
 }
 
 /* Reads the local piece [off, off+len) into w; w->zero when it has no
@@ -1299,7 +1256,11 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 			ark_hash_update(md5, x->buf, x->len);
 		moved += x->zero ? 0 : p.len;
 		k++;
-		rc = fsn_put_begin(x);
+		/* The last piece goes out from here if small: for a small
+		 * file it is the only one. */
+		if (!x->zero)
+			rc = fsn_put_begin(x, p.off + p.len >= n->size &&
+			    x->len <= FSN_PUT_NOW_MAX);
 	}
 	for (; rc == 0 && k > 0; k--, h = (h + 1) % win)
 		rc = fsn_put_done(&w[h], &acc);
