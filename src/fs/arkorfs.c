@@ -628,7 +628,7 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 		rc = 0;
 		goto out;
 	}
-	q = json_pack("{s:s}", "bucket", b);
+	q = json_pack("{s:s, s:s}", "bucket", b, "key", k);
 	if (mode != (mode_t)-1)
 		json_object_set_new(q, "mode", json_integer(mode & 07777));
 	if (uid != (uid_t)-1)
@@ -637,7 +637,6 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 		json_object_set_new(q, "gid", json_integer(gid));
 	if (mtime_ms >= 0)
 		json_object_set_new(q, "mtime_ms", json_integer(mtime_ms));
-	json_object_set_new(q, "key", json_string(k));
 	rc = fsr_call("object/setattr", json_incref(q), &res);
 	if (rc == 0) {
 		afs_set.valid = strlen(path) < sizeof(afs_set.path);
