@@ -144,7 +144,7 @@ ark_json_get_str(const json_t *o, const char *field, int required,
 		json_seterr(e, "field \"%s\": string of %zu bytes is longer "
 		    "than the limit of %zu", field, json_string_length(v),
 		    maxlen);
-		return ARK_EINVAL;
+		return ARK_ETOOBIG;
 	}
 	*out = json_string_value(v);
 	return ARK_OK;

@@ -46,7 +46,8 @@ enum ark_err	 ark_json_parse_object(const void *body, size_t len,
  * A present field of the wrong type (null included) or out of bounds is
  * ARK_EINVAL with a message naming the field and what was expected.
  */
-/* String of at most `maxlen` bytes (0 = no limit); *out is borrowed. */
+/* String of at most `maxlen` bytes (0 = no limit; a longer one is
+ * ARK_ETOOBIG); *out is borrowed. */
 enum ark_err	 ark_json_get_str(const json_t *o, const char *field,
 		    int required, size_t maxlen, const char **out,
 		    struct ark_json_err *e);

@@ -71,8 +71,8 @@ fsr_map(int status, const char *code)
 {
 	switch (status) {
 	case 400:
-		if (strcmp(code, "too_big") == 0)
-			return -ENAMETOOLONG;
+		if (strcmp(code, "too_long") == 0)
+			return -ENAMETOOLONG;	/* a key past 1,024 bytes */
 		return -EINVAL;
 	case 401:
 	case 403:

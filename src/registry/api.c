@@ -169,8 +169,9 @@ static int
 bad_field(struct rq *r, const char *field, enum ark_err rc)
 {
 	snprintf(r->field, sizeof(r->field), "%s", field);
-	reply_err(r, 400, rc == ARK_ENOENT ? "missing_field" : "invalid_field",
-	    r->je.msg, r->field);
+	reply_err(r, 400, rc == ARK_ENOENT ? "missing_field" :
+	    rc == ARK_ETOOBIG ? "too_long" : "invalid_field", r->je.msg,
+	    r->field);
 	return -1;
 }
 

@@ -3,7 +3,7 @@
 # cluster: create, write at offsets, truncate (grow/shrink), rename of
 # files and directories (over existing ones, into other dirs), mkdir and
 # rmdir (empty check), unlink, permissions, timestamps, symlinks, FIFOs
-# and sockets (devices refused), statfs,
+# and sockets (devices refused), ENAMETOOLONG past the key limit, statfs,
 # listing a directory longer than one registry page, concurrent writers
 # on different files.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -71,6 +71,19 @@ rmdir "$M/d1" 2>/dev/null && fail "rmdir of a non-empty dir succeeded"
 mkdir "$M/empty"; rmdir "$M/empty" || fail "rmdir of an empty dir"
 [ -e "$M/empty" ] && fail "rmdir left the dir"
 ok "mkdir, rmdir"
+
+# Names the registry refuses: a key past 1,024 bytes is ENAMETOOLONG.
+long=$M
+for i in 1 2 3 4; do long=$long/$(printf 'n%.0s' $(seq 1 250)); done
+mkdir -p "$long" || fail "mkdir of a 1,004-byte key"
+err=$(touch "$long/$(printf 'n%.0s' $(seq 1 30))" 2>&1) &&
+	fail "a 1,035-byte key was created"
+case $err in
+*"File name too long"*) ;;
+*) fail "a 1,035-byte key: $err, want ENAMETOOLONG" ;;
+esac
+rm -r "$M/$(printf 'n%.0s' $(seq 1 250))" || fail "rm of the long path"
+ok "a name past the key limit: ENAMETOOLONG"
 
 # Rename files: plain, over an existing file, into another directory.
 echo A >"$M/ra"; echo B >"$M/rb"
