@@ -10,7 +10,8 @@
 #     closed: it must be noticed and replaced, not used for a POST that
 #     then fails), the mount logs that the registry is back, and every
 #     file written before and after is intact through the mount and S3;
-#   - the only group fails a write and comes back: small files again take
+#   - the only group fails a write (ENOSPC once the registry marks it
+#     down) and comes back: small files again take
 #     about one commit each (the failed group is not avoided for long).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/cluster-lib.sh"
@@ -25,19 +26,24 @@ fs_mount fs1 "$M" --bucket rrr
 commits() {
 	curl -s "http://$REG/metrics" | awk '/^arkor_registry_commits_total/ {print $2}'
 }
+# copy_small PREFIX N: N small files small/PREFIX1.. by cp (one open and
+# one close each; a shell's `>` closes the new file once more after its
+# dup2, committing it empty first); COMMITS = the registry commits taken.
+copy_small() {
+	local c0 i
+	c0=$(commits)
+	for i in $(seq 1 "$2"); do
+		echo "$1 $i" >"$T/small"
+		cp "$T/small" "$M/small/$1$i" || fail "write small/$1$i"
+	done
+	COMMITS=$(( $(commits) - c0 ))
+	[ "$(cat "$M/small/$1$2")" = "$1 $2" ] || fail "small/$1$2"
+}
 mkdir "$M/small" || fail "mkdir small"
-c0=$(commits)
-# (cp: one open and one close each; a shell's `>` closes the new file
-# once more after its dup2, committing it empty first.)
-for i in $(seq 1 60); do
-	echo "small $i" >"$T/small"
-	cp "$T/small" "$M/small/s$i" || fail "write s$i"
-done
-c1=$(commits)
-[ $((c1 - c0)) -le 75 ] ||
-	fail "60 small files took $((c1 - c0)) registry commits, want <= 75"
-[ "$(cat "$M/small/s60")" = "small 60" ] || fail "small/s60"
-ok "60 small files: $((c1 - c0)) registry commits (spare FileIDs)"
+copy_small s 60
+[ "$COMMITS" -le 75 ] ||
+	fail "60 small files took $COMMITS registry commits, want <= 75"
+ok "60 small files: $COMMITS registry commits (spare FileIDs)"
 
 # Many FUSE threads, each with its pooled registry connection.
 mkdir "$M/before" || fail "mkdir before"
@@ -64,16 +70,7 @@ ok "registry down: EIO at once, one log line"
 ark_start registryd "$top_builddir/arkor-registryd" \
 	--listen "127.0.0.1:$PORT" --data-dir "$T/reg" --threads 2 \
 	--heartbeat-timeout 5s
-# Wait for the data servers' next heartbeats (the group is writable).
-n=0
-until "$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" \
-    --json group list 2>/dev/null | python3 -c '
-import json, sys
-g = json.load(sys.stdin)["groups"]
-sys.exit(0 if g and g[0]["writable"] else 1)' 2>/dev/null; do
-	n=$((n + 1)); [ $n -lt 100 ] || fail "no writable group after restart"
-	sleep 0.1
-done
+cluster_wait_writable 1	# the data servers' next heartbeats
 mkdir "$M/after" || fail "mkdir after the restart"
 seq 1 64 | xargs -P 8 -I{} sh -c 'echo "after {}" >"$1/after/f{}"' _ "$M" ||
 	fail "writes after the restart: $(grep -v INFO "$T/fs1.log" | tail -5)"
@@ -89,8 +86,9 @@ done
 [ "$(awss3 s3 cp s3://rrr/after/f64 -)" = "after 64" ] || fail "S3 read of after/f64"
 ok "registry back: every thread's first call works, every file intact"
 
-# The only group fails a write (a data server killed), then is whole
-# again (restarted on its port): arkorfs stops avoiding it at once,
+# The only group fails a write (a data server killed): EIO while the
+# registry still counts it writable, ENOSPC once it does not. Then it is
+# whole again (restarted on its port): arkorfs stops avoiding it at once,
 # without passing over FileIDs commit after commit.
 DPORT=$(cat "$T/data1.port")
 kill -KILL "$PID_datad1"
@@ -98,24 +96,21 @@ wait "$PID_datad1" 2>/dev/null || true
 echo lost >"$T/small"
 cp "$T/small" "$M/lost" 2>/dev/null &&
 	fail "a write with a replica of the only group dead"
-ark_start datad1 "$top_builddir/arkor-datad" \
-	--listen "127.0.0.1:$DPORT" --data-dir "$T/data1" \
-	--cluster-key "$T/reg/cluster.key" --registry "$REG" \
-	--heartbeat-interval 200ms --threads 2 --sync none --scrub-rate 0 \
-	--min-free 0
+cluster_wait_writable 0
+err=$(cp "$T/small" "$M/lost" 2>&1) && fail "a write with no writable group"
+case $err in
+*"No space left on device"*) ;;
+*) fail "a write with no writable group: $err, want ENOSPC" ;;
+esac
+ok "the only group down: the write fails, ENOSPC once the registry knows"
+cluster_datad 1 "$DPORT"
 n=0
 until cp "$T/small" "$M/back" 2>/dev/null; do
 	n=$((n + 1)); [ $n -lt 100 ] || fail "no write after the data server came back"
 	sleep 0.2
 done
-c0=$(commits)
-for i in $(seq 1 30); do
-	echo "again $i" >"$T/small"
-	cp "$T/small" "$M/small/a$i" || fail "write a$i"
-done
-c1=$(commits)
-[ $((c1 - c0)) -le 45 ] ||
-	fail "30 small files after the group came back: $((c1 - c0)) commits, want <= 45"
-[ "$(cat "$M/small/a30")" = "again 30" ] || fail "small/a30"
-ok "the only group back: $((c1 - c0)) commits for 30 files"
+copy_small a 30
+[ "$COMMITS" -le 45 ] ||
+	fail "30 small files after the group came back: $COMMITS commits, want <= 45"
+ok "the only group back: $COMMITS commits for 30 files"
 fs_umount fs1 "$M"

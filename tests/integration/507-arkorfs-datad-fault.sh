@@ -16,17 +16,10 @@
 fs_skip_unless_fuse
 ark_timeout 300
 cluster_start
-CTL() { "$top_builddir/arkorctl" -k "$T/reg/cluster.key" -r "http://$REG" "$@"; }
 for i in 4 5 6; do
 	cluster_datad "$i"
 done
-n=0
-until [ "$(CTL --json group list 2>/dev/null | python3 -c '
-import json, sys
-print(sum(1 for g in json.load(sys.stdin)["groups"] if g["writable"]))')" = 2 ]; do
-	n=$((n + 1)); [ $n -lt 150 ] || fail "no second writable group"
-	sleep 0.2
-done
+cluster_wait_writable 2
 ok "two writable groups of three"
 
 fs_bucket flt

@@ -4,16 +4,31 @@
 # arkor-objectd. Every daemon listens on port 0 and writes a port file; the
 # data servers derive their public URL from the bound port.
 
-# cluster_datad I: starts data server I ($T/dataI, port file
-# $T/dataI.port, log datadI.log, PID_datadI) against $REG, with the
-# scenarios' settings (fast heartbeats, no fsync, no scrub).
+# cluster_datad I [PORT]: starts data server I ($T/dataI, port file
+# $T/dataI.port, log datadI.log, PID_datadI) against $REG on PORT (default:
+# any), with the scenarios' settings (fast heartbeats, no fsync, no
+# scrub).
 cluster_datad() {
 	mkdir -p "$T/data$1"
 	ark_start "datad$1" "$top_builddir/arkor-datad" \
-		--listen 127.0.0.1:0 --port-file "$T/data$1.port" \
+		--listen "127.0.0.1:${2:-0}" --port-file "$T/data$1.port" \
 		--data-dir "$T/data$1" --cluster-key "$T/reg/cluster.key" \
 		--registry "$REG" --heartbeat-interval 200ms --threads 2 \
 		--sync none --scrub-rate 0 --min-free 0
+}
+
+# cluster_wait_writable N: waits (15 s at most) until exactly N groups
+# take writes.
+cluster_wait_writable() {
+	local n=0
+	until [ "$("$top_builddir/arkorctl" -k "$T/reg/cluster.key" \
+	    -r "http://$REG" --json group list 2>/dev/null | python3 -c '
+import json, sys
+print(sum(1 for g in json.load(sys.stdin)["groups"] if g["writable"]))' \
+	    2>/dev/null)" = "$1" ]; do
+		n=$((n + 1)); [ $n -lt 150 ] || fail "not $1 writable groups"
+		sleep 0.1
+	done
 }
 
 # cluster_start [OBJECTD ARGS...]: sets REG, S3 (endpoint URL), S3_PORT,
