@@ -341,6 +341,20 @@ lookup_free(struct lookup *l)
 	free(l);
 }
 
+/* Sends l (consumed) as an object/get of its own; counted among this
+ * thread's lookups in flight when `counted`. */
+static void
+lookup_send_alone(struct lookup *l, int counted)
+{
+	struct regcall *rc = ark_xcalloc(1, sizeof(*rc));
+
+	rc->cb = l->cb;
+	rc->lookup = counted;
+	reg_send(l->o, "object/get", l->body, l->svc, rc);
+	l->body = NULL;
+	lookup_free(l);
+}
+
 /* Each lookup of a batch gets its entry of the answer; or, when the call
  * as a whole failed, that failure (a transport error, a bad signature),
  * except for an answer too big, after which each goes alone. */
@@ -359,13 +373,7 @@ batch_done(struct lookup *l, int status, json_t *j)
 	for (; l != NULL; l = next, i++) {
 		next = l->next;
 		if (status == 413) {
-			struct regcall *rc = ark_xcalloc(1, sizeof(*rc));
-
-			rc->cb = l->cb;
-			reg_send(l->o, "object/get", l->body, l->svc, rc);
-			l->body = NULL;
-			od_oreq_unref(l->o);
-			free(l);
+			lookup_send_alone(l, 0);
 			continue;
 		}
 		st = status;
@@ -535,18 +543,14 @@ lookups_flush(void)
 		}
 		if (n == 0)
 			continue;
-		rc = ark_xcalloc(1, sizeof(*rc));
-		rc->lookup = 1;
 		lookups_inflight++;
 		ark_metric_add(m_lookups, 0, n);
 		if (n == 1) {
-			rc->cb = batch->cb;
-			reg_send(batch->o, "object/get", batch->body, batch->svc,
-			    rc);
-			batch->body = NULL;
-			lookup_free(batch);
+			lookup_send_alone(batch, 1);
 			continue;
 		}
+		rc = ark_xcalloc(1, sizeof(*rc));
+		rc->lookup = 1;
 		gets = json_array();
 		for (l = batch; l != NULL; l = l->next) {
 			json_array_append_new(gets, l->body);
