@@ -1139,10 +1139,10 @@ fsn_read_piece(struct fsn *n, struct fsn_wfrag *w, uint64_t off,
 	return 0;
 }
 
-/* The ETag of a commit that reuses fragments: the MD5 of the content
- * would need every byte, so it is the MD5 of the fragment list with the
- * "-<count>" of a multipart upload, which S3 clients do not take for a
- * content MD5. */
+/* The ETag of a commit of several fragments or that reuses some: the
+ * MD5 of the content would need every byte, so it is the MD5 of the
+ * fragment list with the "-<count>" of a multipart upload, which S3
+ * clients do not take for a content MD5. */
 static void
 fsn_list_etag(const json_t *frags, char *etag, size_t cap)
 {
@@ -1203,7 +1203,7 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	uint64_t		 fsz = fsn_c.fragment_size, t0, moved = 0;
 	size_t			 i, h = 0, k = 0, win = fsn_c.window;
 	size_t			 reused = 0;
-	int			 rc, whole = 1;
+	int			 rc, whole;
 
 	if ((rc = fsn_tmp(n, 0)) != 0)
 		return rc;
@@ -1212,7 +1212,12 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	acc.put = json_array();
 	acc.next = json_array();
 	w = ark_xcalloc(win, sizeof(*w));
-	/* Every byte new: the ETag is the content's MD5, as S3's. */
+	/* A file of one fragment, every byte new: the ETag is the content's
+	 * MD5, as a single S3 PUT's. A larger one gets the multipart shape
+	 * (fsn_list_etag), as `aws s3 cp` gives a file past its 8 MiB
+	 * parts: hashing every byte would cost a core-second per GiB on the
+	 * commit's path. */
+	whole = n->size <= fsz;
 	memset(&it, 0, sizeof(it));
 	while (whole && fss_next(n->lay, n->size, fsz, &it, &p))
 		whole = p.reuse == FSS_NONE;

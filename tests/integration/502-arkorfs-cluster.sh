@@ -1,7 +1,8 @@
 #!/bin/bash
 # 502-arkorfs-cluster.sh - arkorfs with the rest of the cluster: two
 # mounts of one bucket see each other's files after close; a file written
-# through arkorfs reads back through S3 (awscli) with the MD5 ETag, and an
+# through arkorfs reads back through S3 (awscli) with the ETag of its
+# size (MD5, or multipart-shaped past one fragment), and an
 # S3 upload shows in the mount; all buckets as top-level directories;
 # unmount and remount keep every byte; a data server killed during reads
 # (the mount fails over to the other replicas and keeps working);
@@ -35,10 +36,20 @@ cp "$T/big" "$A/big" || fail "write big"
 awss3 s3 cp --only-show-errors s3://shared/big "$T/big.s3" ||
 	fail "S3 get of big"
 cmp "$T/big" "$T/big.s3" || fail "S3 bytes differ"
-etag=$(awss3 s3api head-object --bucket shared --key big \
-	--query ETag --output text | tr -d '"')
-[ "$etag" = "$(md5sum <"$T/big" | cut -d' ' -f1)" ] ||
-	fail "ETag $etag is not the MD5"
+# ETags: a file of several fragments has the multipart shape (one "-N"
+# per 256 KiB fragment), one that fits a fragment its content's MD5.
+etag() {
+	awss3 s3api head-object --bucket shared --key "$1" --query ETag \
+		--output text | tr -d '"'
+}
+etag=$(etag big)
+[[ $etag =~ ^[0-9a-f]{32}-$((MB * 4))$ ]] ||
+	fail "ETag $etag of a $MB MiB file is not <hex>-$((MB * 4))"
+head -c 200000 /dev/urandom >"$T/small"
+cp "$T/small" "$A/small" || fail "write small"
+etag=$(etag small)
+[ "$etag" = "$(md5sum <"$T/small" | cut -d' ' -f1)" ] ||
+	fail "ETag $etag of a one-fragment file is not its MD5"
 echo "via s3" >"$T/s3file"
 awss3 s3 cp --only-show-errors "$T/s3file" s3://shared/sub/s3file
 [ "$(cat "$B/sub/s3file")" = "via s3" ] || fail "S3 upload not in the mount"
