@@ -46,6 +46,11 @@
 
 enum fsn_slot_state { SLOT_EMPTY, SLOT_LOADING, SLOT_READY, SLOT_ERR };
 
+struct fsn_wb;				/* write-behind, see below */
+static void	fsn_wb_free(struct fsn *n);
+static void	fsn_wb_forget(struct fsn *n, uint64_t lo, uint64_t hi);
+static void	fsn_wb_after_write(struct fsn *n, uint64_t off, uint64_t len);
+
 struct fsn_slot {
 	enum fsn_slot_state	 state;
 	size_t			 idx;		/* fragment index */
@@ -80,6 +85,10 @@ struct fsn {
 	uint64_t		 gen;		/* bumps when obj changes */
 	struct fsn_slot		 slot[FSN_SLOTS];
 	size_t			 rd_idx;	/* fragment last read */
+	struct fsn_wb		*wb;		/* write-behind, or NULL */
+	uint64_t		 seq_start;	/* the current streak of */
+	uint64_t		 seq_end;	/* sequential writes */
+	uint64_t		 wb_next;	/* where write-behind goes on */
 };
 
 static struct fsn_cfg	 fsn_c;
@@ -304,6 +313,7 @@ fsn_free(struct fsn *n)
 	json_decref(n->frags);
 	fss_free(n->lay);
 	json_decref(n->meta);
+	fsn_wb_free(n);
 	for (i = 0; i < FSN_SLOTS; i++)
 		free(n->slot[i].buf);
 	if (n->tmpfd >= 0)
@@ -478,6 +488,8 @@ fsn_make_empty(struct fsn *n)
 	if (ftruncate(n->tmpfd, 0) != 0)
 		return -errno;
 	fss_truncate(n->lay, 0);
+	fsn_wb_free(n);
+	n->seq_start = n->seq_end = n->wb_next = 0;
 	n->size = 0;
 	n->dirty = 1;
 	n->mtime_ms = ark_now_ms();
@@ -956,10 +968,12 @@ fsn_write(struct fsn *n, const char *buf, size_t size, off_t off)
 	fss_write(n->lay, (uint64_t)off, size, fsz);
 	n->dirty = 1;
 	n->mtime_ms = ark_now_ms();
+	fsn_wb_forget(n, (uint64_t)off, (uint64_t)off + size);
 	if ((rc = fsn_pwrite_all(n->tmpfd, buf, size, (uint64_t)off)) != 0)
 		goto out;
 	if ((uint64_t)off + size > n->size)
 		n->size = (uint64_t)off + size;
+	fsn_wb_after_write(n, (uint64_t)off, size);
 out:
 	pthread_mutex_unlock(&n->mu);
 	return rc != 0 ? rc : (int)size;
@@ -987,6 +1001,8 @@ fsn_truncate(struct fsn *n, off_t size)
 		goto out;
 	}
 	fss_truncate(n->lay, (uint64_t)size);
+	fsn_wb_forget(n, (uint64_t)size, UINT64_MAX);
+	n->seq_start = n->seq_end = n->wb_next = (uint64_t)size;
 	n->size = (uint64_t)size;
 	n->dirty = 1;
 	n->mtime_ms = ark_now_ms();
@@ -1006,6 +1022,7 @@ struct fsn_wfrag {
 	json_t		*as;
 	struct fsd_put	 put;
 	struct fsd_batch *b;		/* the put in flight, or NULL */
+	int		 stale;		/* write-behind: changed since */
 };
 
 static int
@@ -1139,6 +1156,233 @@ fsn_read_piece(struct fsn *n, struct fsn_wfrag *w, uint64_t off,
 	return 0;
 }
 
+/* ---- write-behind -------------------------------------------------------- */
+
+/*
+ * A sequential writer does not leave the whole upload to the commit: once
+ * a streak of sequential writes has filled a whole new piece of the
+ * commit plan (fss_piece_at: a full fragment of a local run), the piece
+ * is read back from the temp file (still in the page cache) and put to a
+ * group while the writer goes on, at most `window` puts at a time (the
+ * writer waits for the oldest past that). The temp file stays the source
+ * of truth: a write or truncate over an early piece forgets it (its
+ * FileID becomes an orphan that the GC takes), and the commit takes an
+ * early piece only where its plan has exactly that piece; every other
+ * piece is read and put as before. Nothing is visible to other readers
+ * before the commit's object/put.
+ */
+struct fsn_early {			/* a piece put before the commit */
+	uint64_t	 off;
+	uint64_t	 len;		/* fragment_size */
+	uint32_t	 crc;
+	json_t		*as;		/* its assignment; NULL: all zero */
+	int		 used;		/* taken by the commit */
+};
+
+struct fsn_wb {
+	struct fsn_wfrag	*ring;		/* puts in flight: window slots */
+	size_t			 h, k;		/* the oldest, how many */
+	struct fsn_early	*done;		/* finished, by offset */
+	size_t			 ndone, cap;
+};
+
+/* Index of the first finished piece that starts at or past off. */
+static size_t
+fsn_wb_find(const struct fsn_wb *wb, uint64_t off)
+{
+	size_t lo = 0, hi = wb->ndone;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (wb->done[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Waits for ring slot w's put and keeps the piece if it is still wanted
+ * and every replica took it. */
+static void
+fsn_wb_collect(struct fsn_wb *wb, struct fsn_wfrag *w)
+{
+	struct fsn_early	 e;
+	size_t			 i;
+
+	if (w->b != NULL) {
+		fsd_batch_wait(w->b);
+		w->b = NULL;
+	}
+	if (w->stale || (!w->zero && !fsd_put_ok(&w->put))) {
+		if (!w->stale)		/* the commit puts it again */
+			fsa_bad(fsr_int(w->as, "group"));
+		json_decref(w->as);
+		w->as = NULL;
+		return;
+	}
+	e.off = w->off;
+	e.len = w->len;
+	e.crc = w->crc;
+	e.as = w->zero ? NULL : w->as;
+	e.used = 0;
+	if (w->zero)
+		json_decref(w->as);
+	w->as = NULL;
+	i = fsn_wb_find(wb, e.off);
+	if (i < wb->ndone && wb->done[i].off == e.off) {
+		json_decref(wb->done[i].as);
+		wb->done[i] = e;
+		return;
+	}
+	if (wb->ndone == wb->cap) {
+		wb->cap = wb->cap ? wb->cap * 2 : 64;
+		wb->done = ark_xrealloc(wb->done, wb->cap * sizeof(*wb->done));
+	}
+	memmove(&wb->done[i + 1], &wb->done[i],
+	    (wb->ndone - i) * sizeof(*wb->done));
+	wb->done[i] = e;
+	wb->ndone++;
+}
+
+static void
+fsn_wb_wait_one(struct fsn_wb *wb)
+{
+	fsn_wb_collect(wb, &wb->ring[wb->h]);
+	wb->h = (wb->h + 1) % fsn_c.window;
+	wb->k--;
+}
+
+/* Forgets the early pieces that overlap [lo, hi). n->mu held. */
+static void
+fsn_wb_forget(struct fsn *n, uint64_t lo, uint64_t hi)
+{
+	struct fsn_wb	*wb = n->wb;
+	uint64_t	 fsz = fsn_c.fragment_size;
+	size_t		 i, j;
+
+	if (wb == NULL)
+		return;
+	for (i = 0; i < wb->k; i++) {
+		struct fsn_wfrag *w = &wb->ring[(wb->h + i) % fsn_c.window];
+
+		if (w->off < hi && w->off + w->len > lo)
+			w->stale = 1;
+	}
+	/* Every piece is fsz long: those that end past lo start past
+	 * lo - fsz. */
+	i = j = fsn_wb_find(wb, lo >= fsz ? lo - fsz + 1 : 0);
+	while (j < wb->ndone && wb->done[j].off < hi)
+		json_decref(wb->done[j++].as);
+	memmove(&wb->done[i], &wb->done[j],
+	    (wb->ndone - j) * sizeof(*wb->done));
+	wb->ndone -= j - i;
+}
+
+/* After a write of [off, off+len): extends or restarts the streak and
+ * starts the puts of the whole new pieces it filled. n->mu held. */
+static void
+fsn_wb_after_write(struct fsn *n, uint64_t off, uint64_t len)
+{
+	uint64_t		 fsz = fsn_c.fragment_size, end = off + len, pos;
+	struct fss_piece	 p, todo[16];
+	struct fsn_wfrag	*x;
+	struct fsn_wb		*wb;
+	size_t			 nt = 0;
+
+	if (off != n->seq_end)
+		n->seq_start = n->wb_next = off;
+	n->seq_end = end;
+	/* Look once the streak has a piece's worth and the write ends on or
+	 * crosses a multiple of fsz (where the pieces of new files and of
+	 * arkorfs's own fragments end): the plan costs a scan. */
+	if (end - n->wb_next < fsz || (end % fsz != 0 && end / fsz == off / fsz))
+		return;
+	for (pos = end; nt < ARK_ARRAY_SIZE(todo) && pos > n->wb_next &&
+	    fss_piece_at(n->lay, n->size, fsz, pos - 1, &p) &&
+	    p.off >= n->wb_next; pos = p.off)
+		if (p.reuse == FSS_NONE && p.len == fsz && p.off + fsz <= end)
+			todo[nt++] = p;
+	while (nt > 0) {
+		p = todo[--nt];
+		if (n->wb == NULL) {
+			n->wb = ark_xcalloc(1, sizeof(*n->wb));
+			n->wb->ring = ark_xcalloc(fsn_c.window,
+			    sizeof(*n->wb->ring));
+		}
+		wb = n->wb;
+		if (wb->k == fsn_c.window)
+			fsn_wb_wait_one(wb);
+		x = &wb->ring[(wb->h + wb->k) % fsn_c.window];
+		x->stale = 0;
+		/* On an error the commit does the piece (and reports). */
+		if (fsn_read_piece(n, x, p.off, p.len, 0) != 0)
+			return;
+		n->wb_next = p.off + p.len;
+		if (x->zero)
+			fsn_wb_collect(wb, x);
+		else if (fsn_put_begin(x, 0) != 0)
+			return;
+		else
+			wb->k++;
+	}
+}
+
+/* Takes the early piece [off, off+len) for the commit: 1 and *e (the
+ * caller owns e->as), or 0. n->mu held, no put in flight. */
+static int
+fsn_wb_take(struct fsn *n, uint64_t off, uint64_t len, struct fsn_early *e)
+{
+	struct fsn_wb	*wb = n->wb;
+	size_t		 i;
+
+	if (wb == NULL || (i = fsn_wb_find(wb, off)) == wb->ndone ||
+	    wb->done[i].off != off || wb->done[i].len != len ||
+	    wb->done[i].used)
+		return 0;
+	*e = wb->done[i];
+	wb->done[i].as = NULL;
+	wb->done[i].used = 1;
+	return 1;
+}
+
+/* Waits for the puts in flight; their buffers go. n->mu held. */
+static void
+fsn_wb_drain(struct fsn *n)
+{
+	struct fsn_wb	*wb = n->wb;
+	size_t		 i;
+
+	if (wb == NULL)
+		return;
+	while (wb->k > 0)
+		fsn_wb_wait_one(wb);
+	for (i = 0; i < fsn_c.window; i++) {
+		free(wb->ring[i].buf);
+		wb->ring[i].buf = NULL;
+	}
+}
+
+/* Drops write-behind: pieces not taken are orphans now. n->mu held (or
+ * the node is being freed). */
+static void
+fsn_wb_free(struct fsn *n)
+{
+	struct fsn_wb	*wb = n->wb;
+	size_t		 i;
+
+	if (wb == NULL)
+		return;
+	fsn_wb_drain(n);
+	for (i = 0; i < wb->ndone; i++)
+		json_decref(wb->done[i].as);
+	free(wb->done);
+	free(wb->ring);
+	free(wb);
+	n->wb = NULL;
+}
+
 /* The ETag of a commit of several fragments or that reuses some: the
  * MD5 of the content would need every byte, so it is the MD5 of the
  * fragment list with the "-<count>" of a multipart upload, which S3
@@ -1193,6 +1437,7 @@ static int
 fsn_commit(struct fsn *n, const char *bucket, const char *key)
 {
 	struct fsn_wfrag	*w;
+	struct fsn_early	 e;
 	struct fsn_acc		 acc;
 	struct ark_hash		*md5 = NULL;
 	struct fss_iter		 it;
@@ -1202,12 +1447,13 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	json_t			*body, *res = NULL;
 	uint64_t		 fsz = fsn_c.fragment_size, t0, moved = 0;
 	size_t			 i, h = 0, k = 0, win = fsn_c.window;
-	size_t			 reused = 0;
+	size_t			 reused = 0, early = 0;
 	int			 rc, whole;
 
 	if ((rc = fsn_tmp(n, 0)) != 0)
 		return rc;
 	t0 = ark_mono_ns();
+	fsn_wb_drain(n);
 	memset(&acc, 0, sizeof(acc));
 	acc.put = json_array();
 	acc.next = json_array();
@@ -1244,6 +1490,23 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 			    "crc32c"), json_array_get(n->frags, p.reuse),
 			    fss_state(n->lay, p.reuse));
 			reused++;
+			continue;
+		}
+		if (fsn_wb_take(n, p.off, p.len, &e)) {
+			for (; rc == 0 && k > 0; k--, h = (h + 1) % win)
+				rc = fsn_put_done(&w[h], &acc);
+			/* A one-fragment file's MD5 needs its bytes. */
+			if (rc == 0 && md5 != NULL &&
+			    (rc = fsn_read_piece(n, &w[h], p.off, p.len,
+			    1)) == 0)
+				ark_hash_update(md5, w[h].buf, w[h].len);
+			if (rc == 0 && e.as != NULL) {
+				fsn_acc_add(&acc, fsr_str(e.as, "fid"), p.off,
+				    p.len, e.crc, NULL, FSS_PRESENT);
+				moved += p.len;
+				early++;
+			}
+			json_decref(e.as);
 			continue;
 		}
 		if (k == win) {
@@ -1304,10 +1567,10 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	if (reused > 0)
 		json_object_set_new(body, "if_version",
 		    json_integer(n->version));
-	ark_log_debug("%s: %s/%s: %" PRIu64 " bytes, %" PRIu64 " uploaded, "
-	    "%zu of %zu fragments reused, in %" PRIu64 " ms", __func__, bucket,
-	    key, n->size, moved, reused, json_array_size(acc.put),
-	    (ark_mono_ns() - t0) / 1000000);
+	ark_log_debug("%s: %s/%s: %" PRIu64 " bytes, %" PRIu64 " uploaded "
+	    "(%zu fragments before the commit), %zu of %zu fragments reused, "
+	    "in %" PRIu64 " ms", __func__, bucket, key, n->size, moved, early,
+	    reused, json_array_size(acc.put), (ark_mono_ns() - t0) / 1000000);
 	if ((rc = fsr_call("object/put", body, &res)) != 0)
 		goto out;
 	n->version = fsr_int(res, "version");
@@ -1317,6 +1580,7 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	 * the S3 attributes for the next commit. */
 	fsn_relayout(n, &acc);
 out:
+	fsn_wb_free(n);
 	for (i = 0; i < win; i++) {
 		if (w[i].b != NULL)	/* a failed commit's puts in flight */
 			fsd_batch_wait(w[i].b);

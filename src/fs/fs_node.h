@@ -16,7 +16,9 @@
  * the changed ranges are cut into new fragments, written to every
  * replica of a group first: until that put returns, other readers see
  * the old version (close-to-open; a crash leaves the old or the new
- * version, never a mix).
+ * version, never a mix). Whole new fragments of a sequential write are
+ * put while the writer goes on (write-behind); the commit takes those
+ * still unchanged.
  *
  * Threads: all calls are thread-safe; a node's calls serialise on its
  * mutex.

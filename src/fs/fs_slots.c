@@ -238,3 +238,33 @@ fss_next(const struct fss *s, uint64_t size, uint64_t fsz,
 		it->inrun = 0;
 	return 1;
 }
+
+int
+fss_piece_at(const struct fss *s, uint64_t size, uint64_t fsz, uint64_t off,
+    struct fss_piece *p)
+{
+	uint64_t	 run, runend;
+	size_t		 i, j;
+
+	if (off >= size || fsz == 0)
+		return 0;
+	i = fss_at(s, off);
+	if (i < s->n && fss_kept(s, i, size) && s->e[i].off <= off) {
+		p->off = s->e[i].off;
+		p->len = s->e[i].len;
+		p->reuse = i;
+		return 1;
+	}
+	/* As fss_next: the run starts where the last kept fragment before
+	 * it ends (or at 0) and stops at the next kept one (or at size). */
+	for (j = i; j > 0 && !fss_kept(s, j - 1, size); j--)
+		;
+	run = j > 0 ? fss_end(s, j - 1) : 0;
+	for (j = i; j < s->n && !fss_kept(s, j, size); j++)
+		;
+	runend = j < s->n ? ARK_MIN(s->e[j].off, size) : size;
+	p->off = run + (off - run) / fsz * fsz;
+	p->len = ARK_MIN(p->off + fsz, runend) - p->off;
+	p->reuse = FSS_NONE;
+	return 1;
+}

@@ -83,4 +83,9 @@ struct fss_iter {			/* zero it to start */
 int		 fss_next(const struct fss *s, uint64_t size, uint64_t fsz,
 		    struct fss_iter *it, struct fss_piece *p);
 
+/* The piece of that plan that holds byte off (< size): 1 and *p, or 0
+ * past size. Costs a scan of the local run around off. */
+int		 fss_piece_at(const struct fss *s, uint64_t size,
+		    uint64_t fsz, uint64_t off, struct fss_piece *p);
+
 #endif /* ARKOR_FS_FS_SLOTS_H */

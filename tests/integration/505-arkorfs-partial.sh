@@ -18,6 +18,9 @@
 #     fragments taken by the GC: close reports EIO (with a log line), the
 #     commit never references a deleted fragment; changed elsewhere with
 #     its fragments still there, the whole file is written;
+#   - write-behind: whole fragments of a sequential write are put before
+#     close; a write into one of them or a truncate before close has it
+#     written again, the rest is taken as it is;
 #   - readdirplus: `ls -l` of a directory on a fresh mount shows sizes and
 #     modes without a lookup per file (libfuse's --debug request log), and
 #     an open file's unsaved size on the writer's mount.
@@ -279,6 +282,47 @@ frags h "$T/h1"
 [ "$(changed /dev/null "$T/h1")" = "0 1 2/3" ] || fail "h not written whole: $(cat "$T/h1")"
 cmp -s "$T/h" "$M/h" || fail "h is not the last writer's"
 ok "changed elsewhere: the whole file is written, the last writer wins"
+
+# ---- write-behind ----------------------------------------------------------
+# A sequential writer's whole fragments are put while it writes. Before
+# close, 100 bytes land in fragment 1 (already put: it must be written
+# again) and a truncate cuts fragment 5; the writer then goes on from
+# the cut. The commit takes the four early fragments that are still
+# right (0, 2, 3, 4) and the content is the reference's everywhere.
+fs_mount fs7 "$T/mnt7" --bucket part --fragment-size 1MiB --log-level debug
+python3 - "$T/mnt7/wb" "$T/wb.ref" <<'PY' || fail "write-behind writer"
+import os, sys
+fds = [os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+       for p in sys.argv[1:3]]
+def both(f):
+    for fd in fds:
+        f(fd)
+block = os.urandom(256 << 10)
+for i in range(24):					# 6 MiB, 256 KiB writes
+    both(lambda fd: os.write(fd, bytes([i]) + block[1:]))
+both(lambda fd: os.pwrite(fd, b"x" * 100, (1 << 20) + 10))
+both(lambda fd: os.ftruncate(fd, (11 << 20) // 2))	# 5.5 MiB
+both(lambda fd: os.lseek(fd, 0, os.SEEK_END))
+tail = os.urandom(1 << 20)
+both(lambda fd: os.write(fd, tail))
+for fd in fds:
+    os.lseek(fd, 0, os.SEEK_SET)
+m, r = [os.read(fd, 8 << 20) for fd in fds]
+if m != r:
+    sys.exit("read before close differs from the reference")
+for fd in fds:
+    os.close(fd)
+PY
+grep -q 'fsn_commit: part/wb: 6815744 bytes, 6815744 uploaded (4 fragments before the commit)' \
+	"$T/fs7.log" || fail "early fragments: $(grep 'fsn_commit: part/wb' "$T/fs7.log")"
+cmp -s "$T/wb.ref" "$T/mnt7/wb" || fail "wb through the mount"
+fs_umount fs7 "$T/mnt7"
+fs_mount fs8 "$T/mnt7" --bucket part
+cmp -s "$T/wb.ref" "$T/mnt7/wb" || fail "wb after a remount"
+fs_umount fs8 "$T/mnt7"
+awss3 s3 cp s3://part/wb "$T/wb.s3" --quiet || fail "S3 GET of wb"
+cmp -s "$T/wb.ref" "$T/wb.s3" || fail "wb through S3"
+ok "write-behind: early fragments reused only where still right"
 
 # ---- readdirplus -----------------------------------------------------------
 

@@ -36,7 +36,25 @@ even(size_t n, uint64_t last)
 	return s;
 }
 
-/* The plan as text: "r<i>" reused, "n<off>+<len>" new, space separated. */
+/* fss_piece_at must find piece p from its first, middle and last byte. */
+static void
+same_piece(const struct fss *s, uint64_t size, const struct fss_piece *p)
+{
+	uint64_t		 at[3] = { p->off, p->off + p->len / 2,
+				    p->off + p->len - 1 };
+	struct fss_piece	 q;
+	size_t			 i;
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(fss_piece_at(s, size, FSZ, at[i], &q), 1);
+		assert_int_equal(q.off, p->off);
+		assert_int_equal(q.len, p->len);
+		assert_int_equal(q.reuse, p->reuse);
+	}
+}
+
+/* The plan as text: "r<i>" reused, "n<off>+<len>" new, space separated;
+ * every piece is also checked against fss_piece_at. */
 static const char *
 plan(const struct fss *s, uint64_t size)
 {
@@ -48,6 +66,7 @@ plan(const struct fss *s, uint64_t size)
 	memset(&it, 0, sizeof(it));
 	out[0] = '\0';
 	while (fss_next(s, size, FSZ, &it, &p)) {
+		same_piece(s, size, &p);
 		if (p.reuse != FSS_NONE)
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%sr%zu",
 			    o ? " " : "", p.reuse);
@@ -57,6 +76,7 @@ plan(const struct fss *s, uint64_t size)
 			    (unsigned long long)p.off,
 			    (unsigned long long)p.len);
 	}
+	assert_int_equal(fss_piece_at(s, size, FSZ, size, &p), 0);
 	return out;
 }
 
