@@ -46,7 +46,7 @@ static const char	*opt_listen, *opt_data_dir, *opt_cluster_key;
 static const char	*opt_registry, *opt_public_url, *opt_port_file;
 static const char	*opt_pid_file, *opt_compact_ratio;
 static uint64_t		 opt_chunk_size, opt_max_disk_use, opt_min_free;
-static uint64_t		 opt_scrub_rate, opt_verify_max;
+static uint64_t		 opt_drop_behind, opt_scrub_rate, opt_verify_max;
 static int64_t		 opt_group, opt_hb_interval, opt_threads;
 static int64_t		 opt_batch_delay;
 static int		 opt_sync, opt_log_level;
@@ -81,6 +81,9 @@ static const struct ark_cfg_opt datad_opts[] = {
 	{ "scrub-rate", 0, ARK_CFG_SIZE, "8MiB", 0, 0, NULL, "BYTES",
 	  "background scrub speed per second (0: no background scrub)", 0,
 	  &opt_scrub_rate },
+	{ "drop-behind", 0, ARK_CFG_SIZE, "1MiB", 0, 0, NULL, "SIZE",
+	  "needles this large go to disk at once and leave the page cache "
+	  "(0: never)", 0, &opt_drop_behind },
 	{ "verify-max", 0, ARK_CFG_SIZE, "1MiB", 0, (int64_t)1 << 30, NULL,
 	  "SIZE", "GET checks the CRC before sending needles up to this size",
 	  0, &opt_verify_max },
@@ -433,6 +436,7 @@ main(int argc, char **argv)
 	so.batch_ms = (uint32_t)opt_batch_delay;
 	so.max_disk_use = opt_max_disk_use;
 	so.min_free = opt_min_free;
+	so.drop_behind = (uint64_t)opt_drop_behind;
 	so.compact_ratio = ratio > 0 ? ratio : 2.0;	/* never triggers */
 	chunks = ark_xasprintf("%s/chunks", opt_data_dir);
 	if ((rc = ark_mkdirs(chunks, 0750)) != ARK_OK ||

@@ -39,6 +39,7 @@
 #define STORE_LOC_OFFMASK	((1ULL << 43) - 1)
 #define STORE_CORRUPT_MAX	4096
 #define STORE_CMP_BUF		65536
+#define STORE_DROP_LAG		8	/* large needles left cached after writing */
 /* A large needle's data reaches the chunk file in writes of this size:
  * the pieces a socket read yields are small and end anywhere, and every
  * write that ends inside a new file-system block makes the kernel zero
@@ -105,6 +106,14 @@ struct store {
 	size_t		 ncorrupt;
 
 	pthread_mutex_t	 compact_mtx;
+
+	pthread_mutex_t	 dmtx;		/* drop-behind ring */
+	struct {
+		struct chunk	*c;		/* reference */
+		uint64_t	 off;
+		uint64_t	 len;
+	}		 drop[STORE_DROP_LAG];
+	unsigned	 drop_next;
 
 	/* Start-up only: index values displaced during replay. */
 	uint64_t	*replaced;
@@ -767,6 +776,7 @@ store_open(const char *dir, const struct store_opts *o, struct store **out)
 	pthread_mutex_init(&st->smtx, NULL);
 	pthread_mutex_init(&st->cmtx, NULL);
 	pthread_mutex_init(&st->compact_mtx, NULL);
+	pthread_mutex_init(&st->dmtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&st->scond, &ca);
@@ -888,6 +898,8 @@ store_free(struct store *st)
 {
 	struct store_cb *cb;
 
+	for (unsigned i = 0; i < STORE_DROP_LAG; i++)
+		chunk_unref(st->drop[i].c);
 	for (uint32_t i = 0; i < st->nslots; i++)
 		chunk_unref(st->slots[i].c);
 	chunk_unref(st->active);
@@ -1249,6 +1261,48 @@ store_wr_abort(struct store_wr *w)
 	store_wr_free(w);
 }
 
+/* ---- drop-behind ------------------------------------------------------ */
+
+/*
+ * A needle of at least --drop-behind bytes goes to the disk at once
+ * (sync_file_range: writeback starts, nobody waits) and leaves the page
+ * cache once STORE_DROP_LAG more such needles have followed (written back
+ * by then: DONTNEED frees clean pages only). Large blobs are mostly
+ * written once and read later, cold: caching them pushes the small hot
+ * ones out and, in a virtual machine, costs fresh guest pages (MinIO
+ * writes large objects with O_DIRECT for the same reasons).
+ */
+static void
+store_drop_behind(struct store *st, struct chunk *c, uint64_t rec_off,
+    uint64_t size)
+{
+	struct chunk	*old;
+	uint64_t	 off, len;
+	unsigned	 i;
+
+	if (st->o.drop_behind == 0 || size < st->o.drop_behind)
+		return;
+	len = needle_reclen(size);
+	(void)sync_file_range(chunk_fd(c), (off_t)rec_off, (off_t)len,
+	    SYNC_FILE_RANGE_WRITE);
+	chunk_ref(c);
+	pthread_mutex_lock(&st->dmtx);
+	i = st->drop_next;
+	st->drop_next = (i + 1) % STORE_DROP_LAG;
+	old = st->drop[i].c;
+	off = st->drop[i].off;
+	len = st->drop[i].len;
+	st->drop[i].c = c;
+	st->drop[i].off = rec_off;
+	st->drop[i].len = needle_reclen(size);
+	pthread_mutex_unlock(&st->dmtx);
+	if (old != NULL) {
+		(void)posix_fadvise(chunk_fd(old), (off_t)off, (off_t)len,
+		    POSIX_FADV_DONTNEED);
+		chunk_unref(old);
+	}
+}
+
 /* Finishes w; `whole` (may be NULL) is the complete data when no
  * store_wr_write() call wrote it yet. */
 static enum ark_err
@@ -1309,6 +1363,7 @@ store_wr_finish_data(struct store_wr *w, const void *whole,
 	st->slots[chunk_id(w->c)].live += needle_reclen(w->size);
 	pthread_rwlock_unlock(&st->rw);
 	t->seq = store_commit(st, w->c, w->r, &h);
+	store_drop_behind(st, w->c, w->off, w->size);
 	chunk_unref(w->c);
 	w->mode = STORE_WR_VERIFY;	/* nothing left to undo */
 	store_wr_free(w);

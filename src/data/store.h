@@ -41,6 +41,8 @@ struct store_opts {
 	double		 compact_ratio;	/* dead share that triggers (0.5);
 					 * above 1: never */
 	size_t		 index_hint;	/* expected needles (presize) */
+	uint64_t	 drop_behind;	/* needles this large leave the page
+					 * cache once written (0: never) */
 };
 
 /* A readable needle: pass fd/offset/size to sendfile(). Holds a reference

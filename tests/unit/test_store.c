@@ -5,7 +5,8 @@
  * byte offset, body and journal corruption, streaming writes (CRC, short
  * body, abort, crash mid-write), chunk rollover, group commit, compaction
  * (online readers, crash before/between renames), the read-only floor,
- * scrub, and resync (list, raw ranges, import).
+ * scrub, resync (list, raw ranges, import), and drop-behind (large
+ * needles leave the page cache after writing).
  */
 #include "config.h"
 
@@ -14,7 +15,10 @@
 #include <setjmp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1253,6 +1257,63 @@ test_resync(void **state)
 	free(bdir);
 }
 
+/* Pages of needle key in the page cache. */
+static size_t
+resident(struct store *st, uint64_t key)
+{
+	struct store_loc	 loc;
+	long			 pg = sysconf(_SC_PAGESIZE);
+	unsigned char		 vec[1024];
+	uint64_t		 lo, hi;
+	size_t			 i, n = 0;
+	void			*m;
+
+	assert_int_equal(store_get(st, key, (uint32_t)key ^ 0x5a5a, &loc),
+	    ARK_OK);
+	lo = loc.offset / (uint64_t)pg * (uint64_t)pg;
+	hi = loc.offset + loc.size;
+	assert_true((hi - lo) / (uint64_t)pg < sizeof(vec));
+	m = mmap(NULL, hi - lo, PROT_READ, MAP_SHARED, loc.fd, (off_t)lo);
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(mincore(m, hi - lo, vec), 0);
+	for (i = 0; i < (hi - lo + (uint64_t)pg - 1) / (uint64_t)pg; i++)
+		n += vec[i] & 1;
+	munmap(m, hi - lo);
+	store_loc_release(&loc);
+	return n;
+}
+
+/* --drop-behind: large needles leave the page cache once eight more have
+ * been written; small ones and the latest large ones stay. */
+static void
+test_drop_behind(void **state)
+{
+	struct store_opts	 o;
+	struct store		*st;
+	struct statfs		 fs;
+	uint64_t		 k;
+
+	assert_int_equal(statfs(*state, &fs), 0);
+	if (fs.f_type == TMPFS_MAGIC)
+		skip();			/* tmpfs pages are the file */
+	store_opts_default(&o);
+	o.drop_behind = 64 << 10;
+	assert_int_equal(store_open(*state, &o, &st), ARK_OK);
+	put_ok(st, 100, 4096);
+	for (k = 1; k <= 10; k++)
+		put_ok(st, k, 256 << 10);
+	/* 64 pages each: at most the two shared with a neighbour stay. */
+	assert_true(resident(st, 1) <= 2);
+	assert_true(resident(st, 2) <= 2);
+	assert_true(resident(st, 3) >= 64);
+	assert_true(resident(st, 10) >= 64);
+	assert_true(resident(st, 100) > 0);
+	for (k = 1; k <= 10; k++)
+		check_key(st, k, 256 << 10);
+	check_key(st, 100, 4096);
+	store_close(st);
+}
+
 static void
 test_lock(void **state)
 {
@@ -1293,6 +1354,7 @@ main(void)
 		T(test_readonly),
 		T(test_fs_full),
 		T(test_resync),
+		T(test_drop_behind),
 		T(test_lock),
 #undef T
 	};
