@@ -100,7 +100,7 @@ static const struct ark_cfg_opt afs_opts[] = {
 	{ "fragment-size", 0, ARK_CFG_SIZE, "8MiB", 65536, (int64_t)1 << 30,
 	  NULL, "SIZE", "bytes per fragment written", 0, &opt_fragment_size },
 	{ "window", 'w', ARK_CFG_INT, "4", 1, 64, NULL, "N",
-	  "fragments in flight per file flush", 0, &opt_window },
+	  "fragments in flight per file written", 0, &opt_window },
 	{ "fid-pool", 0, ARK_CFG_INT, "32", 0, 256, NULL, "N",
 	  "spare FileIDs kept for the next commits (0: one assign per commit)",
 	  0, &opt_fid_pool },
