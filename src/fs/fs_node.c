@@ -86,9 +86,10 @@ struct fsn {
 	struct fsn_slot		 slot[FSN_SLOTS];
 	size_t			 rd_idx;	/* fragment last read */
 	struct fsn_wb		*wb;		/* write-behind, or NULL */
-	uint64_t		 seq_start;	/* the current streak of */
-	uint64_t		 seq_end;	/* sequential writes */
-	uint64_t		 wb_next;	/* where write-behind goes on */
+	uint64_t		 seq_end;	/* end of the last write */
+	uint64_t		 wb_next;	/* where write-behind goes on: the
+					 * streak's start or the end of its
+					 * last early piece */
 };
 
 static struct fsn_cfg	 fsn_c;
@@ -489,7 +490,7 @@ fsn_make_empty(struct fsn *n)
 		return -errno;
 	fss_truncate(n->lay, 0);
 	fsn_wb_free(n);
-	n->seq_start = n->seq_end = n->wb_next = 0;
+	n->seq_end = n->wb_next = 0;
 	n->size = 0;
 	n->dirty = 1;
 	n->mtime_ms = ark_now_ms();
@@ -1002,7 +1003,7 @@ fsn_truncate(struct fsn *n, off_t size)
 	}
 	fss_truncate(n->lay, (uint64_t)size);
 	fsn_wb_forget(n, (uint64_t)size, UINT64_MAX);
-	n->seq_start = n->seq_end = n->wb_next = (uint64_t)size;
+	n->seq_end = n->wb_next = (uint64_t)size;
 	n->size = (uint64_t)size;
 	n->dirty = 1;
 	n->mtime_ms = ark_now_ms();
@@ -1291,8 +1292,8 @@ fsn_wb_after_write(struct fsn *n, uint64_t off, uint64_t len)
 	struct fsn_wb		*wb;
 	size_t			 nt = 0;
 
-	if (off != n->seq_end)
-		n->seq_start = n->wb_next = off;
+	if (off != n->seq_end)		/* a new streak */
+		n->wb_next = off;
 	n->seq_end = end;
 	/* Look once the streak has a piece's worth and the write ends on or
 	 * crosses a multiple of fsz (where the pieces of new files and of
