@@ -1276,9 +1276,11 @@ fsn_wb_forget(struct fsn *n, uint64_t lo, uint64_t hi)
 	i = j = fsn_wb_find(wb, lo >= fsz ? lo - fsz + 1 : 0);
 	while (j < wb->ndone && wb->done[j].off < hi)
 		json_decref(wb->done[j++].as);
-	memmove(&wb->done[i], &wb->done[j],
-	    (wb->ndone - j) * sizeof(*wb->done));
-	wb->ndone -= j - i;
+	if (j > i) {
+		memmove(&wb->done[i], &wb->done[j],
+		    (wb->ndone - j) * sizeof(*wb->done));
+		wb->ndone -= j - i;
+	}
 }
 
 /* After a write of [off, off+len): extends or restarts the streak and
