@@ -1265,12 +1265,13 @@ store_wr_abort(struct store_wr *w)
 
 /*
  * A needle of at least --drop-behind bytes goes to the disk at once
- * (sync_file_range: writeback starts, nobody waits) and leaves the page
- * cache once STORE_DROP_LAG more such needles have followed (written back
- * by then: DONTNEED frees clean pages only). Large blobs are mostly
- * written once and read later, cold: caching them pushes the small hot
- * ones out and, in a virtual machine, costs fresh guest pages (MinIO
- * writes large objects with O_DIRECT for the same reasons).
+ * (sync_file_range: writeback starts, the write does not wait) and
+ * leaves the page cache once STORE_DROP_LAG more such needles have
+ * followed (written back by then: DONTNEED frees clean pages only).
+ * Large blobs are mostly written once and read later, cold: caching
+ * them pushes the small hot ones out and, in a virtual machine, costs
+ * fresh guest pages (MinIO writes large objects with O_DIRECT for the
+ * same reasons).
  */
 static void
 store_drop_behind(struct store *st, struct chunk *c, uint64_t rec_off,
