@@ -14,7 +14,7 @@ u="http://127.0.0.1:$(cat "$T/port")"
 
 h=$(curl -sS -w '\n%{http_code} %{content_type}' "$u/health")
 echo "$h" | tail -1 | grep -q '^200 application/json' || fail "/health: $h"
-echo "$h" | head -1 | python3 -c '
+head -1 <<<"$h" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 assert d["status"] == "ok" and d["program"] == "http-echod", d
@@ -27,8 +27,8 @@ count2xx() {
 }
 m=$(curl -sS -D "$T/mh" "$u/metrics")
 grep -qi '^content-type: text/plain; version=0.0.4' "$T/mh" || fail "metrics content type"
-echo "$m" | grep -q '^# TYPE arkor_http_requests_total counter$' || fail "no TYPE line"
-echo "$m" | grep -Eq '^process_resident_memory_bytes [0-9]+' || fail "no process metrics"
+grep -q '^# TYPE arkor_http_requests_total counter$' <<<"$m" || fail "no TYPE line"
+grep -Eq '^process_resident_memory_bytes [0-9]+' <<<"$m" || fail "no process metrics"
 before=$(count2xx)
 for _ in 1 2 3 4 5; do curl -sS -o /dev/null "$u/small"; done
 after=$(count2xx)

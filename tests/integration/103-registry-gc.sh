@@ -54,9 +54,9 @@ for line in open(sys.argv[2]):
 PY
 api_ok /v1/stat '{}' | jget 'd["gc_queued"]' | grep -qx 0 || fail "queue not drained: $(cat "$T/out")"
 m=$(curl -sS "$REG/metrics")
-echo "$m" | grep -Eq '^arkor_registry_gc_deleted_total [1-9]' || fail "gc metric"
-echo "$m" | grep -Eq '^arkor_registry_gc_retries_total [1-9]' || fail "gc retry metric"
-echo "$m" | grep -Eq '^arkor_registry_commits_total [1-9]' || fail "commit metric"
+grep -Eq '^arkor_registry_gc_deleted_total [1-9]' <<<"$m" || fail "gc metric"
+grep -Eq '^arkor_registry_gc_retries_total [1-9]' <<<"$m" || fail "gc retry metric"
+grep -Eq '^arkor_registry_commits_total [1-9]' <<<"$m" || fail "commit metric"
 ok "GC: referenced fragments kept, unreferenced deleted on both replicas with delete tokens, failed replica retried"
 
 # Concurrent overwrites of 4 keys while copies pin some versions: at the

@@ -12,7 +12,7 @@ ctl() { "$top_builddir/arkorctl" -r "$REG" -k "$T/reg/cluster.key" "$@"; }
 mkdir -p "$T/reg"
 REG=http://127.0.0.1:1
 out=$(ctl init 2>&1) && fail "init without a registry succeeded"
-echo "$out" | grep -q "created cluster secret" || fail "init: $out"
+grep -q "created cluster secret" <<<"$out" || fail "init: $out"
 [ "$(stat -c %a "$T/reg/cluster.key")" = 600 ] || fail "secret mode"
 cp "$T/reg/cluster.key" "$T/key.before"
 reg_start

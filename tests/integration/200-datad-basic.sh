@@ -30,10 +30,10 @@ done
 ok "round trips 0 B, 13 B, 20 MiB"
 
 h=$(curl -s -D - -o /dev/null -H "X-Arkor-Token: $(tok read $A)" "$URL/$A")
-echo "$h" | grep -qi '^X-Arkor-Crc32c: [0-9a-f]\{8\}' || fail "no CRC header"
-echo "$h" | grep -qi '^X-Arkor-Size: 13' || fail "no size header"
+grep -qi '^X-Arkor-Crc32c: [0-9a-f]\{8\}' <<<"$h" || fail "no CRC header"
+grep -qi '^X-Arkor-Size: 13' <<<"$h" || fail "no size header"
 h=$(curl -s -I -H "X-Arkor-Token: $(tok read $B)" "$URL/$B")
-echo "$h" | grep -qi '^Content-Length: 20971520' || fail "HEAD length"
+grep -qi '^Content-Length: 20971520' <<<"$h" || fail "HEAD length"
 ok "headers, HEAD"
 
 # --- ranges ---
@@ -49,7 +49,7 @@ r() { curl -s -o "$T/r" -w '%{http_code}' -H "Range: $2" \
 cmp -s "$T/r" <(tail -c +10485761 "$T/big" | head -c 10) || fail "big range bytes"
 h=$(curl -s -D - -o /dev/null -H 'Range: bytes=-5' \
     -H "X-Arkor-Token: $(tok read $B)" "$URL/$B")
-echo "$h" | grep -qi '^Content-Range: bytes 20971515-20971519/20971520' ||
+grep -qi '^Content-Range: bytes 20971515-20971519/20971520' <<<"$h" ||
     fail "Content-Range"
 ok "ranges"
 

@@ -118,7 +118,7 @@ h=$(curl -s -D - -o "$T/out" -H "X-Arkor-Token: $(tok read $L)" "$URL/$L" | tr -
 want=$(curl -s -D - -o /dev/null -H "X-Arkor-Token: $(tok read $L)" "$URL/$L" |
     tr -d '\r' | awk -F': ' 'tolower($1)=="x-arkor-crc32c" {print $2}')
 ! cmp -s "$T/out" "$T/l" || fail "flip not visible?"
-echo "$h" | grep -qi "^x-arkor-crc32c: $want" || fail "large needle lacks its CRC"
+grep -qi "^x-arkor-crc32c: $want" <<<"$h" || fail "large needle lacks its CRC"
 admin POST /admin/scrub | jq -e '.bad >= 2' >/dev/null || fail "scrub missed it"
 st=$(curl -s "$URL/status")
 echo "$st" | jq -e '.corrupt >= 2' >/dev/null || fail "status corrupt: $st"

@@ -49,7 +49,7 @@ awss3 s3api abort-multipart-upload --bucket bkt --key aborted --upload-id "$uid"
 	fail "abort-multipart-upload"
 out=$(awss3 s3api abort-multipart-upload --bucket bkt --key aborted \
 	--upload-id "$uid" 2>&1) && fail "second abort worked"
-echo "$out" | grep -q NoSuchUpload || fail "second abort: $out"
+grep -q NoSuchUpload <<<"$out" || fail "second abort: $out"
 ok "multipart: <md5>-3 ETag, create / upload-part / abort, NoSuchUpload"
 
 awss3 s3api put-object --bucket bkt --key meta.txt --body "$T/f1k" \
@@ -114,14 +114,14 @@ grep -q '"dir/f1k"' "$T/l.json" || fail "v1 listing: $(cat "$T/l.json")"
 ok "list-objects-v2 prefix+delimiter, pagination, list-objects v1"
 
 out=$(awss3 s3api get-object --bucket bkt --key nope "$T/x" 2>&1) && fail "GET of a missing key worked"
-echo "$out" | grep -q NoSuchKey || fail "missing key: $out"
+grep -q NoSuchKey <<<"$out" || fail "missing key: $out"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$S3/bkt/nope") || true
 [ "$code" = 403 ] || fail "anonymous GET: $code"
 out=$(AWS_SECRET_ACCESS_KEY=wrong$AWS_SECRET_ACCESS_KEY awss3 s3 ls 2>&1) &&
 	fail "bad secret accepted"
-echo "$out" | grep -q SignatureDoesNotMatch || fail "bad secret: $out"
+grep -q SignatureDoesNotMatch <<<"$out" || fail "bad secret: $out"
 out=$(awss3 s3 rb s3://bkt 2>&1) && fail "rb of a non-empty bucket worked"
-echo "$out" | grep -q BucketNotEmpty || fail "rb: $out"
+grep -q BucketNotEmpty <<<"$out" || fail "rb: $out"
 curl -s -D "$T/hdr" -o /dev/null "$S3/bkt/nope" || true
 grep -qi '^x-amz-request-id: [0-9a-f]' "$T/hdr" || fail "no x-amz-request-id"
 ok "NoSuchKey, anonymous AccessDenied, SignatureDoesNotMatch, BucketNotEmpty, request ids"
