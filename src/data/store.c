@@ -109,9 +109,10 @@ struct store {
 
 	pthread_mutex_t	 dmtx;		/* drop-behind ring */
 	struct {
-		struct chunk	*c;		/* reference */
+		uint32_t	 id;		/* chunk id and generation */
+		uint64_t	 gen;
 		uint64_t	 off;
-		uint64_t	 len;
+		uint64_t	 len;		/* 0: empty */
 	}		 drop[STORE_DROP_LAG];
 	unsigned	 drop_next;
 
@@ -898,8 +899,6 @@ store_free(struct store *st)
 {
 	struct store_cb *cb;
 
-	for (unsigned i = 0; i < STORE_DROP_LAG; i++)
-		chunk_unref(st->drop[i].c);
 	for (uint32_t i = 0; i < st->nslots; i++)
 		chunk_unref(st->slots[i].c);
 	chunk_unref(st->active);
@@ -1278,7 +1277,8 @@ store_drop_behind(struct store *st, struct chunk *c, uint64_t rec_off,
     uint64_t size)
 {
 	struct chunk	*old;
-	uint64_t	 off, len;
+	uint64_t	 gen, off, len;
+	uint32_t	 id;
 	unsigned	 i;
 
 	if (st->o.drop_behind == 0 || size < st->o.drop_behind)
@@ -1286,20 +1286,24 @@ store_drop_behind(struct store *st, struct chunk *c, uint64_t rec_off,
 	len = needle_reclen(size);
 	(void)sync_file_range(chunk_fd(c), (off_t)rec_off, (off_t)len,
 	    SYNC_FILE_RANGE_WRITE);
-	chunk_ref(c);
+	/* The ring names chunks by id and generation, not by reference:
+	 * a compacted chunk's old file must not be kept alive by it. */
 	pthread_mutex_lock(&st->dmtx);
 	i = st->drop_next;
 	st->drop_next = (i + 1) % STORE_DROP_LAG;
-	old = st->drop[i].c;
+	id = st->drop[i].id;
+	gen = st->drop[i].gen;
 	off = st->drop[i].off;
 	len = st->drop[i].len;
-	st->drop[i].c = c;
+	st->drop[i].id = chunk_id(c);
+	st->drop[i].gen = chunk_generation(c);
 	st->drop[i].off = rec_off;
 	st->drop[i].len = needle_reclen(size);
 	pthread_mutex_unlock(&st->dmtx);
-	if (old != NULL) {
-		(void)posix_fadvise(chunk_fd(old), (off_t)off, (off_t)len,
-		    POSIX_FADV_DONTNEED);
+	if (len > 0 && (old = store_chunk_get(st, id)) != NULL) {
+		if (chunk_generation(old) == gen)
+			(void)posix_fadvise(chunk_fd(old), (off_t)off,
+			    (off_t)len, POSIX_FADV_DONTNEED);
 		chunk_unref(old);
 	}
 }
