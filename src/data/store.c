@@ -921,6 +921,7 @@ store_free(struct store *st)
 	pthread_mutex_destroy(&st->smtx);
 	pthread_mutex_destroy(&st->cmtx);
 	pthread_mutex_destroy(&st->compact_mtx);
+	pthread_mutex_destroy(&st->dmtx);
 	pthread_cond_destroy(&st->scond);
 	pthread_cond_destroy(&st->dcond);
 	free(st->dir);
