@@ -1803,6 +1803,7 @@ h_object_setattr(struct rq *r)
 		    (json_int_t)o.size, "etag", o.etag, "mode",
 		    (json_int_t)o.mode, "uid", (json_int_t)o.uid, "gid",
 		    (json_int_t)o.gid, "mtime_ms", (json_int_t)o.mtime_ms));
+	meta_object_clear(&o);
 out:
 	attr_texts_free(&t);
 }

@@ -257,8 +257,8 @@ struct meta_attrs {
 /* chmod/chown/utimens/setxattr/PutObjectTagging: changes the given
  * attributes under the precondition `if_version` and bumps the version.
  * A mode without file type bits (S_IFMT) keeps the stored type. *out (may
- * be NULL) gets the object's size, etag, mode, uid, gid, mtime_ms and
- * version after the change (nothing to free). */
+ * be NULL) gets the object's attributes after the change, without its
+ * fragments (meta_object_clear). */
 enum ark_err	 meta_object_setattr(struct meta *m, const char *bucket,
 		    const char *key, const struct meta_attrs *a,
 		    int64_t if_version, struct meta_object *out);

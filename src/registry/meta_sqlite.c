@@ -1845,18 +1845,11 @@ do_object_setattr(struct mconn *c, void *arg)
 	bind_text(st, 10, a->attrs->ctype);
 	if ((rc = run(c, st)) != ARK_OK || a->out == NULL)
 		return rc;
-	st = stmt(c, "SELECT size, etag, mode, uid, gid, mtime FROM objects"
-	    " WHERE id = ?1");
+	st = stmt(c, OBJ_COLS " WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	if ((rc = row(c, st)) != ARK_OK)
 		return rc == ARK_ENOENT ? ARK_EIO : rc;
-	a->out->size = (uint64_t)sqlite3_column_int64(st, 0);
-	col_copy(st, 1, a->out->etag, sizeof(a->out->etag));
-	a->out->mode = (uint32_t)sqlite3_column_int64(st, 2);
-	a->out->uid = (uint32_t)sqlite3_column_int64(st, 3);
-	a->out->gid = (uint32_t)sqlite3_column_int64(st, 4);
-	a->out->mtime_ms = sqlite3_column_int64(st, 5);
-	a->out->version = v;
+	object_row(st, a->out, &id);
 	sqlite3_reset(st);
 	return ARK_OK;
 }

@@ -390,6 +390,7 @@ test_object_commit_replaces(void **state)
 		assert_int_equal(so.mode, 0100600);
 		assert_int_equal(so.uid, 5);
 		assert_int_equal(so.mtime_ms, 1234);
+		meta_object_clear(&so);
 		/* Permission bits alone keep the type. */
 		a = (struct meta_attrs)META_ATTRS_KEEP;
 		a.mode = 0640;
@@ -397,11 +398,13 @@ test_object_commit_replaces(void **state)
 		    META_ANY, &so), ARK_OK);
 		assert_int_equal(so.mode, 0100640);
 		assert_true(so.version > v1);
+		meta_object_clear(&so);
 		a.mode = 0100600;
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
 		    META_ANY, &so), ARK_OK);
 		assert_int_equal(so.mode, 0100600);
 		v1 = so.version;
+		meta_object_clear(&so);
 	}
 	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
 	assert_int_equal(g.mode, 0100600);
@@ -419,6 +422,7 @@ test_object_commit_replaces(void **state)
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
 		    META_ANY, &so), ARK_OK);
 		v1 = so.version;
+		meta_object_clear(&so);
 	}
 	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
 	assert_null(g.tags);
