@@ -296,17 +296,17 @@ static int
 afs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	char	*b, *k;
-	int	 rc;
+	int	 rc, just_set;
 
 	/* After a setattr, libfuse's getattr of the same path comes next on
 	 * this thread: what the setattr stored, once. */
-	rc = afs_set.valid && strcmp(afs_set.path, path) == 0;
+	just_set = afs_set.valid && strcmp(afs_set.path, path) == 0;
 	afs_set.valid = 0;
 	if (fi != NULL && fi->fh != 0) {
 		fsn_stat((struct fsn *)(uintptr_t)fi->fh, st);
 		return 0;
 	}
-	if (rc) {
+	if (just_set) {
 		*st = afs_set.st;
 		return 0;
 	}

@@ -1138,6 +1138,19 @@ fsn_put_done(struct fsn_wfrag *w, struct fsn_acc *acc)
 	return 0;
 }
 
+/* Finishes the *k puts in flight of ring w (win slots, the oldest at
+ * *h), in order, appending them to acc. n->mu held. */
+static int
+fsn_put_all(struct fsn_wfrag *w, size_t win, size_t *h, size_t *k,
+    struct fsn_acc *acc)
+{
+	int rc = 0;
+
+	for (; rc == 0 && *k > 0; (*k)--, *h = (*h + 1) % win)
+		rc = fsn_put_done(&w[*h], acc);
+	return rc;
+}
+
 /* Reads the local piece [off, off+len) into w; w->zero when it has no
  * byte that is not zero. A hole of the temp file is not read (its bytes
  * are zeroed only when `bytes`: the MD5 needs them). n->mu held. */
@@ -1238,10 +1251,8 @@ fsn_wb_collect(struct fsn_wb *wb, struct fsn_wfrag *w)
 	e.off = w->off;
 	e.len = w->len;
 	e.crc = w->crc;
-	e.as = w->zero ? NULL : w->as;
+	e.as = w->as;			/* NULL for a zero piece: never put */
 	e.used = 0;
-	if (w->zero)
-		json_decref(w->as);
 	w->as = NULL;
 	i = fsn_wb_find(wb, e.off);
 	if (i < wb->ndone && wb->done[i].off == e.off) {
@@ -1495,9 +1506,7 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 
 		if (p.reuse != FSS_NONE) {
 			/* Keep the list in offset order. */
-			for (; rc == 0 && k > 0; k--, h = (h + 1) % win)
-				rc = fsn_put_done(&w[h], &acc);
-			if (rc != 0)
+			if ((rc = fsn_put_all(w, win, &h, &k, &acc)) != 0)
 				break;
 			fsn_acc_add(&acc, fsr_str(json_array_get(n->frags,
 			    p.reuse), "fid"), p.off, p.len,
@@ -1508,8 +1517,7 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 			continue;
 		}
 		if (fsn_wb_take(n, p.off, p.len, &e)) {
-			for (; rc == 0 && k > 0; k--, h = (h + 1) % win)
-				rc = fsn_put_done(&w[h], &acc);
+			rc = fsn_put_all(w, win, &h, &k, &acc);
 			/* A one-fragment file's MD5 needs its bytes. */
 			if (rc == 0 && md5 != NULL &&
 			    (rc = fsn_read_piece(n, &w[h], p.off, p.len,
@@ -1545,9 +1553,7 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 			rc = fsn_put_begin(x, p.off + p.len >= n->size &&
 			    x->len <= FSN_PUT_NOW_MAX);
 	}
-	for (; rc == 0 && k > 0; k--, h = (h + 1) % win)
-		rc = fsn_put_done(&w[h], &acc);
-	if (rc != 0)
+	if (rc != 0 || (rc = fsn_put_all(w, win, &h, &k, &acc)) != 0)
 		goto out;
 	if (md5 != NULL) {
 		ark_hash_final(md5, dig);
