@@ -42,6 +42,7 @@
 #include "fs/fs_data.h"
 #include "fs/fs_fcache.h"
 #include "fs/fs_dir.h"
+#include "fs/fs_dstat.h"
 #include "fs/fs_node.h"
 #include "fs/fs_reg.h"
 #include "fs/fs_xattr.h"
@@ -111,7 +112,7 @@ static const struct ark_cfg_opt afs_opts[] = {
 	  "SIZE", "fragments kept on local disk for reads (0: none)", 0,
 	  &opt_cache_size },
 	{ "attr-timeout", 0, ARK_CFG_DURATION, "1s", 0, 3600000, NULL, NULL,
-	  "how long the kernel trusts names and attributes", 0,
+	  "how long names and attributes are trusted", 0,
 	  &opt_attr_timeout },
 	{ "timeout", 0, ARK_CFG_DURATION, "30s", 100, 3600000, NULL, NULL,
 	  "per registry or data-server request", 0, &opt_timeout },
@@ -231,7 +232,8 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 		afs_dir_stat(st, (mode_t)opt_dir_mode, afs_mount_ms);
 		return 0;
 	}
-	if (fsn_stat_path(bucket, key, st) == 0)
+	if (fsn_stat_path(bucket, key, st) == 0 ||
+	    fsds_get(bucket, key, st))
 		return 0;
 	/* One call tells a file, a directory (objects under "key/", maybe
 	 * a marker with its mode) and a missing name (the common case:
@@ -258,6 +260,7 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 		if (fsr_int(mk, "gid") != 0)
 			st->st_gid = (gid_t)fsr_int(mk, "gid");
 	}
+	fsds_put(bucket, key, st, mk == NULL);
 	json_decref(o);
 	return 0;
 }
@@ -415,6 +418,7 @@ afs_mkdir(const char *path, mode_t mode)
 	    "fragments", "if_version", 0), NULL);
 	if (rc == -ESTALE)
 		rc = -EEXIST;
+	fsds_clear();
 	free(m);
 out:
 	free(b);
@@ -448,6 +452,7 @@ afs_rmdir(const char *path)
 			rc = 0;
 		free(m);
 	}
+	fsds_clear();
 out:
 	free(b);
 	free(k);
@@ -476,8 +481,10 @@ afs_unlink(const char *path)
 			rc = 0;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		fsn_unlinked(b, k);
+		fsds_unlinked(b, k);
+	}
 out:
 	free(b);
 	free(k);
@@ -588,6 +595,7 @@ afs_rename(const char *from, const char *to, unsigned int flags)
 	if (rc == 0)
 		fsn_renamed(sb, sp, db, dp, 1);
 out:
+	fsds_clear();		/* a dir moved, or an implied one emptied */
 	free(sp);
 	free(dp);
 	free(sb);
@@ -657,6 +665,8 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 	}
 	json_decref(q);
 	json_decref(res);
+	if (m != NULL)
+		fsds_clear();	/* a directory's attributes changed */
 	if (rc == -ENOENT && m != NULL) {
 		/* An implied directory: give it a marker. */
 		rc = fsr_call("object/put", json_pack("{s:s, s:s, s:i, s:I, "
@@ -1252,6 +1262,7 @@ main(int argc, char **argv)
 	nc.gid = (gid_t)opt_gid;
 	nc.file_mode = (mode_t)opt_file_mode;
 	fsn_init(&nc);
+	fsds_init(opt_attr_timeout);
 	fsa_init((unsigned)opt_fid_pool, opt_fragment_size);
 
 	mopts = ark_xasprintf("fsname=arkor:%s%s%s,subtype=arkorfs,"
@@ -1321,6 +1332,7 @@ main(int argc, char **argv)
 	fsc_fini();
 	ret = rc == 0 ? 0 : 1;
 out_fsr:
+	fsds_fini();
 	fsa_fini();
 	fsr_fini();
 out:

@@ -159,6 +159,18 @@ chmod 711 "$M/imp" || fail "chmod of an implied directory"
 	fail "implied dir: $(stat -c %F:%a "$M/imp")"
 awss3 s3api head-object --bucket posix --key imp/ >/dev/null ||
 	fail "no marker imp/ after chmod"
+# Directory attributes are cached (a create or unlink in a directory
+# would otherwise cost a registry call for the directory itself): a
+# chmod between creates is seen at once, and an implied directory still
+# vanishes with its last key.
+mkdir "$M/pd2"; touch "$M/pd2/a"; stat "$M/pd2" >/dev/null
+chmod 700 "$M/pd2"; touch "$M/pd2/b"
+[ "$(stat -c %a "$M/pd2")" = 700 ] ||
+	fail "chmod of a dir between creates: $(stat -c %a "$M/pd2")"
+echo imp | awss3 s3 cp - s3://posix/imp2/x || fail "S3 put of imp2/x"
+[ -d "$M/imp2" ] || fail "implied dir imp2 not seen"
+rm "$M/imp2/x"
+[ ! -e "$M/imp2" ] || fail "implied dir imp2 outlived its last key"
 ok "permissions, owners, timestamps"
 
 # Symlinks.
