@@ -273,11 +273,17 @@ afs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	double t = (double)opt_attr_timeout / 1000.0;
 
 	cfg->use_ino = 0;
-	cfg->hard_remove = 1;
+	/* An unlinked (or renamed over) file still open is renamed to
+	 * .fuse_hidden* and removed at its last release: its handles keep
+	 * working (with a removed name, libfuse answers a getattr without
+	 * a handle, as fstat sends, with ESTALE). */
+	cfg->hard_remove = 0;
 	cfg->attr_timeout = t;
 	cfg->entry_timeout = t;
 	cfg->negative_timeout = 0;
-	cfg->nullpath_ok = 0;
+	/* Calls on an open file get no path (NULL): they address its
+	 * node, which follows renames; libfuse builds no path for them. */
+	cfg->nullpath_ok = 1;
 	conn->max_write = 1u << 20;
 	conn->max_readahead = 1u << 20;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
@@ -303,7 +309,8 @@ afs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 
 	/* After a setattr, libfuse's getattr of the same path comes next on
 	 * this thread: what the setattr stored, once. */
-	just_set = afs_set.valid && strcmp(afs_set.path, path) == 0;
+	just_set = afs_set.valid && path != NULL &&
+	    strcmp(afs_set.path, path) == 0;
 	afs_set.valid = 0;
 	if (fi != NULL && fi->fh != 0) {
 		fsn_stat((struct fsn *)(uintptr_t)fi->fh, st);
@@ -360,14 +367,15 @@ afs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 	struct fsdir_ent e;
 	struct stat	 st;
 	uint64_t	 i;
-	char		*b, *k;
+	const char	*b;
 	int		 rc = 0, plus = (flags & FUSE_READDIR_PLUS) != 0;
 
 	if (off < 1 && filler(buf, ".", NULL, 1, 0) != 0)
 		return 0;
 	if (off < 2 && filler(buf, "..", NULL, 2, 0) != 0)
 		return 0;
-	afs_split(path, &b, &k);
+	(void)path;			/* NULL: nullpath_ok */
+	b = fsdir_bucket(d);
 	for (i = off < 2 ? 0 : (uint64_t)off - 2;
 	    (rc = fsdir_get(d, i, &e)) == 0; i++) {
 		enum fuse_fill_dir_flags ff = 0;
@@ -393,8 +401,6 @@ afs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		if (filler(buf, e.name, &st, (off_t)i + 3, ff) != 0)
 			break;
 	}
-	free(b);
-	free(k);
 	return rc < 0 ? rc : 0;
 }
 
@@ -619,22 +625,27 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 	json_t		*q, *res = NULL;
 	int		 rc, deferred = 0;
 
-	afs_split(path, &b, &k);
-	if (k == NULL || *k == '\0') {
-		rc = 0;		/* roots: nothing stored */
-		goto out;
-	}
 	if (fi != NULL && fi->fh != 0) {
+		/* An open file (path NULL, nullpath_ok): its node's name. */
 		n = (struct fsn *)(uintptr_t)fi->fh;
 		fsn_setattr(n, mode, uid, gid, mtime_ms, &deferred);
+		if (deferred || fsn_name(n, &b, &k) != 0)
+			return 0;	/* with its commit, or unlinked */
 		n = NULL;
-	} else if ((n = fsn_find(b, k)) != NULL) {
-		fsn_setattr(n, mode, uid, gid, mtime_ms, &deferred);
-		fsn_release(n);
-	}
-	if (deferred) {
-		rc = 0;
-		goto out;
+	} else {
+		afs_split(path, &b, &k);
+		if (k == NULL || *k == '\0') {
+			rc = 0;		/* roots: nothing stored */
+			goto out;
+		}
+		if ((n = fsn_find(b, k)) != NULL) {
+			fsn_setattr(n, mode, uid, gid, mtime_ms, &deferred);
+			fsn_release(n);
+		}
+		if (deferred) {
+			rc = 0;
+			goto out;
+		}
 	}
 	q = json_pack("{s:s, s:s}", "bucket", b, "key", k);
 	if (mode != (mode_t)-1)
@@ -647,7 +658,8 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 		json_object_set_new(q, "mtime_ms", json_integer(mtime_ms));
 	rc = fsr_call("object/setattr", json_incref(q), &res);
 	if (rc == 0) {
-		afs_set.valid = strlen(path) < sizeof(afs_set.path);
+		afs_set.valid = path != NULL &&
+		    strlen(path) < sizeof(afs_set.path);
 		if (afs_set.valid) {
 			memcpy(afs_set.path, path, strlen(path) + 1);
 			fsn_obj_stat(res, &afs_set.st);

@@ -41,6 +41,12 @@ fsdir_open(const char *bucket, const char *prefix)
 	return d;
 }
 
+const char *
+fsdir_bucket(const struct fsdir *d)
+{
+	return d->bucket;
+}
+
 static void
 fsdir_drop(struct fsdir *d)
 {

@@ -37,6 +37,8 @@ struct fsdir_ent {			/* borrowed until the next call */
  * Caller frees it with fsdir_close(). */
 struct fsdir	*fsdir_open(const char *bucket, const char *prefix);
 void		 fsdir_close(struct fsdir *d);	/* NULL is a no-op */
+/* The bucket of the stream (NULL for the buckets). */
+const char	*fsdir_bucket(const struct fsdir *d);
 
 /* Entry number idx (from 0) into *e: 0; 1 past the last entry; or a
  * negative errno from the registry (the stream stays usable). */

@@ -1724,8 +1724,25 @@ fsn_setattr(struct fsn *n, mode_t mode, uid_t uid, gid_t gid,
 		n->gid = gid;
 	if (mtime_ms >= 0)
 		n->mtime_ms = mtime_ms;
-	*deferred = n->dirty;
+	*deferred = n->dirty || n->deleted;
 	pthread_mutex_unlock(&n->mu);
+}
+
+int
+fsn_name(struct fsn *n, char **bucket, char **key)
+{
+	int rc = -ENOENT;
+
+	ARK_CHECK(n, FSN_MAGIC);
+	*bucket = *key = NULL;
+	pthread_mutex_lock(&fsn_mu);	/* a rename changes the name */
+	if (n->key[0] != '\0') {	/* "": unlinked or replaced */
+		*bucket = ark_xstrdup(n->bucket);
+		*key = ark_xstrdup(n->key);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&fsn_mu);
+	return rc;
 }
 
 void

@@ -84,10 +84,14 @@ void		 fsn_stat(struct fsn *n, struct stat *st);
 struct fsn	*fsn_find(const char *bucket, const char *key);
 
 /* chmod/chown/utimens: -1 / (uid_t)-1 / negative ms leave a value. A
- * node with unsaved changes keeps them for its commit (*deferred = 1);
- * otherwise the caller also stores them in the registry. */
+ * node with unsaved changes keeps them for its commit, an unlinked one
+ * for itself (*deferred = 1); otherwise the caller also stores them in
+ * the registry (under fsn_name). */
 void		 fsn_setattr(struct fsn *n, mode_t mode, uid_t uid, gid_t gid,
 		    int64_t mtime_ms, int *deferred);
+/* The current name of node n (renames move it): 0 with copies the
+ * caller frees, or -ENOENT when it was unlinked or replaced. */
+int		 fsn_name(struct fsn *n, char **bucket, char **key);
 /* After an unlink: the node is not committed any more. */
 void		 fsn_unlinked(const char *bucket, const char *key);
 /* After a rename: open nodes at src (a key, or with is_prefix every key

@@ -136,6 +136,53 @@ rm "$M/a" && [ ! -e "$M/a" ] || fail "unlink"
 rm "$M/a" 2>/dev/null && fail "unlink of a missing file succeeded"
 ok "unlink"
 
+# Open files outlive their name: after an unlink, or a rename over
+# them, every handle keeps working (read, write, fstat, ftruncate,
+# fchmod) on the old content; the name is free at once and nothing of
+# the file is left soon after the last handle closes. (libfuse hides such a
+# file under .fuse_hidden* until then, as for sshfs and s3fs.)
+python3 - "$M" <<'PY' || fail "open files after unlink / rename over"
+import os, sys
+m = sys.argv[1]
+open(m + "/ul", "w").write("hello")
+fd = os.open(m + "/ul", os.O_RDWR)
+os.unlink(m + "/ul")
+assert not os.path.exists(m + "/ul")
+open(m + "/ul", "w").write("a new file")
+assert os.fstat(fd).st_size == 5, os.fstat(fd)
+assert os.pread(fd, 10, 0) == b"hello"
+os.pwrite(fd, b" world", 5)
+assert os.fstat(fd).st_size == 11
+assert os.pread(fd, 20, 0) == b"hello world"
+os.ftruncate(fd, 4)
+os.fchmod(fd, 0o600)
+assert os.pread(fd, 20, 0) == b"hell"
+os.close(fd)
+assert open(m + "/ul").read() == "a new file"
+open(m + "/ro", "w").write("old")
+r = open(m + "/ro")
+open(m + "/ro.tmp", "w").write("new")
+os.rename(m + "/ro.tmp", m + "/ro")
+assert r.read() == "old"
+assert os.fstat(r.fileno()).st_size == 3
+assert open(m + "/ro").read() == "new"
+r.close()
+# The kernel sends the release after close() returns: give it a moment.
+import time
+for i in range(50):
+    left = [n for n in os.listdir(m) if n.startswith(".fuse_hidden")]
+    if not left:
+        break
+    time.sleep(0.1)
+assert not left, left
+PY
+keys=$(awss3 s3api list-objects-v2 --bucket posix --query 'Contents[].Key' \
+    --output text) || fail "S3 list after unlink while open"
+[[ $keys != *fuse_hidden* ]] || fail "hidden files left in S3: $keys"
+[ "$(awss3 s3 cp s3://posix/ul -)" = "a new file" ] ||
+	fail "S3 sees the new ul"
+ok "open files after unlink and rename over them"
+
 # Permissions, owners and timestamps are stored.
 echo secret >"$M/p"
 chmod 640 "$M/p"
