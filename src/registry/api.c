@@ -1171,10 +1171,11 @@ g_acl(struct rq *r, enum meta_acl *acl)
 static json_t *
 bucket_json(const struct meta_bucket *b)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "name", b->name,
-	    "owner", b->owner, "acl", b->acl == META_ACL_PUBLIC_READ ?
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name",
+	    b->name, "owner", b->owner, "acl", b->acl == META_ACL_PUBLIC_READ ?
 	    "public-read" : "private", "created_ms", (json_int_t)b->created_ms,
-	    "objects", (json_int_t)b->objects, "bytes", (json_int_t)b->bytes);
+	    "objects", (json_int_t)b->objects, "bytes", (json_int_t)b->bytes,
+	    "nseq", (json_int_t)b->nseq);
 }
 
 /* Adds the bucket's stored configurations to its bucket/get answer j:
@@ -1480,8 +1481,27 @@ list_cb(void *arg, const struct meta_list_ent *e)
  * "marker"?: the "key/" entry as `list` gives it} when "key/" is a
  * non-empty prefix (a directory for arkorfs), else 404: one round trip
  * for a file system's lookup of a name that is not a file. */
+/* An error of object/get, with the change count the lookup read (0: none,
+ * the bucket is missing). */
 static void
-object_get_dir(struct rq *r, const char *bucket, const char *key)
+reply_no_object(struct rq *r, enum ark_err rc, int64_t nseq)
+{
+	const char	*code;
+	int		 st = err_status(rc, &code);
+	char		 msg[256];
+
+	if (nseq == 0) {
+		reply_rc(r, rc, "object");
+		return;
+	}
+	snprintf(msg, sizeof(msg), "object: %s", ark_strerror(rc));
+	reply_json(r, st, json_pack("{s:s, s:s, s:I}", "error", code,
+	    "message", msg, "nseq", (json_int_t)nseq));
+}
+
+static void
+object_get_dir(struct rq *r, const char *bucket, const char *key,
+    int64_t nseq)
 {
 	struct meta_list_req	 q;
 	struct list_ctx		 l = { NULL, NULL, 0 };
@@ -1502,14 +1522,19 @@ object_get_dir(struct rq *r, const char *bucket, const char *key)
 	if (rc == ARK_OK && json_array_size(l.keys) +
 	    json_array_size(l.prefixes) == 0)
 		rc = ARK_ENOENT;
-	if (rc != ARK_OK)
+	/* nseq was read before this listing: a change in between only
+	 * makes a cache that holds this answer drop it sooner. */
+	if (rc == ARK_ENOENT)
+		reply_no_object(r, rc, nseq);
+	else if (rc != ARK_OK)
 		reply_rc(r, rc, "object");
 	else if ((k0 = json_array_get(l.keys, 0)) != NULL &&
 	    strcmp(json_string_value(json_object_get(k0, "key")), pfx) == 0)
-		reply_json(r, 200, json_pack("{s:b, s:O}", "dir", 1, "marker",
-		    k0));
+		reply_json(r, 200, json_pack("{s:b, s:O, s:I}", "dir", 1,
+		    "marker", k0, "nseq", (json_int_t)nseq));
 	else
-		reply_json(r, 200, json_pack("{s:b}", "dir", 1));
+		reply_json(r, 200, json_pack("{s:b, s:I}", "dir", 1, "nseq",
+		    (json_int_t)nseq));
 	json_decref(l.keys);
 	json_decref(l.prefixes);
 	free(pfx);
@@ -1523,6 +1548,7 @@ h_object_get(struct rq *r)
 	struct meta_object	 o;
 	const char		*bucket, *key;
 	bool			 tokens = false, dir = false;
+	json_t			*j;
 	enum ark_err		 rc;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
@@ -1532,12 +1558,14 @@ h_object_get(struct rq *r)
 		return;
 	if ((rc = meta_object_get(r->a->m, bucket, key, &o)) != ARK_OK) {
 		if (rc == ARK_ENOENT && dir)
-			object_get_dir(r, bucket, key);
+			object_get_dir(r, bucket, key, o.nseq);
 		else
-			reply_rc(r, rc, "object");
+			reply_no_object(r, rc, o.nseq);
 		return;
 	}
-	reply_json(r, 200, object_json(r, bucket, &o, tokens));
+	j = object_json(r, bucket, &o, tokens);
+	json_object_set_new(j, "nseq", json_integer(o.nseq));
+	reply_json(r, 200, j);
 	meta_object_clear(&o);
 }
 
@@ -1638,7 +1666,7 @@ reply_write_rc(struct rq *r, enum ark_err rc, int64_t if_version,
  * without a pool thread (the hot write path: every S3 PUT ends here). */
 struct put_job {
 	struct meta_object	 o;
-	int64_t			 ifv, v;
+	int64_t			 ifv, v, nseq[2];
 };
 
 static void
@@ -1658,8 +1686,9 @@ object_put_finish(struct rq *r)
 	if (r->job_rc != ARK_OK)
 		reply_write_rc(r, r->job_rc, pj->ifv, "object");
 	else
-		reply_json(r, 200, json_pack("{s:I}", "version",
-		    (json_int_t)pj->v));
+		reply_json(r, 200, json_pack("{s:I, s:[I, I]}", "version",
+		    (json_int_t)pj->v, "nseq", (json_int_t)pj->nseq[0],
+		    (json_int_t)pj->nseq[1]));
 }
 
 static void
@@ -1706,7 +1735,7 @@ h_object_put(struct rq *r)
 	pj->ifv = ifv;
 	rq_defer(r, pj, object_put_job_free, object_put_finish);
 	if ((rc = meta_object_put_async(r->a->m, bucket, key, &pj->o, ifv,
-	    &pj->v, rq_committed, r)) != ARK_OK)
+	    &pj->v, pj->nseq, rq_committed, r)) != ARK_OK)
 		rq_committed(r, rc);
 out:
 	meta_object_clear(&o);
@@ -1718,7 +1747,7 @@ h_object_delete(struct rq *r)
 	static const char *const allowed[] = { "bucket", "key", "if_version",
 	    NULL };
 	const char	*bucket, *key;
-	int64_t		 ifv;
+	int64_t		 ifv, nseq[2];
 	enum ark_err	 rc;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
@@ -1726,10 +1755,12 @@ h_object_delete(struct rq *r)
 	    META_OBJKEY_MAX, &key) || g_if_version(r, &ifv) ||
 	    need_bucket(r, bucket, 1))
 		return;
-	if ((rc = meta_object_delete(r->a->m, bucket, key, ifv)) != ARK_OK)
+	if ((rc = meta_object_delete(r->a->m, bucket, key, ifv, nseq)) !=
+	    ARK_OK)
 		reply_write_rc(r, rc, ifv, "object");
 	else
-		reply_ok(r);
+		reply_json(r, 200, json_pack("{s:[I, I]}", "nseq",
+		    (json_int_t)nseq[0], (json_int_t)nseq[1]));
 }
 
 /* Holds the text of the JSON attribute fields of a request. */
@@ -1784,7 +1815,7 @@ h_object_setattr(struct rq *r)
 	struct attr_texts	 t;
 	struct meta_object	 o;
 	const char		*bucket, *key;
-	int64_t			 ifv;
+	int64_t			 ifv, nseq[2];
 	int			 any;
 	enum ark_err		 rc;
 
@@ -1794,15 +1825,16 @@ h_object_setattr(struct rq *r)
 	    META_OBJKEY_MAX, &key) || g_attrs(r, &a, &t, &any) ||
 	    g_if_version(r, &ifv) || need_bucket(r, bucket, 1))
 		goto out;
-	if ((rc = meta_object_setattr(r->a->m, bucket, key, &a, ifv, &o)) !=
-	    ARK_OK)
+	if ((rc = meta_object_setattr(r->a->m, bucket, key, &a, ifv, &o,
+	    nseq)) != ARK_OK)
 		reply_write_rc(r, rc, ifv, "object");
 	else
 		reply_json(r, 200, json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, "
-		    "s:I}", "version", (json_int_t)o.version, "size",
+		    "s:I, s:[I, I]}", "version", (json_int_t)o.version, "size",
 		    (json_int_t)o.size, "etag", o.etag, "mode",
 		    (json_int_t)o.mode, "uid", (json_int_t)o.uid, "gid",
-		    (json_int_t)o.gid, "mtime_ms", (json_int_t)o.mtime_ms));
+		    (json_int_t)o.gid, "mtime_ms", (json_int_t)o.mtime_ms,
+		    "nseq", (json_int_t)nseq[0], (json_int_t)nseq[1]));
 	meta_object_clear(&o);
 out:
 	attr_texts_free(&t);

@@ -145,7 +145,20 @@ struct meta_bucket {
 	int64_t		 created_ms;
 	uint64_t	 objects;	/* live object count */
 	uint64_t	 bytes;		/* sum of object sizes */
+	int64_t		 nseq;		/* change count, below */
 };
+
+/*
+ * A bucket's change count (nseq): one more for every row of its objects
+ * that is added, changed or removed (SQLite triggers, so no write path
+ * can miss it). A client that cached what it read at count N knows that
+ * nothing in the bucket changed while the count is still N, and one that
+ * writes sees from the counts before and after its write whether someone
+ * else wrote in between (arkorfs's name cache). Reads take the count
+ * before the rows, in the same snapshot. A new bucket starts at its
+ * creation time in ms times 10^6: a bucket deleted and made again does
+ * not repeat the counts of the old one.
+ */
 
 /* ARK_ENOENT unknown owner, ARK_EEXIST name taken. */
 enum ark_err	 meta_bucket_create(struct meta *m, const char *name,
@@ -208,6 +221,8 @@ struct meta_object {
 	int64_t		 mtime_ms;
 	int64_t		 version;	/* set by the store on commit */
 	int64_t		 created_ms;	/* of this version */
+	int64_t		 nseq;		/* meta_object_get: the bucket's change
+					 * count it read (also on ARK_ENOENT) */
 	size_t		 nfrags;
 	struct meta_frag *frags;
 };
@@ -233,18 +248,20 @@ enum ark_err	 meta_object_put(struct meta *m, const char *bucket,
 		    int64_t if_version, int64_t *version);
 /* meta_object_put without waiting: ARK_EINVAL at once for a bad key or
  * FileID (cb not called), else cb(arg, rc) runs on the writer thread once
- * the commit is durable or failed, *version set before. bucket, key, o
- * and version must stay valid until then. */
+ * the commit is durable or failed, *version set before, and nseq (may be
+ * NULL) the bucket's change count before and after the put. bucket, key,
+ * o, version and nseq must stay valid until then. */
 enum ark_err	 meta_object_put_async(struct meta *m, const char *bucket,
 		    const char *key, const struct meta_object *o,
-		    int64_t if_version, int64_t *version,
+		    int64_t if_version, int64_t *version, int64_t *nseq,
 		    void (*cb)(void *arg, enum ark_err rc), void *arg);
 /* Fills *out (caller clears it). */
 enum ark_err	 meta_object_get(struct meta *m, const char *bucket,
 		    const char *key, struct meta_object *out);
-/* Deletes the key; its unreferenced fragments go to the GC queue. */
+/* Deletes the key; its unreferenced fragments go to the GC queue. nseq
+ * (may be NULL) gets the bucket's change count before and after. */
 enum ark_err	 meta_object_delete(struct meta *m, const char *bucket,
-		    const char *key, int64_t if_version);
+		    const char *key, int64_t if_version, int64_t *nseq);
 /* Attribute changes without touching the fragments: a value of -1 or
  * NULL leaves the field alone; "" clears a JSON field (user_meta,
  * headers, tags) and sets an empty content type. Strings borrowed. */
@@ -258,10 +275,12 @@ struct meta_attrs {
  * attributes under the precondition `if_version` and bumps the version.
  * A mode without file type bits (S_IFMT) keeps the stored type. *out (may
  * be NULL) gets the object's attributes after the change, without its
- * fragments (meta_object_clear). */
+ * fragments (meta_object_clear); nseq (may be NULL) the bucket's change
+ * count before and after. */
 enum ark_err	 meta_object_setattr(struct meta *m, const char *bucket,
 		    const char *key, const struct meta_attrs *a,
-		    int64_t if_version, struct meta_object *out);
+		    int64_t if_version, struct meta_object *out,
+		    int64_t *nseq);
 
 #define META_NOREPLACE	0x1		/* fail with ARK_EEXIST if dst exists */
 #define META_EXCHANGE	0x2		/* rename: swap src and dst (both must exist) */

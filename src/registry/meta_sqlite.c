@@ -175,6 +175,17 @@ static const char *const migrations[] = {
 	/* 5 -> 6: bucket tags and CORS configuration */
 	"ALTER TABLE buckets ADD COLUMN tags TEXT;"
 	"ALTER TABLE buckets ADD COLUMN cors TEXT;",
+	/* 6 -> 7: each bucket's change count (meta.h, "nseq"): one more
+	 * for every objects row added, changed or removed */
+	"ALTER TABLE buckets ADD COLUMN nseq INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE buckets SET nseq = created * 1000000;"
+	"CREATE TRIGGER objects_nseq_ins AFTER INSERT ON objects BEGIN"
+	" UPDATE buckets SET nseq = nseq + 1 WHERE id = NEW.bucket_id; END;"
+	"CREATE TRIGGER objects_nseq_upd AFTER UPDATE ON objects BEGIN"
+	" UPDATE buckets SET nseq = nseq + 1"
+	" WHERE id IN (OLD.bucket_id, NEW.bucket_id); END;"
+	"CREATE TRIGGER objects_nseq_del AFTER DELETE ON objects BEGIN"
+	" UPDATE buckets SET nseq = nseq + 1 WHERE id = OLD.bucket_id; END;",
 };
 
 /* ---- connections and statements ---- */
@@ -783,6 +794,21 @@ do_bucket_id(struct mconn *c, const char *name, int64_t *id)
 	return rc;
 }
 
+/* The change count of bucket bid (meta.h). */
+static enum ark_err
+do_bucket_nseq(struct mconn *c, int64_t bid, int64_t *nseq)
+{
+	sqlite3_stmt	*st;
+	enum ark_err	 rc;
+
+	st = stmt(c, "SELECT nseq FROM buckets WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, bid);
+	if ((rc = row(c, st)) == ARK_OK)
+		*nseq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc;
+}
+
 static enum ark_err
 do_bucket_add(struct mconn *c, int64_t bid, int64_t dobjects, int64_t dbytes)
 {
@@ -1294,8 +1320,8 @@ do_bucket_create(struct mconn *c, void *arg)
 		return rc;
 	uid = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	st = stmt(c, "INSERT INTO buckets(name, owner_id, acl, created)"
-	    " VALUES(?1, ?2, ?3, ?4)");
+	st = stmt(c, "INSERT INTO buckets(name, owner_id, acl, created, nseq)"
+	    " VALUES(?1, ?2, ?3, ?4, ?4 * 1000000)");
 	bind_text(st, 1, a->name);
 	sqlite3_bind_int64(st, 2, uid);
 	sqlite3_bind_int(st, 3, (int)a->acl);
@@ -1316,7 +1342,8 @@ meta_bucket_create(struct meta *m, const char *name, const char *owner,
 }
 
 #define BUCKET_COLS "SELECT b.id, b.name, u.name, b.acl, b.created," \
-	" b.objects, b.bytes FROM buckets b JOIN users u ON u.id = b.owner_id"
+	" b.objects, b.bytes, b.nseq" \
+	" FROM buckets b JOIN users u ON u.id = b.owner_id"
 
 static void
 bucket_row(sqlite3_stmt *st, struct meta_bucket *b)
@@ -1328,6 +1355,7 @@ bucket_row(sqlite3_stmt *st, struct meta_bucket *b)
 	b->created_ms = sqlite3_column_int64(st, 4);
 	b->objects = (uint64_t)sqlite3_column_int64(st, 5);
 	b->bytes = (uint64_t)sqlite3_column_int64(st, 6);
+	b->nseq = sqlite3_column_int64(st, 7);
 }
 
 enum ark_err
@@ -1687,19 +1715,39 @@ struct a_obj {
 	int64_t			 if_version;
 	int64_t			*version;
 	struct meta_object	*out;		/* setattr: the result */
+	int64_t			*nseq;		/* [2] or NULL (meta.h) */
 };
+
+/* Runs one write on an object of a->bucket: a->nseq (when asked) gets the
+ * bucket's change count before and after it. */
+static enum ark_err
+do_object_counted(struct mconn *c, struct a_obj *a,
+    enum ark_err (*fn)(struct mconn *, struct a_obj *, int64_t))
+{
+	enum ark_err	 rc;
+	int64_t		 bid, n0 = 0;
+
+	if ((rc = do_bucket_id(c, a->bucket, &bid)) != ARK_OK)
+		return rc;
+	if (a->nseq != NULL && (rc = do_bucket_nseq(c, bid, &n0)) != ARK_OK)
+		return rc;
+	if ((rc = fn(c, a, bid)) != ARK_OK || a->nseq == NULL)
+		return rc;
+	a->nseq[0] = n0;
+	return do_bucket_nseq(c, bid, &a->nseq[1]);
+}
+
+static enum ark_err
+do_object_put1(struct mconn *c, struct a_obj *a, int64_t bid)
+{
+	return do_object_write(c, bid, a->key, a->o, a->if_version, 1,
+	    a->version);
+}
 
 static enum ark_err
 do_object_put(struct mconn *c, void *arg)
 {
-	struct a_obj	*a = arg;
-	enum ark_err	 rc;
-	int64_t		 bid;
-
-	if ((rc = do_bucket_id(c, a->bucket, &bid)) != ARK_OK)
-		return rc;
-	return do_object_write(c, bid, a->key, a->o, a->if_version, 1,
-	    a->version);
+	return do_object_counted(c, arg, do_object_put1);
 }
 
 static int
@@ -1732,7 +1780,7 @@ meta_object_put(struct meta *m, const char *bucket, const char *key,
 enum ark_err
 meta_object_put_async(struct meta *m, const char *bucket, const char *key,
     const struct meta_object *o, int64_t if_version, int64_t *version,
-    void (*cb)(void *arg, enum ark_err rc), void *arg)
+    int64_t *nseq, void (*cb)(void *arg, enum ark_err rc), void *arg)
 {
 	struct {
 		struct meta_op	op;	/* first: finish_ops frees it */
@@ -1751,6 +1799,7 @@ meta_object_put_async(struct meta *m, const char *bucket, const char *key,
 	q->a.o = o;
 	q->a.if_version = if_version;
 	q->a.version = version;
+	q->a.nseq = nseq;
 	q->op.fn = do_object_put;
 	q->op.arg = &q->a;
 	q->op.cb = cb;
@@ -1765,26 +1814,26 @@ meta_object_get(struct meta *m, const char *bucket, const char *key,
 {
 	struct mconn	*c;
 	enum ark_err	 rc;
-	int64_t		 bid, id;
+	int64_t		 bid, id, nseq;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = reader_get(m, &c)) != ARK_OK)
 		return rc;
-	if ((rc = do_bucket_id(c, bucket, &bid)) == ARK_OK)
+	if ((rc = do_bucket_id(c, bucket, &bid)) == ARK_OK &&
+	    (rc = do_bucket_nseq(c, bid, &nseq)) == ARK_OK) {
 		rc = do_object_load(c, bid, key, out, &id);
+		out->nseq = nseq;	/* read first: no change is missed */
+	}
 	reader_put(m, c);
 	return rc;
 }
 
 static enum ark_err
-do_object_delete(struct mconn *c, void *arg)
+do_object_delete1(struct mconn *c, struct a_obj *a, int64_t bid)
 {
-	struct a_obj	*a = arg;
 	enum ark_err	 rc;
-	int64_t		 bid, id, have, size;
+	int64_t		 id, have, size;
 
-	if ((rc = do_bucket_id(c, a->bucket, &bid)) != ARK_OK)
-		return rc;
 	if ((rc = do_object_find(c, bid, a->key, &id, &have, &size)) != ARK_OK)
 		return rc;
 	if ((rc = check_version(ARK_OK, have, a->if_version)) != ARK_OK)
@@ -1792,9 +1841,15 @@ do_object_delete(struct mconn *c, void *arg)
 	return do_object_remove(c, bid, id, size);
 }
 
+static enum ark_err
+do_object_delete(struct mconn *c, void *arg)
+{
+	return do_object_counted(c, arg, do_object_delete1);
+}
+
 enum ark_err
 meta_object_delete(struct meta *m, const char *bucket, const char *key,
-    int64_t if_version)
+    int64_t if_version, int64_t *nseq)
 {
 	struct a_obj a;
 
@@ -1802,19 +1857,17 @@ meta_object_delete(struct meta *m, const char *bucket, const char *key,
 	a.bucket = bucket;
 	a.key = key;
 	a.if_version = if_version;
+	a.nseq = nseq;
 	return meta_exec(m, do_object_delete, &a);
 }
 
 static enum ark_err
-do_object_setattr(struct mconn *c, void *arg)
+do_object_setattr1(struct mconn *c, struct a_obj *a, int64_t bid)
 {
-	struct a_obj	*a = arg;
 	sqlite3_stmt	*st;
 	enum ark_err	 rc;
-	int64_t		 bid, id, have, size, v;
+	int64_t		 id, have, size, v;
 
-	if ((rc = do_bucket_id(c, a->bucket, &bid)) != ARK_OK)
-		return rc;
 	if ((rc = do_object_find(c, bid, a->key, &id, &have, &size)) != ARK_OK)
 		return rc;
 	if ((rc = check_version(ARK_OK, have, a->if_version)) != ARK_OK)
@@ -1854,6 +1907,12 @@ do_object_setattr(struct mconn *c, void *arg)
 	return ARK_OK;
 }
 
+static enum ark_err
+do_object_setattr(struct mconn *c, void *arg)
+{
+	return do_object_counted(c, arg, do_object_setattr1);
+}
+
 static int
 attrs_ok(const struct meta_attrs *a)
 {
@@ -1868,7 +1927,7 @@ attrs_ok(const struct meta_attrs *a)
 enum ark_err
 meta_object_setattr(struct meta *m, const char *bucket, const char *key,
     const struct meta_attrs *attrs, int64_t if_version,
-    struct meta_object *out)
+    struct meta_object *out, int64_t *nseq)
 {
 	struct a_obj a;
 
@@ -1882,6 +1941,7 @@ meta_object_setattr(struct meta *m, const char *bucket, const char *key,
 	a.attrs = attrs;
 	a.if_version = if_version;
 	a.out = out;
+	a.nseq = nseq;
 	return meta_exec(m, do_object_setattr, &a);
 }
 

@@ -65,14 +65,23 @@ put() {	# put KEY FID SIZE
 v1=$(put 2024/a.jpg "$F1" 10 | jget 'd["version"]')
 put 2024/b.jpg "$F2" 20 >/dev/null
 put 2025/c.jpg "$F3" 30 >/dev/null
-put top.txt "$F3" 5 >/dev/null
+# The bucket's change count (nseq): a write answers the counts around
+# it, a read (a 404 too) and bucket/get the count they saw.
+n=$(put top.txt "$F3" 5 | jget 'd["nseq"][1] if d["nseq"][1] == d["nseq"][0] + 1 else "bad"')
+[ "$n" != bad ] || fail "object/put nseq: $(cat "$T/out")"
+api_ok /v1/object/get '{"bucket":"photos","key":"top.txt"}' | jget 'd["nseq"]' |
+	grep -qx "$n" || fail "object/get nseq: $(cat "$T/out")"
+api /v1/object/get '{"bucket":"photos","key":"nope"}' | jget 'd["nseq"]' |
+	grep -qx "$n" || fail "404 nseq: $(cat "$T/out")"
+api_ok /v1/bucket/get '{"bucket":"photos"}' | jget 'd["nseq"]' |
+	grep -qx "$n" || fail "bucket/get nseq: $(cat "$T/out")"
 api_ok /v1/object/get '{"bucket":"photos","key":"2024/a.jpg","tokens":true}' |
 	jget 'd["version"] == '"$v1"' and d["user_meta"] == {"k":"v"} and d["fragments"][0]["fid"] == "'"$F1"'" and len(d["fragments"][0]["urls"]) == 3 and "token" in d["fragments"][0]' |
 	grep -qx True || fail "object get: $(cat "$T/out")"
 # object/gets: several lookups in one call, each answered in order as
 # object/get would answer it alone.
 api_ok /v1/object/gets '{"gets":[{"bucket":"photos","key":"2024/a.jpg","tokens":true},{"bucket":"photos","key":"nope"},{"bucket":"photos","key":"2024","dir":true},{"bucket":"photos","key":"x","bad":1},{"bucket":"nobucket","key":"k"},7]}' |
-	jget '[r["status"] for r in d["results"]] == [200, 404, 200, 400, 404, 400] and d["results"][0]["answer"]["fragments"][0]["fid"] == "'"$F1"'" and "token" in d["results"][0]["answer"]["fragments"][0] and d["results"][2]["answer"] == {"dir": True} and d["results"][3]["answer"]["field"] == "bad"' |
+	jget '[r["status"] for r in d["results"]] == [200, 404, 200, 400, 404, 400] and d["results"][0]["answer"]["fragments"][0]["fid"] == "'"$F1"'" and "token" in d["results"][0]["answer"]["fragments"][0] and d["results"][2]["answer"]["dir"] == True and d["results"][3]["answer"]["field"] == "bad"' |
 	grep -qx True || fail "object/gets: $(cat "$T/out")"
 for b in '{"gets":[]}' '{"gets":{}}' '{"gets":[{}],"x":1}'; do
 	api /v1/object/gets "$b" >/dev/null
@@ -90,7 +99,8 @@ api /v1/list '{"bucket":"photos","rows":1}' >/dev/null
 # "dir": a missing key that is a prefix answers a directory, with the
 # marker "key/" when there is one; neither is 404.
 api_ok /v1/object/get '{"bucket":"photos","key":"2024","dir":true}' |
-	jget 'd == {"dir": True}' | grep -qx True || fail "dir probe: $(cat "$T/out")"
+	jget 'set(d) == {"dir", "nseq"} and d["dir"] == True' | grep -qx True ||
+	fail "dir probe: $(cat "$T/out")"
 api_ok /v1/object/put '{"bucket":"photos","key":"2025/","size":0,"mode":16877,"uid":7,"fragments":[]}' >/dev/null
 api_ok /v1/object/get '{"bucket":"photos","key":"2025","dir":true}' |
 	jget '(d["dir"], d["marker"]["key"], d["marker"]["mode"], d["marker"]["uid"])' |
@@ -120,7 +130,8 @@ api_ok /v1/prefix/rename '{"src_bucket":"photos","src_prefix":"2024/","bucket":"
 	jget 'd["count"]' | grep -qx 2 || fail "prefix rename"
 api_ok /v1/list '{"bucket":"photos","prefix":"old/","delimiter":"/"}' | jget 'd["prefixes"]' |
 	grep -qx "\['old/2024/'\]" || fail "after prefix rename"
-api_ok /v1/object/setattr '{"bucket":"photos","key":"top.txt","mode":33261,"uid":1000,"tags":{"team":"a"}}' >/dev/null
+api_ok /v1/object/setattr '{"bucket":"photos","key":"top.txt","mode":33261,"uid":1000,"tags":{"team":"a"}}' |
+	jget 'd["nseq"][1] == d["nseq"][0] + 1' | grep -qx True || fail "setattr nseq: $(cat "$T/out")"
 api_ok /v1/object/get '{"bucket":"photos","key":"top.txt"}' | jget '(d["mode"], d["uid"], d["tags"])' |
 	grep -qx "(33261, 1000, {'team': 'a'})" || fail "setattr"
 api_ok /v1/object/copy '{"src_bucket":"photos","src_key":"top.txt","bucket":"photos","key":"top.txt","content_type":"text/x-new","user_meta":{}}' >/dev/null
@@ -131,7 +142,8 @@ api /v1/object/rename '{"src_bucket":"photos","src_key":"top.txt","bucket":"phot
 api_ok /v1/object/put '{"bucket":"photos","key":"h.txt","size":0,"headers":{"Cache-Control":"no-cache"},"fragments":[]}' >/dev/null
 api_ok /v1/object/get '{"bucket":"photos","key":"h.txt"}' | jget 'd["headers"]["Cache-Control"]' |
 	grep -qx no-cache || fail "stored headers"
-api_ok /v1/object/delete '{"bucket":"photos","key":"moved.jpg"}' >/dev/null
+api_ok /v1/object/delete '{"bucket":"photos","key":"moved.jpg"}' |
+	jget 'd["nseq"][1] == d["nseq"][0] + 1' | grep -qx True || fail "delete nseq: $(cat "$T/out")"
 ok "objects: commit, get, list pages, if_version, copy, rename, prefix rename, setattr, delete"
 
 api /v1/multipart/create '{"bucket":"photos","key":"big.bin","checksum_algorithm":"MD5"}' | jget 'd["field"]' |

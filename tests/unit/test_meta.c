@@ -118,13 +118,13 @@ test_open_and_counter(void **state)
 	struct fx	*f = *state;
 	uint64_t	 a, b;
 
-	assert_int_equal(meta_schema_version(f->m), 6);
+	assert_int_equal(meta_schema_version(f->m), 7);
 	assert_int_equal(meta_fid_reserve(f->m, 100, &a), ARK_OK);
 	assert_int_equal(a, 1);
 	assert_int_equal(meta_fid_reserve(f->m, 10, &b), ARK_OK);
 	assert_int_equal(b, 101);
 	reopen(f);
-	assert_int_equal(meta_schema_version(f->m), 6);
+	assert_int_equal(meta_schema_version(f->m), 7);
 	assert_int_equal(meta_fid_reserve(f->m, 1, &b), ARK_OK);
 	assert_int_equal(b, 111);
 	assert_int_equal(meta_fid_reserve(f->m, 0, &b), ARK_EINVAL);
@@ -153,14 +153,20 @@ test_migration_from_v1(void **state)
 	    "ALTER TABLE parts DROP COLUMN cksums;"
 	    "ALTER TABLE buckets DROP COLUMN tags;"
 	    "ALTER TABLE buckets DROP COLUMN cors;"
+	    "DROP TRIGGER objects_nseq_ins;"
+	    "DROP TRIGGER objects_nseq_upd;"
+	    "DROP TRIGGER objects_nseq_del;"
+	    "ALTER TABLE buckets DROP COLUMN nseq;"
 	    "UPDATE schema_version SET version = 1;", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
-	assert_int_equal(meta_schema_version(f->m), 6);
+	assert_int_equal(meta_schema_version(f->m), 7);
 	assert_int_equal(meta_object_get(f->m, "b1", "old", &g), ARK_OK);
 	assert_int_equal(g.nfrags, 1);
 	assert_null(g.tags);
+	/* an old bucket's change count starts at its creation time */
+	assert_true(g.nseq >= 1000000000000LL * 1000000);
 	meta_object_clear(&g);
 	assert_int_equal(meta_check(f->m), ARK_OK);
 	assert_int_equal(meta_bucket_conf_get(f->m, "b1", &bc), ARK_OK);
@@ -177,9 +183,85 @@ test_migration_from_v1(void **state)
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_ECORRUPT);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version"
-	    " = 6", NULL, NULL, NULL), SQLITE_OK);
+	    " = 7", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(meta_open(f->path, NULL, &f->m), ARK_OK);
+}
+
+static int64_t
+bucket_nseq(struct fx *f, const char *bucket)
+{
+	struct meta_bucket b;
+
+	assert_int_equal(meta_bucket_get(f->m, bucket, &b), ARK_OK);
+	return b.nseq;
+}
+
+/* A bucket's change count: every write on its objects moves it, and
+ * reports the counts around it; reads report the count they saw (a
+ * missing key too); other buckets' writes and reads move nothing; a new
+ * bucket starts past any old count. */
+static void
+test_nseq(void **state)
+{
+	struct fx		*f = *state;
+	struct meta_object	 o, g;
+	struct meta_frag	 fr[2];
+	struct meta_attrs	 a = META_ATTRS_KEEP;
+	uint64_t		 cnt;
+	int64_t			 n0, n[2], v;
+
+	n0 = bucket_nseq(f, "b1");
+	assert_true(n0 >= 1000000000000LL * 1000000);	/* created ms x 1e6 */
+	mkobj(&o, fr, 1, 0x10);
+	assert_int_equal(meta_object_put(f->m, "b1", "k", &o, META_ANY, &v),
+	    ARK_OK);
+	assert_int_equal(bucket_nseq(f, "b1"), n0 + 1);
+	assert_int_equal(meta_object_get(f->m, "b1", "k", &g), ARK_OK);
+	assert_int_equal(g.nseq, n0 + 1);
+	meta_object_clear(&g);
+	assert_int_equal(meta_object_get(f->m, "b1", "none", &g), ARK_ENOENT);
+	assert_int_equal(g.nseq, n0 + 1);
+	/* A write answers the counts before and after it. */
+	a.mode = 0600;
+	assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a, META_ANY,
+	    NULL, n), ARK_OK);
+	assert_int_equal(n[0], n0 + 1);
+	assert_int_equal(n[1], n0 + 2);
+	assert_int_equal(meta_object_delete(f->m, "b1", "k", META_ANY, n),
+	    ARK_OK);
+	assert_int_equal(n[0], n0 + 2);
+	assert_int_equal(n[1], n0 + 3);
+	/* A failed write moves nothing. */
+	assert_int_equal(meta_object_delete(f->m, "b1", "k", META_ANY, n),
+	    ARK_ENOENT);
+	assert_int_equal(bucket_nseq(f, "b1"), n0 + 3);
+	/* Renames and copies count, whatever their path. */
+	put(f, "d/x", 0x20, 1);
+	put(f, "d/y", 0x30, 1);
+	n0 = bucket_nseq(f, "b1");
+	assert_int_equal(meta_prefix_rename(f->m, "b1", "d/", "b1", "e/", 0,
+	    &cnt), ARK_OK);
+	assert_int_equal(cnt, 2);
+	assert_true(bucket_nseq(f, "b1") > n0);
+	n0 = bucket_nseq(f, "b1");
+	assert_int_equal(meta_object_rename(f->m, "b1", "e/x", "b1", "f", 0),
+	    ARK_OK);
+	assert_true(bucket_nseq(f, "b1") > n0);
+	/* Another bucket is another count; a new one (made a few ms later,
+	 * as any bucket made again after its deletion) starts past ours. */
+	n0 = bucket_nseq(f, "b1");
+	usleep(3000);
+	assert_int_equal(meta_bucket_create(f->m, "b2", "alice",
+	    META_ACL_PRIVATE), ARK_OK);
+	assert_true(bucket_nseq(f, "b2") > n0);
+	assert_int_equal(meta_object_put(f->m, "b2", "k", &o, META_ANY, NULL),
+	    ARK_OK);
+	assert_int_equal(meta_object_get(f->m, "b1", "f", &g), ARK_OK);
+	meta_object_clear(&g);
+	assert_int_equal(bucket_nseq(f, "b1"), n0);
+	reopen(f);
+	assert_int_equal(bucket_nseq(f, "b1"), n0);
 }
 
 /* A bucket's tags and CORS texts: set, kept apart, replaced, removed,
@@ -382,9 +464,9 @@ test_object_commit_replaces(void **state)
 		a.tags = "{\"t\":\"1\"}";
 		a.user_meta = "{\"xattr\":\"v\"}";
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
-		    v2 + 1, NULL), ARK_EEXIST);
+		    v2 + 1, NULL, NULL), ARK_EEXIST);
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
-		    v2, &so), ARK_OK);
+		    v2, &so, NULL), ARK_OK);
 		v1 = so.version;
 		assert_true(v1 > v2);
 		assert_int_equal(so.mode, 0100600);
@@ -395,13 +477,13 @@ test_object_commit_replaces(void **state)
 		a = (struct meta_attrs)META_ATTRS_KEEP;
 		a.mode = 0640;
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
-		    META_ANY, &so), ARK_OK);
+		    META_ANY, &so, NULL), ARK_OK);
 		assert_int_equal(so.mode, 0100640);
 		assert_true(so.version > v1);
 		meta_object_clear(&so);
 		a.mode = 0100600;
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
-		    META_ANY, &so), ARK_OK);
+		    META_ANY, &so, NULL), ARK_OK);
 		assert_int_equal(so.mode, 0100600);
 		v1 = so.version;
 		meta_object_clear(&so);
@@ -420,7 +502,7 @@ test_object_commit_replaces(void **state)
 		a.tags = "";
 		a.ctype = "image/png";
 		assert_int_equal(meta_object_setattr(f->m, "b1", "k", &a,
-		    META_ANY, &so), ARK_OK);
+		    META_ANY, &so, NULL), ARK_OK);
 		v1 = so.version;
 		meta_object_clear(&so);
 	}
@@ -431,11 +513,11 @@ test_object_commit_replaces(void **state)
 	assert_int_equal(g.nfrags, 2);
 	assert_int_equal(g.mode, 0100600);
 	meta_object_clear(&g);
-	assert_int_equal(meta_object_delete(f->m, "b1", "k", v1 + 1),
+	assert_int_equal(meta_object_delete(f->m, "b1", "k", v1 + 1, NULL),
 	    ARK_EEXIST);
-	assert_int_equal(meta_object_delete(f->m, "b1", "k", META_ANY),
+	assert_int_equal(meta_object_delete(f->m, "b1", "k", META_ANY, NULL),
 	    ARK_OK);
-	assert_int_equal(meta_object_delete(f->m, "b1", "k", META_ANY),
+	assert_int_equal(meta_object_delete(f->m, "b1", "k", META_ANY, NULL),
 	    ARK_ENOENT);
 	assert_int_equal(gc_count(f), 2);
 	assert_int_equal(meta_bucket_get(f->m, "b1", &b), ARK_OK);
@@ -540,10 +622,10 @@ test_gc_rules(void **state)
 	/* a copy shares fragments: deleting the source frees nothing */
 	assert_int_equal(meta_object_copy(f->m, "b1", "a", "b1", "a2", 0,
 	    NULL, NULL), ARK_OK);
-	assert_int_equal(meta_object_delete(f->m, "b1", "a", META_ANY),
+	assert_int_equal(meta_object_delete(f->m, "b1", "a", META_ANY, NULL),
 	    ARK_OK);
 	assert_int_equal(gc_count(f), 0);
-	assert_int_equal(meta_object_delete(f->m, "b1", "a2", META_ANY),
+	assert_int_equal(meta_object_delete(f->m, "b1", "a2", META_ANY, NULL),
 	    ARK_OK);
 	assert_int_equal(gc_count(f), 1);
 }
@@ -1158,6 +1240,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_and_counter, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_nseq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bucket_conf, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup,
