@@ -41,6 +41,7 @@
 #include "fs/fs_assign.h"
 #include "fs/fs_data.h"
 #include "fs/fs_fcache.h"
+#include "fs/fs_ncache.h"
 #include "fs/fs_dir.h"
 #include "fs/fs_dstat.h"
 #include "fs/fs_node.h"
@@ -235,15 +236,35 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 	if (fsn_stat_path(bucket, key, st) == 0 ||
 	    fsds_get(bucket, key, st))
 		return 0;
-	/* One call tells a file, a directory (objects under "key/", maybe
-	 * a marker with its mode) and a missing name (the common case:
-	 * create) apart. */
-	rc = fsr_call("object/get", json_pack("{s:s, s:s, s:b}", "bucket",
-	    bucket, "key", key, "dir", 1), &o);
-	if (rc == -ENOENT)
+	switch (fsnc_lookup(bucket, key, &o)) {
+	case FSNC_STALE:
+		/* Confirms (or drops) all the bucket's names at once. */
+		(void)fsr_call("bucket/get", json_pack("{s:s}", "bucket",
+		    bucket), NULL);
+		if (fsnc_lookup(bucket, key, &o) != FSNC_ABSENT) {
+			if (o != NULL)
+				break;
+			goto ask;
+		}
+		/* FALLTHROUGH */
+	case FSNC_ABSENT:
 		fsn_absent(bucket, key);
-	if (rc != 0)
-		return rc;
+		return -ENOENT;
+	case FSNC_HIT:
+		break;
+	case FSNC_MISS:
+	ask:
+		/* One call tells a file, a directory (objects under "key/",
+		 * maybe a marker with its mode) and a missing name (the
+		 * common case: create) apart. */
+		rc = fsr_call("object/get", json_pack("{s:s, s:s, s:b}",
+		    "bucket", bucket, "key", key, "dir", 1), &o);
+		if (rc == -ENOENT)
+			fsn_absent(bucket, key);
+		if (rc != 0)
+			return rc;
+		break;
+	}
 	if (!json_is_true(json_object_get(o, "dir"))) {
 		fsn_obj_stat(o, st);
 		json_decref(o);
@@ -1275,6 +1296,8 @@ main(int argc, char **argv)
 	nc.file_mode = (mode_t)opt_file_mode;
 	fsn_init(&nc);
 	fsds_init(opt_attr_timeout);
+	fsnc_init(opt_attr_timeout, 50000);
+	fsr_set_observer(fsnc_observe);
 	fsa_init((unsigned)opt_fid_pool, opt_fragment_size);
 
 	mopts = ark_xasprintf("fsname=arkor:%s%s%s,subtype=arkorfs,"
@@ -1345,6 +1368,7 @@ main(int argc, char **argv)
 	ret = rc == 0 ? 0 : 1;
 out_fsr:
 	fsds_fini();
+	fsnc_fini();
 	fsa_fini();
 	fsr_fini();
 out:

@@ -29,6 +29,13 @@ static char		*fsr_key_id, *fsr_secret;
 static unsigned		 fsr_timeout_ms;
 static atomic_int	 fsr_down;		/* 1 while unreachable */
 static _Thread_local char fsr_err[64];
+static fsr_observer_fn	*fsr_obs;
+
+void
+fsr_set_observer(fsr_observer_fn *fn)
+{
+	fsr_obs = fn;
+}
 
 enum ark_err
 fsr_init(const char *registry, const char *key_id, const char *secret,
@@ -97,8 +104,31 @@ fsr_map(int status, const char *code)
 	}
 }
 
+static int	fsr_call1(const char *, const json_t *, json_t **, int *);
+
 int
 fsr_call(const char *route, json_t *body, json_t **out)
+{
+	json_t	*j = NULL;
+	int	 ret, status = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	ret = fsr_call1(route, body, &j, &status);
+	if (fsr_obs != NULL)
+		fsr_obs(route, body, status, j);
+	json_decref(body);
+	if (ret == 0 && out != NULL)
+		*out = j;
+	else
+		json_decref(j);
+	return ret;
+}
+
+/* One call: 0 or a negative errno; *j the answer (any status; NULL
+ * when none) and *status its HTTP status (0: no answer). */
+static int
+fsr_call1(const char *route, const json_t *body, json_t **jp, int *statusp)
 {
 	struct ark_http_fetch_req	 rq;
 	struct ark_http_fetch_resp	 rs;
@@ -110,11 +140,8 @@ fsr_call(const char *route, json_t *body, json_t **out)
 	int				 ret, status;
 
 	fsr_err[0] = '\0';
-	if (out != NULL)
-		*out = NULL;
 	snprintf(path, sizeof(path), "/v1/%s", route);
 	b = ark_json_dump(body, &blen);
-	json_decref(body);
 	if (b == NULL)
 		return -ENOMEM;
 	ark_reqsig_auth(fsr_key_id, fsr_secret, path, b, blen, auth,
@@ -153,13 +180,10 @@ fsr_call(const char *route, json_t *body, json_t **out)
 		return -EIO;
 	}
 	ark_http_fetch_resp_free(&rs);
-	if (status == 200) {
-		if (out != NULL)
-			*out = j;
-		else
-			json_decref(j);
+	*jp = j;
+	*statusp = status;
+	if (status == 200)
 		return 0;
-	}
 	snprintf(fsr_err, sizeof(fsr_err), "%s", fsr_str(j, "error"));
 	ret = fsr_map(status, fsr_err);
 	if (ret == -EIO || ret == -EACCES)
@@ -168,7 +192,6 @@ fsr_call(const char *route, json_t *body, json_t **out)
 	else
 		ark_log_debug("%s: %s: HTTP %d %s: %s", __func__, route,
 		    status, fsr_err, fsr_str(j, "message"));
-	json_decref(j);
 	return ret;
 }
 

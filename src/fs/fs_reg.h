@@ -27,6 +27,13 @@ void		 fsr_fini(void);
  * outage). *code (may be NULL) gets the registry's error code, static. */
 int		 fsr_call(const char *route, json_t *body, json_t **out);
 
+/* Sees every call after it ended: route, request body, HTTP status (0:
+ * no answer) and answer (NULL when none), all borrowed (fs_ncache). Set
+ * once before threads start. */
+typedef void	 fsr_observer_fn(const char *route, const json_t *body,
+		    int status, const json_t *answer);
+void		 fsr_set_observer(fsr_observer_fn *fn);
+
 /* The registry's "error" code of the last failed call on this thread
  * ("" when none); borrowed until the next call. */
 const char	*fsr_last_error(void);

@@ -56,6 +56,28 @@ awss3 s3 cp --only-show-errors "$T/s3file" s3://shared/sub/s3file
 [ "$(stat -c %a "$B/sub/s3file")" = 644 ] || fail "S3 object mode"
 ok "arkorfs <-> S3"
 
+# The name cache (fs_ncache: answers kept while the bucket's change count
+# says nothing changed): mount a's own changes show at once; changes made
+# elsewhere (S3, mount b) within its attribute timeout (1 s), also in a
+# directory it made itself, where it answers unknown names as absent
+# without asking, and for names it looked up before.
+mkdir "$A/nc"; echo one >"$A/nc/f1"; echo two >"$A/nc/f2"
+[ -e "$A/nc/f0" ] && fail "nc/f0 exists"
+[ "$(stat -c %s "$A/nc/f1")" = 4 ] || fail "nc/f1 size"
+echo gone >"$A/nc/f3"; rm "$A/nc/f3"
+[ -e "$A/nc/f3" ] && fail "nc/f3 still there after rm in the same mount"
+echo "from s3" | awss3 s3 cp - s3://shared/nc/f0 || fail "S3 put nc/f0"
+awss3 s3 rm --only-show-errors s3://shared/nc/f1 || fail "S3 rm nc/f1"
+echo "longer, from b" >"$B/nc/f2"
+mkdir "$B/nc/sub"
+sleep 1.2	# mount a's attribute timeout
+[ "$(cat "$A/nc/f0" 2>&1)" = "from s3" ] || fail "a does not see nc/f0"
+[ ! -e "$A/nc/f1" ] || fail "a still sees nc/f1, removed through S3"
+[ "$(stat -c %s "$A/nc/f2")" = 15 ] ||
+	fail "a sees the old size of nc/f2: $(stat -c %s "$A/nc/f2")"
+[ -d "$A/nc/sub" ] || fail "a does not see nc/sub"
+ok "name cache: own changes at once, others' within the attribute timeout"
+
 # All buckets as top-level directories.
 C=$T/mc
 fs_mount fsc "$C"
