@@ -181,9 +181,13 @@ static const char *const migrations[] = {
 	"UPDATE buckets SET nseq = created * 1000000;"
 	"CREATE TRIGGER objects_nseq_ins AFTER INSERT ON objects BEGIN"
 	" UPDATE buckets SET nseq = nseq + 1 WHERE id = NEW.bucket_id; END;"
+	/* (two triggers: "id IN (old, new)" costs a rename of 10,000 keys
+	 * 32 ms, "id = new" 6 ms) */
 	"CREATE TRIGGER objects_nseq_upd AFTER UPDATE ON objects BEGIN"
-	" UPDATE buckets SET nseq = nseq + 1"
-	" WHERE id IN (OLD.bucket_id, NEW.bucket_id); END;"
+	" UPDATE buckets SET nseq = nseq + 1 WHERE id = NEW.bucket_id; END;"
+	"CREATE TRIGGER objects_nseq_move AFTER UPDATE OF bucket_id ON objects"
+	" WHEN OLD.bucket_id != NEW.bucket_id BEGIN"
+	" UPDATE buckets SET nseq = nseq + 1 WHERE id = OLD.bucket_id; END;"
 	"CREATE TRIGGER objects_nseq_del AFTER DELETE ON objects BEGIN"
 	" UPDATE buckets SET nseq = nseq + 1 WHERE id = OLD.bucket_id; END;",
 };

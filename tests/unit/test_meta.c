@@ -155,6 +155,7 @@ test_migration_from_v1(void **state)
 	    "ALTER TABLE buckets DROP COLUMN cors;"
 	    "DROP TRIGGER objects_nseq_ins;"
 	    "DROP TRIGGER objects_nseq_upd;"
+	    "DROP TRIGGER objects_nseq_move;"
 	    "DROP TRIGGER objects_nseq_del;"
 	    "ALTER TABLE buckets DROP COLUMN nseq;"
 	    "UPDATE schema_version SET version = 1;", NULL, NULL, NULL),
@@ -262,6 +263,12 @@ test_nseq(void **state)
 	assert_int_equal(bucket_nseq(f, "b1"), n0);
 	reopen(f);
 	assert_int_equal(bucket_nseq(f, "b1"), n0);
+	/* A move to another bucket counts in both. */
+	v = bucket_nseq(f, "b2");
+	assert_int_equal(meta_object_rename(f->m, "b1", "f", "b2", "g", 0),
+	    ARK_OK);
+	assert_true(bucket_nseq(f, "b1") > n0);
+	assert_true(bucket_nseq(f, "b2") > v);
 }
 
 /* A bucket's tags and CORS texts: set, kept apart, replaced, removed,
