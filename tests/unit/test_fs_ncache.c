@@ -22,6 +22,15 @@
 
 #include "fs/fs_ncache.h"
 
+/* fsnc_observe, taking the JSON (body, ans may be NULL). */
+static void
+observe(const char *route, json_t *body, int status, json_t *ans)
+{
+	fsnc_observe(route, body, status, ans);
+	json_decref(body);
+	json_decref(ans);
+}
+
 static enum fsnc_res
 look(const char *key)
 {
@@ -46,9 +55,7 @@ get(const char *key, int status, int64_t n, int dir)
 	    0100644, "uid", 0, "gid", 0, "mtime_ms", 1000, "nseq",
 	    (json_int_t)n);
 
-	fsnc_observe("object/get", body, status, ans);
-	json_decref(body);
-	json_decref(ans);
+	observe("object/get", body, status, ans);
 }
 
 /* A write of key by this mount, answered [before, after]. */
@@ -64,9 +71,11 @@ write1(const char *route, const char *key, int status, int64_t before,
 	    (json_int_t)before, (json_int_t)after, "size", 7, "mode",
 	    0100600, "uid", 1, "gid", 1, "mtime_ms", 3000);
 
-	fsnc_observe(route, body, status, status == 0 ? NULL : ans);
-	json_decref(body);
-	json_decref(ans);
+	if (status == 0) {
+		json_decref(ans);
+		ans = NULL;
+	}
+	observe(route, body, status, ans);
 }
 
 static void
@@ -116,8 +125,8 @@ test_failures_and_renames(void **state)
 	write1("object/delete", "g", 0, 0, 0);	/* no answer at all */
 	assert_int_equal(look("f"), FSNC_MISS);
 	get("f", 200, 13, 0);
-	fsnc_observe("object/rename", json_pack("{s:s, s:s}", "bucket", "b",
-	    "key", "z"), 200, NULL);
+	observe("object/rename", json_pack("{s:s, s:s}", "bucket", "b", "key",
+	    "z"), 200, NULL);
 	assert_int_equal(look("f"), FSNC_MISS);
 	fsnc_fini();
 }
@@ -168,11 +177,11 @@ test_timeout_and_bound(void **state)
 	nanosleep(&ts, NULL);
 	assert_int_equal(look("f"), FSNC_STALE);
 	assert_int_equal(look("unknown"), FSNC_MISS);
-	fsnc_observe("bucket/get", json_pack("{s:s}", "bucket", "b"), 200,
+	observe("bucket/get", json_pack("{s:s}", "bucket", "b"), 200,
 	    json_pack("{s:I}", "nseq", 30));
 	assert_int_equal(look("f"), FSNC_HIT);
 	nanosleep(&ts, NULL);
-	fsnc_observe("bucket/get", json_pack("{s:s}", "bucket", "b"), 200,
+	observe("bucket/get", json_pack("{s:s}", "bucket", "b"), 200,
 	    json_pack("{s:I}", "nseq", 31));
 	assert_int_equal(look("f"), FSNC_MISS);
 	/* At most 100 names: past that the cache starts again. */
