@@ -155,7 +155,7 @@ test_migration_from_v1(void **state)
 	    "ALTER TABLE buckets DROP COLUMN cors;"
 	    "DROP TRIGGER objects_nseq_ins;"
 	    "DROP TRIGGER objects_nseq_upd;"
-	    "DROP TRIGGER objects_nseq_move;"
+	    "DROP TABLE nseq_hold;"
 	    "DROP TRIGGER objects_nseq_del;"
 	    "ALTER TABLE buckets DROP COLUMN nseq;"
 	    "UPDATE schema_version SET version = 1;", NULL, NULL, NULL),
@@ -249,6 +249,13 @@ test_nseq(void **state)
 	assert_int_equal(meta_object_rename(f->m, "b1", "e/x", "b1", "f", 0),
 	    ARK_OK);
 	assert_true(bucket_nseq(f, "b1") > n0);
+	/* A failed prefix rename leaves the per-row counting on. */
+	put(f, "g/y", 0x40, 1);
+	assert_int_equal(meta_prefix_rename(f->m, "b1", "e/", "b1", "g/",
+	    META_NOREPLACE, &cnt), ARK_EEXIST);
+	n0 = bucket_nseq(f, "b1");
+	put(f, "h", 0x50, 1);
+	assert_int_equal(bucket_nseq(f, "b1"), n0 + 1);
 	/* Another bucket is another count; a new one (made a few ms later,
 	 * as any bucket made again after its deletion) starts past ours. */
 	n0 = bucket_nseq(f, "b1");
