@@ -151,7 +151,7 @@ struct meta_bucket {
 /*
  * A bucket's change count (nseq): one more for every row of its objects
  * that is added, changed or removed (SQLite triggers, so no write path
- * can miss it). A client that cached what it read at count N knows that
+ * can miss it; a prefix rename or copy adds one for all its rows). A client that cached what it read at count N knows that
  * nothing in the bucket changed while the count is still N, and one that
  * writes sees from the counts before and after its write whether someone
  * else wrote in between (arkorfs's name cache). Reads take the count
