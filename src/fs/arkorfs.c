@@ -211,11 +211,16 @@ afs_dir_probe(const char *bucket, const char *key, int *empty)
 	return rc;
 }
 
+/* A name cache answer "absent" confirmed this recently counts as the
+ * registry's own for a create that follows (fsn_absent). */
+#define AFS_ABSENT_FRESH_MS	100
+
 /* stat of (bucket, key) from open nodes or the registry; *isdir set. */
 static int
 afs_stat_key(const char *bucket, const char *key, struct stat *st)
 {
 	json_t	*o = NULL, *mk;
+	int64_t	 age = 0;
 	int	 rc;
 
 	if (*key == '\0' || key[strlen(key) - 1] == '/') {
@@ -236,19 +241,21 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 	if (fsn_stat_path(bucket, key, st) == 0 ||
 	    fsds_get(bucket, key, st))
 		return 0;
-	switch (fsnc_lookup(bucket, key, &o)) {
+	switch (fsnc_lookup(bucket, key, &o, &age)) {
 	case FSNC_STALE:
 		/* Confirms (or drops) all the bucket's names at once. */
 		(void)fsr_call("bucket/get", json_pack("{s:s}", "bucket",
 		    bucket), NULL);
-		if (fsnc_lookup(bucket, key, &o) != FSNC_ABSENT) {
+		if (fsnc_lookup(bucket, key, &o, &age) != FSNC_ABSENT) {
 			if (o != NULL)
 				break;
 			goto ask;
 		}
 		/* FALLTHROUGH */
 	case FSNC_ABSENT:
-		fsn_absent(bucket, key);
+		/* Confirmed as recently as a registry answer: a create may
+		 * trust it as it would trust that answer (fs_node.h). */
+		fsn_absent(bucket, key, age >= AFS_ABSENT_FRESH_MS);
 		return -ENOENT;
 	case FSNC_HIT:
 		break;
@@ -260,7 +267,7 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 		rc = fsr_call("object/get", json_pack("{s:s, s:s, s:b}",
 		    "bucket", bucket, "key", key, "dir", 1), &o);
 		if (rc == -ENOENT)
-			fsn_absent(bucket, key);
+			fsn_absent(bucket, key, 0);
 		if (rc != 0)
 			return rc;
 		break;
@@ -758,7 +765,8 @@ afs_do_open(const char *path, struct fuse_file_info *fi, int create,
 		rc = -EISDIR;
 		goto out;
 	}
-	rc = fsn_open(b, k, create, (fi->flags & O_TRUNC) != 0, mode,
+	rc = fsn_open(b, k, !create ? 0 : (fi->flags & O_EXCL) ? FSN_EXCL :
+	    FSN_CREATE, (fi->flags & O_TRUNC) != 0, mode,
 	    cx->uid, cx->gid, &n, &keep);
 	if (rc == 0) {
 		fi->fh = (uint64_t)(uintptr_t)n;
@@ -865,7 +873,7 @@ afs_make(const char *path, mode_t mode, const char *content)
 		rc = -EEXIST;
 		goto out;
 	}
-	rc = fsn_open(b, k, 1, 1, mode, cx->uid, cx->gid, &n, &keep);
+	rc = fsn_open(b, k, FSN_CREATE, 1, mode, cx->uid, cx->gid, &n, &keep);
 	if (rc != 0)
 		goto out;
 	if (content != NULL)

@@ -300,7 +300,8 @@ fsnc_observe(const char *route, const json_t *body, int status,
 }
 
 enum fsnc_res
-fsnc_lookup(const char *bucket, const char *key, json_t **obj)
+fsnc_lookup(const char *bucket, const char *key, json_t **obj,
+    int64_t *age_ms)
 {
 	struct fsnc_bucket	*b;
 	enum fsnc_res		 res = FSNC_MISS;
@@ -318,6 +319,8 @@ fsnc_lookup(const char *bucket, const char *key, json_t **obj)
 	if (e == NULL ? json_object_get(b->complete, parent) == NULL :
 	    json_is_false(e))
 		goto out;			/* not known */
+	if (age_ms != NULL)
+		*age_ms = fsnc_now_ms() - b->at_ms;
 	if (fsnc_now_ms() - b->at_ms >= fsnc_ttl_ms)
 		res = FSNC_STALE;
 	else if (e == NULL || json_is_null(e))

@@ -47,8 +47,10 @@ void		 fsnc_fini(void);
 void		 fsnc_observe(const char *route, const json_t *body,
 		    int status, const json_t *answer);
 
-/* Looks up (bucket, key); on FSNC_HIT *obj gets a new reference. */
+/* Looks up (bucket, key); on FSNC_HIT *obj gets a new reference. *age_ms
+ * (may be NULL) gets how long ago the registry last confirmed the
+ * bucket's names (for FSNC_HIT and FSNC_ABSENT). */
 enum fsnc_res	 fsnc_lookup(const char *bucket, const char *key,
-		    json_t **obj);
+		    json_t **obj, int64_t *age_ms);
 
 #endif /* ARKOR_FS_FS_NCACHE_H */

@@ -105,12 +105,13 @@ static struct {
 	uint64_t	 h;
 	int64_t		 version;
 } fsn_seen[FSN_SEEN];
-/* When the registry last said (bucket, key) did not exist, by the same
- * hash (fsn_mu): the kernel sends CREATE right after a LOOKUP that found
+/* When a lookup last found (bucket, key) absent, by the same hash
+ * (fsn_mu): the kernel sends CREATE right after a LOOKUP that found
  * nothing, and asking again in between would only double the cost. */
 static struct {
 	uint64_t	 h;
 	uint64_t	 at_ns;
+	int		 cached;	/* from the name cache, not the registry */
 } fsn_gone[FSN_GONE];
 
 void
@@ -128,18 +129,20 @@ fsn_hash64(const char *bucket, const char *key)
 }
 
 void
-fsn_absent(const char *bucket, const char *key)
+fsn_absent(const char *bucket, const char *key, int cached)
 {
 	uint64_t h = fsn_hash64(bucket, key);
 
 	pthread_mutex_lock(&fsn_mu);
 	fsn_gone[h % FSN_GONE].h = h;
 	fsn_gone[h % FSN_GONE].at_ns = ark_mono_ns();
+	fsn_gone[h % FSN_GONE].cached = cached;
 	pthread_mutex_unlock(&fsn_mu);
 }
 
-/* Whether the registry said (bucket, key) was absent in the last
- * FSN_GONE_NS; forgets it (one CREATE per LOOKUP). */
+/* Whether a lookup found (bucket, key) absent in the last FSN_GONE_NS:
+ * 0 no, 1 the registry said so, 2 the name cache did; forgets it (one
+ * CREATE per LOOKUP). */
 static int
 fsn_was_absent(const char *bucket, const char *key)
 {
@@ -149,8 +152,10 @@ fsn_was_absent(const char *bucket, const char *key)
 	pthread_mutex_lock(&fsn_mu);
 	yes = fsn_gone[h % FSN_GONE].h == h &&
 	    ark_mono_ns() - fsn_gone[h % FSN_GONE].at_ns < FSN_GONE_NS;
-	if (yes)
+	if (yes) {
 		fsn_gone[h % FSN_GONE].h = 0;
+		yes = fsn_gone[h % FSN_GONE].cached ? 2 : 1;
+	}
 	pthread_mutex_unlock(&fsn_mu);
 	return yes;
 }
@@ -509,7 +514,7 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 	struct fsn	*n, *other;
 	json_t		*o = NULL;
 	uint64_t	 h;
-	int		 rc;
+	int		 rc, absent;
 
 	*out = NULL;
 	*keep = 0;
@@ -540,12 +545,21 @@ fsn_open(const char *bucket, const char *key, int create, int trunc,
 		*out = n;
 		return 0;
 	}
-	if (create && fsn_was_absent(bucket, key))
+	/* A create right after a lookup found nothing need not ask again,
+	 * unless that answer came from the name cache (up to the attribute
+	 * timeout old) and an object made meanwhile elsewhere would matter:
+	 * its content (no O_TRUNC) or O_EXCL. */
+	absent = create ? fsn_was_absent(bucket, key) : 0;
+	if (absent == 1 || (absent == 2 && trunc && create != FSN_EXCL))
 		rc = -ENOENT;
 	else
 		rc = fsn_get_obj(bucket, key, &o);
 	if (rc != 0 && (rc != -ENOENT || !create))
 		return rc;
+	if (rc == 0 && create == FSN_EXCL) {
+		json_decref(o);
+		return -EEXIST;
+	}
 	n = fsn_new(bucket, key);
 	pthread_mutex_lock(&n->mu);
 	if (o != NULL)

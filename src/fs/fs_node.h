@@ -50,21 +50,26 @@ void		 fsn_init(const struct fsn_cfg *cfg);
 
 /* Opens (bucket, key): the node in the table, refreshed from the
  * registry when it has no unsaved changes, or a new one from object/get.
- * With `create` a missing object gives a new empty node (mode, uid, gid
+ * With `create` (FSN_CREATE, or FSN_EXCL: -EEXIST if the registry has
+ * the object) a missing object gives a new empty node (mode, uid, gid
  * used) that will be committed on flush even if nothing is written; with
  * `trunc` the content is dropped. On 0 the caller owns one reference
  * (fsn_release) and *keep says whether the kernel's cached pages are
  * still right (the node has no unsaved changes and its version is the
  * one this mount last had open, FUSE keep_cache). Negative errno
  * otherwise; -EIO for an object whose fragments overlap. */
+#define FSN_CREATE	1
+#define FSN_EXCL	2
 int		 fsn_open(const char *bucket, const char *key, int create,
 		    int trunc, mode_t mode, uid_t uid, gid_t gid,
 		    struct fsn **out, int *keep);
-/* Notes that the registry just found no object (bucket, key): a create
- * of that name in the next 100 ms does not ask it again. A racing
+/* Notes that a lookup just found no object (bucket, key): a create of
+ * that name in the next 100 ms does not ask the registry again. A racing
  * creator elsewhere is then overwritten at commit, as if this create had
- * come first (the last commit wins). */
-void		 fsn_absent(const char *bucket, const char *key);
+ * come first (the last commit wins). With `cached` (the name cache
+ * answered, maybe up to the attribute timeout late) only a create that
+ * truncates and is not O_EXCL skips the registry. */
+void		 fsn_absent(const char *bucket, const char *key, int cached);
 /* Flushes nothing; drops the reference (the last one frees the node). */
 void		 fsn_release(struct fsn *n);
 

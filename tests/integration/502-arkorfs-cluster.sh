@@ -77,6 +77,29 @@ sleep 1.2	# mount a's attribute timeout
 	fail "a sees the old size of nc/f2: $(stat -c %s "$A/nc/f2")"
 [ -d "$A/nc/sub" ] || fail "a does not see nc/sub"
 ok "name cache: own changes at once, others' within the attribute timeout"
+# A name the cache holds absent in a directory this mount made, created
+# meanwhile elsewhere: a create of it that must not clobber (O_EXCL, or
+# no O_TRUNC: appends) still asks the registry. (A mount with a long
+# attribute timeout, so that the cache's answer is still in use.)
+N=$T/mn
+fs_mount fsn "$N" --bucket shared --attr-timeout 30s
+mkdir "$N/nc2"; sleep 0.3
+[ -e "$N/nc2/lock" ] && fail "nc2/lock exists"
+echo theirs | awss3 s3 cp - s3://shared/nc2/lock || fail "S3 put nc2/lock"
+echo theirs | awss3 s3 cp - s3://shared/nc2/log || fail "S3 put nc2/log"
+python3 - "$N/nc2" <<'PY' || fail "O_EXCL over a name made elsewhere"
+import errno, os, sys
+try:
+    os.open(sys.argv[1] + "/lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    sys.exit("O_EXCL create succeeded")
+except OSError as e:
+    assert e.errno == errno.EEXIST, e
+PY
+echo mine >>"$N/nc2/log"
+[ "$(awss3 s3 cp s3://shared/nc2/log -)" = "theirs
+mine" ] || fail "append clobbered nc2/log: $(awss3 s3 cp s3://shared/nc2/log -)"
+fs_umount fsn "$N"
+ok "name cache: creates over names made elsewhere do not clobber"
 
 # All buckets as top-level directories.
 C=$T/mc

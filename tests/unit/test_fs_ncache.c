@@ -35,7 +35,11 @@ static enum fsnc_res
 look(const char *key)
 {
 	json_t		*o = NULL;
-	enum fsnc_res	 r = fsnc_lookup("b", key, &o);
+	int64_t		 age = -1;
+	enum fsnc_res	 r = fsnc_lookup("b", key, &o, &age);
+
+	if (r == FSNC_HIT || r == FSNC_ABSENT)
+		assert_true(age >= 0 && age < 1000);
 
 	assert_true((r == FSNC_HIT) == (o != NULL));
 	json_decref(o);
