@@ -31,6 +31,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <linux/falloc.h>
+
 #include <fuse.h>
 #include <jansson.h>
 
@@ -833,6 +835,25 @@ afs_release(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
+/* fallocate: mode 0 grows the file (a hole: object storage reserves
+ * nothing ahead); FALLOC_FL_KEEP_SIZE has nothing to do; punching and
+ * zeroing ranges are not supported. */
+static int
+afs_fallocate(const char *path, int mode, off_t off, off_t len,
+    struct fuse_file_info *fi)
+{
+	(void)path;
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	if (off < 0 || len <= 0 || off > INT64_MAX - len)
+		return off < 0 || len <= 0 ? -EINVAL : -EFBIG;
+	if (mode & FALLOC_FL_KEEP_SIZE)
+		return 0;
+	if (fi == NULL || fi->fh == 0)
+		return -EOPNOTSUPP;
+	return fsn_extend((struct fsn *)(uintptr_t)fi->fh, off + len);
+}
+
 static int
 afs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
@@ -1191,6 +1212,7 @@ static struct fuse_operations afs_ops = {
 	.fsync		= afs_fsync,
 	.release	= afs_release,
 	.truncate	= afs_truncate,
+	.fallocate	= afs_fallocate,
 	.symlink	= afs_symlink,
 	.mknod		= afs_mknod,
 	.readlink	= afs_readlink,

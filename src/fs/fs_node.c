@@ -1006,18 +1006,41 @@ out:
 	return rc != 0 ? rc : (int)size;
 }
 
+static int	fsn_truncate_locked(struct fsn *, off_t);
+
 int
 fsn_truncate(struct fsn *n, off_t size)
+{
+	int rc;
+
+	ARK_CHECK(n, FSN_MAGIC);
+	pthread_mutex_lock(&n->mu);
+	rc = fsn_truncate_locked(n, size);
+	pthread_mutex_unlock(&n->mu);
+	return rc;
+}
+
+int
+fsn_extend(struct fsn *n, off_t size)
+{
+	int rc = 0;
+
+	ARK_CHECK(n, FSN_MAGIC);
+	pthread_mutex_lock(&n->mu);
+	if ((uint64_t)size > n->size)
+		rc = fsn_truncate_locked(n, size);
+	pthread_mutex_unlock(&n->mu);
+	return rc;
+}
+
+static int
+fsn_truncate_locked(struct fsn *n, off_t size)
 {
 	size_t	 idx;
 	int	 rc = 0;
 
-	ARK_CHECK(n, FSN_MAGIC);
-	pthread_mutex_lock(&n->mu);
-	if (size == 0) {
-		rc = fsn_make_empty(n);
-		goto out;
-	}
+	if (size == 0)
+		return fsn_make_empty(n);
 	while (fss_trunc_fetch(n->lay, (uint64_t)size, &idx))
 		if ((rc = fsn_fetch(n, idx)) != 0)
 			goto out;
@@ -1034,7 +1057,6 @@ fsn_truncate(struct fsn *n, off_t size)
 	n->dirty = 1;
 	n->mtime_ms = ark_now_ms();
 out:
-	pthread_mutex_unlock(&n->mu);
 	return rc;
 }
 

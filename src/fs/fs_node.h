@@ -77,6 +77,8 @@ int		 fsn_read(struct fsn *n, char *buf, size_t size, off_t off);
 int		 fsn_write(struct fsn *n, const char *buf, size_t size,
 		    off_t off);
 int		 fsn_truncate(struct fsn *n, off_t size);
+/* Grows the file to size (a hole) if it is smaller: fallocate. */
+int		 fsn_extend(struct fsn *n, off_t size);
 /* Commits unsaved changes (see above); 0 when there were none. */
 int		 fsn_flush(struct fsn *n);
 

@@ -59,6 +59,21 @@ cmp <(head -c 1000 "$T/rand"; head -c 4000 /dev/zero) "$M/rand" ||
 [ "$(stat -c %s "$M/rand")" = 0 ] || fail "truncate to 0"
 ok "truncate"
 
+# fallocate: mode 0 grows the file with a hole (kept after close), keep
+# size changes nothing, punching a hole is refused (EOPNOTSUPP).
+echo head >"$M/fa"
+fallocate -l 3MiB "$M/fa" || fail "fallocate"
+[ "$(stat -c %s "$M/fa")" = 3145728 ] || fail "fallocate size: $(stat -c %s "$M/fa")"
+fallocate -n -o 0 -l 8MiB "$M/fa" || fail "fallocate --keep-size"
+[ "$(stat -c %s "$M/fa")" = 3145728 ] || fail "fallocate -n changed the size"
+fallocate -p -o 0 -l 4096 "$M/fa" 2>/dev/null && fail "punch hole succeeded"
+[ "$(head -c 4 "$M/fa")" = head ] || fail "fallocate lost the content"
+[ "$(tail -c +6 "$M/fa" | tr -d '\0' | wc -c)" = 0 ] || fail "fallocate: not zeros"
+python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644); os.posix_fallocate(fd, 0, 1 << 20); os.close(fd)' "$M/pfa" ||
+	fail "posix_fallocate"
+[ "$(stat -c %s "$M/pfa")" = 1048576 ] || fail "posix_fallocate size"
+ok "fallocate"
+
 # Directories.
 mkdir "$M/d1" || fail "mkdir"
 mkdir "$M/d1" 2>/dev/null && fail "mkdir of an existing dir succeeded"
