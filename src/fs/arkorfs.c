@@ -845,12 +845,9 @@ afs_fallocate(const char *path, int mode, off_t off, off_t len,
 	(void)path;
 	if (mode & ~FALLOC_FL_KEEP_SIZE)
 		return -EOPNOTSUPP;
-	if (off < 0 || len <= 0 || off > INT64_MAX - len)
-		return off < 0 || len <= 0 ? -EINVAL : -EFBIG;
 	if (mode & FALLOC_FL_KEEP_SIZE)
 		return 0;
-	if (fi == NULL || fi->fh == 0)
-		return -EOPNOTSUPP;
+	/* off >= 0, len > 0, no overflow: vfs_fallocate checked them. */
 	return fsn_extend((struct fsn *)(uintptr_t)fi->fh, off + len);
 }
 

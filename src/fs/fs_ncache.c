@@ -264,7 +264,7 @@ fsnc_observe(const char *route, const json_t *body, int status,
     const json_t *answer)
 {
 	static const char *const reads[] = { "list", "bucket/list", "stat",
-	    "assign", "object/gets", NULL };
+	    "assign", NULL };
 	struct fsnc_bucket	*b;
 	const char		*bucket = fsr_str(body, "bucket");
 	const char		*src = fsr_str(body, "src_bucket");

@@ -146,15 +146,25 @@ err_status(enum ark_err e, const char **code)
 	}
 }
 
+/* The answer to error e of `what`: {"error", "message"}; *status set. */
+static json_t *
+rc_json(enum ark_err e, const char *what, int *status)
+{
+	const char	*code;
+	char		 msg[256];
+
+	*status = err_status(e, &code);
+	snprintf(msg, sizeof(msg), "%s: %s", what, ark_strerror(e));
+	return json_pack("{s:s, s:s}", "error", code, "message", msg);
+}
+
 static void
 reply_rc(struct rq *r, enum ark_err e, const char *what)
 {
-	const char	*code;
-	int		 st = err_status(e, &code);
-	char		 msg[256];
+	int	 st;
+	json_t	*v = rc_json(e, what, &st);
 
-	snprintf(msg, sizeof(msg), "%s: %s", what, ark_strerror(e));
-	reply_err(r, st, code, msg, NULL);
+	reply_json(r, st, v);
 }
 
 static void
@@ -1486,17 +1496,12 @@ list_cb(void *arg, const struct meta_list_ent *e)
 static void
 reply_no_object(struct rq *r, enum ark_err rc, int64_t nseq)
 {
-	const char	*code;
-	int		 st = err_status(rc, &code);
-	char		 msg[256];
+	int	 st;
+	json_t	*v = rc_json(rc, "object", &st);
 
-	if (nseq == 0) {
-		reply_rc(r, rc, "object");
-		return;
-	}
-	snprintf(msg, sizeof(msg), "object: %s", ark_strerror(rc));
-	reply_json(r, st, json_pack("{s:s, s:s, s:I}", "error", code,
-	    "message", msg, "nseq", (json_int_t)nseq));
+	if (nseq != 0)
+		json_object_set_new(v, "nseq", json_integer(nseq));
+	reply_json(r, st, v);
 }
 
 static void

@@ -788,18 +788,28 @@ do_next_version(struct mconn *c, int64_t *v)
 	return rc;
 }
 
+/* The id of bucket `name` and (nseq may be NULL) its change count. */
 static enum ark_err
-do_bucket_id(struct mconn *c, const char *name, int64_t *id)
+do_bucket_idn(struct mconn *c, const char *name, int64_t *id, int64_t *nseq)
 {
 	sqlite3_stmt	*st;
 	enum ark_err	 rc;
 
-	st = stmt(c, "SELECT id FROM buckets WHERE name = ?1");
+	st = stmt(c, "SELECT id, nseq FROM buckets WHERE name = ?1");
 	bind_text(st, 1, name);
-	if ((rc = row(c, st)) == ARK_OK)
+	if ((rc = row(c, st)) == ARK_OK) {
 		*id = sqlite3_column_int64(st, 0);
+		if (nseq != NULL)
+			*nseq = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	return rc;
+}
+
+static enum ark_err
+do_bucket_id(struct mconn *c, const char *name, int64_t *id)
+{
+	return do_bucket_idn(c, name, id, NULL);
 }
 
 /* The change count of bucket bid (meta.h). */
@@ -1735,9 +1745,7 @@ do_object_counted(struct mconn *c, struct a_obj *a,
 	enum ark_err	 rc;
 	int64_t		 bid, n0 = 0;
 
-	if ((rc = do_bucket_id(c, a->bucket, &bid)) != ARK_OK)
-		return rc;
-	if (a->nseq != NULL && (rc = do_bucket_nseq(c, bid, &n0)) != ARK_OK)
+	if ((rc = do_bucket_idn(c, a->bucket, &bid, &n0)) != ARK_OK)
 		return rc;
 	if ((rc = fn(c, a, bid)) != ARK_OK || a->nseq == NULL)
 		return rc;
@@ -1827,8 +1835,7 @@ meta_object_get(struct meta *m, const char *bucket, const char *key,
 	memset(out, 0, sizeof(*out));
 	if ((rc = reader_get(m, &c)) != ARK_OK)
 		return rc;
-	if ((rc = do_bucket_id(c, bucket, &bid)) == ARK_OK &&
-	    (rc = do_bucket_nseq(c, bid, &nseq)) == ARK_OK) {
+	if ((rc = do_bucket_idn(c, bucket, &bid, &nseq)) == ARK_OK) {
 		rc = do_object_load(c, bid, key, out, &id);
 		out->nseq = nseq;	/* read first: no change is missed */
 	}
