@@ -1746,26 +1746,42 @@ out:
 	meta_object_clear(&o);
 }
 
+/* object/delete waits for its commit on the loop thread, as object/put. */
+struct del_job {
+	int64_t	 ifv, nseq[2];
+};
+
+static void
+object_delete_finish(struct rq *r)
+{
+	struct del_job *dj = r->job;
+
+	if (r->job_rc != ARK_OK)
+		reply_write_rc(r, r->job_rc, dj->ifv, "object");
+	else
+		reply_json(r, 200, json_pack("{s:[I, I]}", "nseq",
+		    (json_int_t)dj->nseq[0], (json_int_t)dj->nseq[1]));
+}
+
 static void
 h_object_delete(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "if_version",
 	    NULL };
 	const char	*bucket, *key;
-	int64_t		 ifv, nseq[2];
-	enum ark_err	 rc;
+	struct del_job	*dj;
+	int64_t		 ifv;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
 	    META_BUCKET_MAX, &bucket) || g_str(r, r->j, "key", 1,
 	    META_OBJKEY_MAX, &key) || g_if_version(r, &ifv) ||
 	    need_bucket(r, bucket, 1))
 		return;
-	if ((rc = meta_object_delete(r->a->m, bucket, key, ifv, nseq)) !=
-	    ARK_OK)
-		reply_write_rc(r, rc, ifv, "object");
-	else
-		reply_json(r, 200, json_pack("{s:[I, I]}", "nseq",
-		    (json_int_t)nseq[0], (json_int_t)nseq[1]));
+	dj = ark_xcalloc(1, sizeof(*dj));
+	dj->ifv = ifv;
+	rq_defer(r, dj, free, object_delete_finish);
+	meta_object_delete_async(r->a->m, bucket, key, ifv, dj->nseq,
+	    rq_committed, r);
 }
 
 /* Holds the text of the JSON attribute fields of a request. */
@@ -2509,7 +2525,7 @@ static const struct route routes[] = {
 	{ "/v1/object/get",		h_object_get,	0 },
 	{ "/v1/object/gets",		h_object_gets,	0 },
 	{ "/v1/object/put",		h_object_put,	R_WRITE | R_ASYNC },
-	{ "/v1/object/delete",		h_object_delete, R_WRITE },
+	{ "/v1/object/delete",		h_object_delete, R_WRITE | R_ASYNC },
 	{ "/v1/object/setattr",		h_object_setattr, R_WRITE },
 	{ "/v1/object/copy",		h_object_copy,	R_WRITE },
 	{ "/v1/object/rename",		h_object_rename, R_WRITE },

@@ -262,6 +262,11 @@ enum ark_err	 meta_object_get(struct meta *m, const char *bucket,
  * (may be NULL) gets the bucket's change count before and after. */
 enum ark_err	 meta_object_delete(struct meta *m, const char *bucket,
 		    const char *key, int64_t if_version, int64_t *nseq);
+/* meta_object_delete without waiting (as meta_object_put_async): bucket,
+ * key and nseq must stay valid until cb(arg, rc) has run. */
+void		 meta_object_delete_async(struct meta *m, const char *bucket,
+		    const char *key, int64_t if_version, int64_t *nseq,
+		    void (*cb)(void *arg, enum ark_err rc), void *arg);
 /* Attribute changes without touching the fragments: a value of -1 or
  * NULL leaves the field alone; "" clears a JSON field (user_meta,
  * headers, tags) and sets an empty content type. Strings borrowed. */

@@ -1793,34 +1793,47 @@ meta_object_put(struct meta *m, const char *bucket, const char *key,
 	return meta_exec(m, do_object_put, &a);
 }
 
-enum ark_err
-meta_object_put_async(struct meta *m, const char *bucket, const char *key,
-    const struct meta_object *o, int64_t if_version, int64_t *version,
-    int64_t *nseq, void (*cb)(void *arg, enum ark_err rc), void *arg)
+/* Queues fn(a) for the writer without waiting: cb(arg, rc) runs on the
+ * writer thread after the commit (meta.h's *_async contract). */
+static void
+obj_async(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
+    const struct a_obj *a, void (*cb)(void *arg, enum ark_err rc), void *arg)
 {
 	struct {
 		struct meta_op	op;	/* first: finish_ops frees it */
 		struct a_obj	a;
 	} *q;
-	size_t i;
+
+	q = ark_xcalloc(1, sizeof(*q));
+	q->a = *a;
+	q->op.fn = fn;
+	q->op.arg = &q->a;
+	q->op.cb = cb;
+	q->op.cb_arg = arg;
+	meta_enqueue(m, &q->op);
+}
+
+enum ark_err
+meta_object_put_async(struct meta *m, const char *bucket, const char *key,
+    const struct meta_object *o, int64_t if_version, int64_t *version,
+    int64_t *nseq, void (*cb)(void *arg, enum ark_err rc), void *arg)
+{
+	struct a_obj	a;
+	size_t		i;
 
 	if (!key_ok(key) || bucket == NULL || o == NULL)
 		return ARK_EINVAL;
 	for (i = 0; i < o->nfrags; i++)
 		if (o->frags[i].fid[0] == '\0')
 			return ARK_EINVAL;
-	q = ark_xcalloc(1, sizeof(*q));
-	q->a.bucket = bucket;
-	q->a.key = key;
-	q->a.o = o;
-	q->a.if_version = if_version;
-	q->a.version = version;
-	q->a.nseq = nseq;
-	q->op.fn = do_object_put;
-	q->op.arg = &q->a;
-	q->op.cb = cb;
-	q->op.cb_arg = arg;
-	meta_enqueue(m, &q->op);
+	memset(&a, 0, sizeof(a));
+	a.bucket = bucket;
+	a.key = key;
+	a.o = o;
+	a.if_version = if_version;
+	a.version = version;
+	a.nseq = nseq;
+	obj_async(m, do_object_put, &a, cb, arg);
 	return ARK_OK;
 }
 
@@ -1874,6 +1887,21 @@ meta_object_delete(struct meta *m, const char *bucket, const char *key,
 	a.if_version = if_version;
 	a.nseq = nseq;
 	return meta_exec(m, do_object_delete, &a);
+}
+
+void
+meta_object_delete_async(struct meta *m, const char *bucket, const char *key,
+    int64_t if_version, int64_t *nseq, void (*cb)(void *arg, enum ark_err rc),
+    void *arg)
+{
+	struct a_obj a;
+
+	memset(&a, 0, sizeof(a));
+	a.bucket = bucket;
+	a.key = key;
+	a.if_version = if_version;
+	a.nseq = nseq;
+	obj_async(m, do_object_delete, &a, cb, arg);
 }
 
 static enum ark_err
