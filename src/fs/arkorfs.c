@@ -448,10 +448,10 @@ afs_mkdir(const char *path, mode_t mode)
 	}
 	m = ark_xasprintf("%s/", k);
 	rc = fsr_call("object/put", json_pack("{s:s, s:s, s:i, s:I, s:I, "
-	    "s:I, s:I, s:[], s:i}", "bucket", b, "key", m, "size", 0, "mode",
+	    "s:I, s:I, s:[], s:i, s:b}", "bucket", b, "key", m, "size", 0, "mode",
 	    (json_int_t)(S_IFDIR | (mode & 07777)), "uid", (json_int_t)cx->uid,
 	    "gid", (json_int_t)cx->gid, "mtime_ms", (json_int_t)ark_now_ms(),
-	    "fragments", "if_version", 0), NULL);
+	    "fragments", "if_version", 0, "durable", 0), NULL);
 	if (rc == -ESTALE)
 		rc = -EEXIST;
 	fsds_clear();
@@ -482,8 +482,8 @@ afs_rmdir(const char *path)
 		rc = -ENOTEMPTY;
 	if (rc == 0) {
 		m = ark_xasprintf("%s/", k);
-		rc = fsr_call("object/delete", json_pack("{s:s, s:s}",
-		    "bucket", b, "key", m), NULL);
+		rc = fsr_call("object/delete", json_pack("{s:s, s:s, s:b}",
+		    "bucket", b, "key", m, "durable", 0), NULL);
 		if (rc == -ENOENT)
 			rc = 0;
 		free(m);
@@ -506,8 +506,8 @@ afs_unlink(const char *path)
 		rc = -EISDIR;
 		goto out;
 	}
-	rc = fsr_call("object/delete", json_pack("{s:s, s:s}", "bucket", b,
-	    "key", k), NULL);
+	rc = fsr_call("object/delete", json_pack("{s:s, s:s, s:b}", "bucket",
+	    b, "key", k, "durable", 0), NULL);
 	if (rc == -ENOENT) {
 		/* A new file not committed yet is only in the table. */
 		struct fsn *n = fsn_find(b, k);
@@ -818,8 +818,9 @@ afs_flush(const char *path, struct fuse_file_info *fi)
 static int
 afs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
+	(void)path;
 	(void)datasync;
-	return afs_flush(path, fi);
+	return fsn_fsync((struct fsn *)(uintptr_t)fi->fh);
 }
 
 static int
@@ -985,7 +986,7 @@ afs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
 	(void)path;
 	(void)datasync;
 	(void)fi;
-	return 0;		/* every metadata change is already durable */
+	return fsr_sync();	/* the lazy creates, unlinks, mkdirs */
 }
 
 /* ---- extended attributes ------------------------------------------------ */

@@ -1496,7 +1496,7 @@ fsn_relayout(struct fsn *n, struct fsn_acc *acc)
  * as new fragments (fs_slots.h). n->mu held; bucket and key are copies.
  * Logs nothing on a refused commit (the caller does). */
 static int
-fsn_commit(struct fsn *n, const char *bucket, const char *key)
+fsn_commit(struct fsn *n, const char *bucket, const char *key, int durable)
 {
 	struct fsn_wfrag	*w;
 	struct fsn_early	 e;
@@ -1624,6 +1624,8 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key)
 	if (reused > 0)
 		json_object_set_new(body, "if_version",
 		    json_integer(n->version));
+	if (!durable)
+		json_object_set_new(body, "durable", json_false());
 	ark_log_debug("%s: %s/%s: %" PRIu64 " bytes, %" PRIu64 " uploaded "
 	    "(%zu fragments before the commit), %zu of %zu fragments reused, "
 	    "in %" PRIu64 " ms", __func__, bucket, key, n->size, moved, early,
@@ -1675,8 +1677,8 @@ fsn_fetch_all(struct fsn *n)
 	return 0;
 }
 
-int
-fsn_flush(struct fsn *n)
+static int
+fsn_flush1(struct fsn *n, int durable)
 {
 	char	*b, *k;
 	int	 rc = 0;
@@ -1689,7 +1691,7 @@ fsn_flush(struct fsn *n)
 	b = ark_xstrdup(n->bucket);
 	k = ark_xstrdup(n->key);
 	pthread_mutex_unlock(&fsn_mu);
-	rc = fsn_commit(n, b, k);
+	rc = fsn_commit(n, b, k, durable);
 	if (rc == -ESTALE || (rc == -EEXIST &&
 	    strcmp(fsr_last_error(), "fragment_deleted") == 0)) {
 		ark_log_info("commit %s/%s: changed elsewhere since version %"
@@ -1697,7 +1699,7 @@ fsn_flush(struct fsn *n)
 		    n->version);
 		rc = fsn_fetch_all(n);
 		if (rc == 0 && n->dirty && !n->deleted)
-			rc = fsn_commit(n, b, k);
+			rc = fsn_commit(n, b, k, durable);
 	}
 	if (rc != 0)
 		ark_log_warnx("commit %s/%s: %s", b, k, strerror(-rc));
@@ -1706,6 +1708,22 @@ fsn_flush(struct fsn *n)
 out:
 	pthread_mutex_unlock(&n->mu);
 	return rc;
+}
+
+int
+fsn_flush(struct fsn *n)
+{
+	return fsn_flush1(n, 0);
+}
+
+int
+fsn_fsync(struct fsn *n)
+{
+	int rc;
+
+	if ((rc = fsn_flush1(n, 1)) != 0)
+		return rc;
+	return fsr_sync();	/* earlier lazy commits: of this file too */
 }
 
 /* ---- attributes, renames ------------------------------------------------- */

@@ -79,8 +79,12 @@ int		 fsn_write(struct fsn *n, const char *buf, size_t size,
 int		 fsn_truncate(struct fsn *n, off_t size);
 /* Grows the file to size (a hole) if it is smaller: fallocate. */
 int		 fsn_extend(struct fsn *n, off_t size);
-/* Commits unsaved changes (see above); 0 when there were none. */
+/* Commits unsaved changes (see above); 0 when there were none. The
+ * commit is lazy (fs_reg.h): visible to all at once, durable shortly
+ * after. fsn_fsync() commits durably and returns once every earlier
+ * lazy change of this mount is durable too. */
 int		 fsn_flush(struct fsn *n);
+int		 fsn_fsync(struct fsn *n);
 
 /* stat of the open node (bucket, key) into *st: 0, or -ENOENT when no
  * such node is open (ask the registry). Unlinked nodes are not shown. */

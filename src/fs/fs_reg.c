@@ -29,6 +29,8 @@ static char		*fsr_key_id, *fsr_secret;
 static unsigned		 fsr_timeout_ms;
 static atomic_int	 fsr_down;		/* 1 while unreachable */
 static _Thread_local char fsr_err[64];
+/* Lazy writes answered, and how many of them a durable answer covers. */
+static atomic_ullong	 fsr_lazy_done, fsr_lazy_synced;
 static fsr_observer_fn	*fsr_obs;
 
 void
@@ -109,12 +111,28 @@ static int	fsr_call1(const char *, const json_t *, json_t **, int *);
 int
 fsr_call(const char *route, json_t *body, json_t **out)
 {
-	json_t	*j = NULL;
-	int	 ret, status = 0;
+	json_t			*j = NULL;
+	int			 ret, status = 0, lazy, syncs;
+	unsigned long long	 before, have;
 
 	if (out != NULL)
 		*out = NULL;
+	lazy = json_is_false(json_object_get(body, "durable"));
+	/* A durable write's answer comes after the registry's fsync, which
+	 * covers every commit before it. */
+	syncs = !lazy && (strcmp(route, "sync") == 0 ||
+	    strcmp(route, "object/put") == 0 ||
+	    strcmp(route, "object/delete") == 0);
+	before = atomic_load(&fsr_lazy_done);
 	ret = fsr_call1(route, body, &j, &status);
+	if (lazy)	/* counted even when it failed: it may have committed */
+		atomic_fetch_add(&fsr_lazy_done, 1);
+	else if (syncs && ret == 0) {
+		have = atomic_load(&fsr_lazy_synced);
+		while (have < before && !atomic_compare_exchange_weak(
+		    &fsr_lazy_synced, &have, before))
+			;
+	}
 	if (fsr_obs != NULL)
 		fsr_obs(route, body, status, j);
 	json_decref(body);
@@ -193,6 +211,14 @@ fsr_call1(const char *route, const json_t *body, json_t **jp, int *statusp)
 		ark_log_debug("%s: %s: HTTP %d %s: %s", __func__, route,
 		    status, fsr_err, fsr_str(j, "message"));
 	return ret;
+}
+
+int
+fsr_sync(void)
+{
+	if (atomic_load(&fsr_lazy_synced) >= atomic_load(&fsr_lazy_done))
+		return 0;
+	return fsr_call("sync", json_object(), NULL);
 }
 
 const char *

@@ -27,6 +27,14 @@ void		 fsr_fini(void);
  * outage). *code (may be NULL) gets the registry's error code, static. */
 int		 fsr_call(const char *route, json_t *body, json_t **out);
 
+/* Lazy writes: a body with "durable": false (object/put, object/delete)
+ * is answered once the change is visible to everyone, before it is on
+ * the registry's disk (close and unlink: POSIX makes neither durable).
+ * fsr_sync() returns once every lazy write this process made is
+ * durable: 0 at once when there is none, else one "sync" call (fsync,
+ * fsyncdir). */
+int		 fsr_sync(void);
+
 /* Sees every call after it ended: route, request body, HTTP status (0:
  * no answer) and answer (NULL when none), all borrowed (fs_ncache). Set
  * once before threads start. */

@@ -1701,11 +1701,13 @@ h_object_put(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "size", "etag",
 	    "content_type", "user_meta", "checksums", "tags", "headers", "mode",
-	    "uid", "gid", "mtime_ms", "fragments", "if_version", NULL };
+	    "uid", "gid", "mtime_ms", "fragments", "if_version", "durable",
+	    NULL };
 	struct meta_object	 o;
 	const char		*bucket, *key, *etag = "", *ctype = "";
 	int64_t			 size, mode = 0100644, uid = 0, gid = 0;
 	int64_t			 mtime = ark_now_ms(), ifv;
+	bool			 durable = true;
 	struct put_job		*pj;
 	enum ark_err		 rc;
 
@@ -1719,7 +1721,7 @@ h_object_put(struct rq *r)
 	    g_int(r, r->j, "uid", 0, 0, UINT32_MAX, &uid) ||
 	    g_int(r, r->j, "gid", 0, 0, UINT32_MAX, &gid) ||
 	    g_int(r, r->j, "mtime_ms", 0, INT64_MIN, INT64_MAX, &mtime) ||
-	    g_if_version(r, &ifv) ||
+	    g_if_version(r, &ifv) || g_bool(r, r->j, "durable", &durable) ||
 	    g_objtext(r, r->j, "user_meta", &o.user_meta) ||
 	    g_objtext(r, r->j, "checksums", &o.checksums) ||
 	    g_objtext(r, r->j, "tags", &o.tags) ||
@@ -1740,7 +1742,7 @@ h_object_put(struct rq *r)
 	pj->ifv = ifv;
 	rq_defer(r, pj, object_put_job_free, object_put_finish);
 	if ((rc = meta_object_put_async(r->a->m, bucket, key, &pj->o, ifv,
-	    &pj->v, pj->nseq, rq_committed, r)) != ARK_OK)
+	    &pj->v, pj->nseq, !durable, rq_committed, r)) != ARK_OK)
 		rq_committed(r, rc);
 out:
 	meta_object_clear(&o);
@@ -1767,21 +1769,44 @@ static void
 h_object_delete(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "if_version",
-	    NULL };
+	    "durable", NULL };
 	const char	*bucket, *key;
 	struct del_job	*dj;
 	int64_t		 ifv;
+	bool		 durable = true;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
 	    META_BUCKET_MAX, &bucket) || g_str(r, r->j, "key", 1,
 	    META_OBJKEY_MAX, &key) || g_if_version(r, &ifv) ||
-	    need_bucket(r, bucket, 1))
+	    g_bool(r, r->j, "durable", &durable) || need_bucket(r, bucket, 1))
 		return;
 	dj = ark_xcalloc(1, sizeof(*dj));
 	dj->ifv = ifv;
 	rq_defer(r, dj, free, object_delete_finish);
 	meta_object_delete_async(r->a->m, bucket, key, ifv, dj->nseq,
-	    rq_committed, r);
+	    !durable, rq_committed, r);
+}
+
+static void
+sync_finish(struct rq *r)
+{
+	if (r->job_rc != ARK_OK)
+		reply_rc(r, r->job_rc, "sync");
+	else
+		reply_json(r, 200, json_object());
+}
+
+/* sync: answers once every earlier commit (the lazy ones too) is
+ * durable. */
+static void
+h_sync(struct rq *r)
+{
+	static const char *const allowed[] = { NULL };
+
+	if (keys_ok(r, r->j, allowed, ""))
+		return;
+	rq_defer(r, NULL, NULL, sync_finish);
+	meta_sync_async(r->a->m, rq_committed, r);
 }
 
 /* Holds the text of the JSON attribute fields of a request. */
@@ -2526,6 +2551,7 @@ static const struct route routes[] = {
 	{ "/v1/object/gets",		h_object_gets,	0 },
 	{ "/v1/object/put",		h_object_put,	R_WRITE | R_ASYNC },
 	{ "/v1/object/delete",		h_object_delete, R_WRITE | R_ASYNC },
+	{ "/v1/sync",			h_sync,		R_WRITE | R_ASYNC },
 	{ "/v1/object/setattr",		h_object_setattr, R_WRITE },
 	{ "/v1/object/copy",		h_object_copy,	R_WRITE },
 	{ "/v1/object/rename",		h_object_rename, R_WRITE },

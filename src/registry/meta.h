@@ -248,13 +248,16 @@ enum ark_err	 meta_object_put(struct meta *m, const char *bucket,
 		    int64_t if_version, int64_t *version);
 /* meta_object_put without waiting: ARK_EINVAL at once for a bad key or
  * FileID (cb not called), else cb(arg, rc) runs on the writer thread once
- * the commit is durable or failed, *version set before, and nseq (may be
+ * the commit is durable or failed (lazy: once it is committed and visible
+ * to readers; it is durable one WAL fsync later, and meta_sync_async's
+ * answer covers it), *version set before, and nseq (may be
  * NULL) the bucket's change count before and after the put. bucket, key,
  * o, version and nseq must stay valid until then. */
 enum ark_err	 meta_object_put_async(struct meta *m, const char *bucket,
 		    const char *key, const struct meta_object *o,
 		    int64_t if_version, int64_t *version, int64_t *nseq,
-		    void (*cb)(void *arg, enum ark_err rc), void *arg);
+		    int lazy, void (*cb)(void *arg, enum ark_err rc),
+		    void *arg);
 /* Fills *out (caller clears it). */
 enum ark_err	 meta_object_get(struct meta *m, const char *bucket,
 		    const char *key, struct meta_object *out);
@@ -266,6 +269,10 @@ enum ark_err	 meta_object_delete(struct meta *m, const char *bucket,
  * key and nseq must stay valid until cb(arg, rc) has run. */
 void		 meta_object_delete_async(struct meta *m, const char *bucket,
 		    const char *key, int64_t if_version, int64_t *nseq,
+		    int lazy, void (*cb)(void *arg, enum ark_err rc),
+		    void *arg);
+/* cb(arg, ARK_OK or ARK_EIO) once every commit before it is durable. */
+void		 meta_sync_async(struct meta *m,
 		    void (*cb)(void *arg, enum ark_err rc), void *arg);
 /* Attribute changes without touching the fragments: a value of -1 or
  * NULL leaves the field alone; "" clears a JSON field (user_meta,

@@ -3,9 +3,15 @@
  *
  * One file in WAL mode. One writer connection owned by the writer thread,
  * which group-commits queued operations: BEGIN IMMEDIATE, each operation
- * in a SAVEPOINT (a failing one is rolled back alone), one COMMIT (one
- * fsync with synchronous=FULL) for the whole batch, then every waiting
- * caller is woken with its own result. Before a batch the writer waits a
+ * in a SAVEPOINT (a failing one is rolled back alone), one COMMIT for the
+ * whole batch, one fsync of the WAL, then every waiting caller is woken
+ * with its own result. A batch of "lazy" operations only (meta.h: arkorfs
+ * closes and unlinks, which POSIX does not make durable) is answered
+ * before its fsync instead: the change is visible to every reader at
+ * once and on disk one fsync later. The WAL is written at COMMIT either
+ * way, so a killed registry loses nothing; a machine crash inside that
+ * fsync can lose the batch, never a durable answer (the WAL is
+ * sequential: each fsync covers every earlier commit). Before a batch the writer waits a
  * little (at most one commit's time, 5 ms) for as many operations as the
  * previous commit could have covered, so that callers form one group. Readers take a connection from a
  * pool and read inside BEGIN..COMMIT, so a call sees one snapshot.
@@ -64,6 +70,7 @@ struct meta_op {
 	enum ark_err	(*fn)(struct mconn *c, void *arg);
 	void		*arg;
 	enum ark_err	 rc;
+	int		 lazy;		/* may be answered before the fsync */
 	sem_t		 done;		/* posted by the writer after commit */
 	/* Asynchronous ops (meta_*_async): called instead, then the op
 	 * (the head of a heap block) is freed. */
@@ -75,7 +82,7 @@ struct meta_op {
 struct meta {
 	char		*path;
 	unsigned	 max_batch;
-	int		 sync_full;
+	int		 sync_full;	/* fsync the WAL after each batch */
 	int		 schema;
 	struct mconn	*wconn;
 	pthread_t	 writer;
@@ -437,6 +444,53 @@ finish_ops(struct meta *m, struct meta_op *ops)
 static void	run_batch_txn(struct meta *, struct mconn *,
 		    struct meta_op *, struct meta_op *);
 
+/* fsyncs the writer's WAL: every commit so far is durable. The writer
+ * connection runs with synchronous=NORMAL, so COMMIT only writes. */
+static enum ark_err
+wal_sync(struct meta *m)
+{
+	sqlite3_file	*f = NULL;
+	int		 rc;
+
+	if (sqlite3_file_control(m->wconn->db, "main",
+	    SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK || f == NULL ||
+	    f->pMethods == NULL)
+		return ARK_OK;		/* no WAL open: nothing written */
+	if ((rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL)) != SQLITE_OK) {
+		ark_log_error("sqlite: %s: fsync of the WAL failed (%d)",
+		    m->path, rc);
+		return ARK_EIO;
+	}
+	return ARK_OK;
+}
+
+/* Syncs and answers a committed batch: durable answers after the fsync
+ * (a failed fsync fails them), a batch of lazy ops only before it. */
+static void
+sync_and_finish(struct meta *m, struct meta_op *ops)
+{
+	struct meta_op	*op;
+	enum ark_err	 rc;
+	int		 lazy = 1;
+
+	if (!m->sync_full) {
+		finish_ops(m, ops);
+		return;
+	}
+	for (op = ops; op != NULL; op = op->next)
+		lazy &= op->lazy;
+	if (lazy) {
+		finish_ops(m, ops);
+		wal_sync(m);
+		return;
+	}
+	if ((rc = wal_sync(m)) != ARK_OK)
+		for (op = ops; op != NULL; op = op->next)
+			if (op->rc == ARK_OK)
+				op->rc = rc;
+	finish_ops(m, ops);
+}
+
 static void
 run_batch(struct meta *m, struct meta_op *ops)
 {
@@ -555,7 +609,7 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&m->mu);
 		t0 = ark_mono_ns();
 		run_batch(m, ops);
-		finish_ops(m, ops);
+		sync_and_finish(m, ops);
 		t0 = ark_mono_ns() - t0;
 		pthread_mutex_lock(&m->mu);
 		m->commit_ns = m->commit_ns == 0 ? t0 :
@@ -687,6 +741,10 @@ meta_open(const char *path, const struct meta_opts *opts, struct meta **out)
 		free(sql);
 	}
 	if ((rc = migrate(m)) != ARK_OK)
+		goto fail;
+	/* From here the writer fsyncs the WAL itself (sync_and_finish). */
+	if (m->sync_full && (rc = exec(m->wconn, "PRAGMA synchronous=NORMAL"))
+	    != ARK_OK)
 		goto fail;
 	if (pthread_create(&m->writer, NULL, writer_main, m) != 0) {
 		ark_log_error("meta: cannot start the writer thread");
@@ -1797,7 +1855,8 @@ meta_object_put(struct meta *m, const char *bucket, const char *key,
  * writer thread after the commit (meta.h's *_async contract). */
 static void
 obj_async(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
-    const struct a_obj *a, void (*cb)(void *arg, enum ark_err rc), void *arg)
+    const struct a_obj *a, int lazy, void (*cb)(void *arg, enum ark_err rc),
+    void *arg)
 {
 	struct {
 		struct meta_op	op;	/* first: finish_ops frees it */
@@ -1808,6 +1867,7 @@ obj_async(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
 	q->a = *a;
 	q->op.fn = fn;
 	q->op.arg = &q->a;
+	q->op.lazy = lazy;
 	q->op.cb = cb;
 	q->op.cb_arg = arg;
 	meta_enqueue(m, &q->op);
@@ -1816,7 +1876,8 @@ obj_async(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
 enum ark_err
 meta_object_put_async(struct meta *m, const char *bucket, const char *key,
     const struct meta_object *o, int64_t if_version, int64_t *version,
-    int64_t *nseq, void (*cb)(void *arg, enum ark_err rc), void *arg)
+    int64_t *nseq, int lazy, void (*cb)(void *arg, enum ark_err rc),
+    void *arg)
 {
 	struct a_obj	a;
 	size_t		i;
@@ -1833,7 +1894,7 @@ meta_object_put_async(struct meta *m, const char *bucket, const char *key,
 	a.if_version = if_version;
 	a.version = version;
 	a.nseq = nseq;
-	obj_async(m, do_object_put, &a, cb, arg);
+	obj_async(m, do_object_put, &a, lazy, cb, arg);
 	return ARK_OK;
 }
 
@@ -1891,8 +1952,8 @@ meta_object_delete(struct meta *m, const char *bucket, const char *key,
 
 void
 meta_object_delete_async(struct meta *m, const char *bucket, const char *key,
-    int64_t if_version, int64_t *nseq, void (*cb)(void *arg, enum ark_err rc),
-    void *arg)
+    int64_t if_version, int64_t *nseq, int lazy,
+    void (*cb)(void *arg, enum ark_err rc), void *arg)
 {
 	struct a_obj a;
 
@@ -1901,7 +1962,27 @@ meta_object_delete_async(struct meta *m, const char *bucket, const char *key,
 	a.key = key;
 	a.if_version = if_version;
 	a.nseq = nseq;
-	obj_async(m, do_object_delete, &a, cb, arg);
+	obj_async(m, do_object_delete, &a, lazy, cb, arg);
+}
+
+static enum ark_err
+do_nothing(struct mconn *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	return ARK_OK;
+}
+
+void
+meta_sync_async(struct meta *m, void (*cb)(void *arg, enum ark_err rc),
+    void *arg)
+{
+	struct meta_op *op = ark_xcalloc(1, sizeof(*op));
+
+	op->fn = do_nothing;
+	op->cb = cb;
+	op->cb_arg = arg;
+	meta_enqueue(m, op);
 }
 
 static enum ark_err

@@ -112,6 +112,19 @@ api /v1/object/get '{"bucket":"photos","key":"2026","dir":true}' >/dev/null
 api /v1/object/get '{"bucket":"photos","key":"2024","dir":1}' >/dev/null
 [ "$(cat "$T/code")" = 400 ] || fail "dir not a boolean: $(cat "$T/code")"
 api_ok /v1/object/delete '{"bucket":"photos","key":"2025/"}' >/dev/null
+# Lazy writes (arkorfs's closes and unlinks): answered once visible; sync
+# answers once they are durable too.
+api_ok /v1/object/put '{"bucket":"photos","key":"lazy","size":0,"fragments":[],"durable":false}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"lazy"}' | jget 'd["size"]' |
+	grep -qx 0 || fail "a lazy put is not visible: $(cat "$T/out")"
+api_ok /v1/object/delete '{"bucket":"photos","key":"lazy","durable":false}' >/dev/null
+api /v1/object/get '{"bucket":"photos","key":"lazy"}' >/dev/null
+[ "$(cat "$T/code")" = 404 ] || fail "a lazy delete is not visible: $(cat "$T/code")"
+[ "$(api_ok /v1/sync '{}')" = '{}' ] || fail "sync: $(cat "$T/out")"
+api /v1/object/delete '{"bucket":"photos","key":"lazy","durable":"no"}' >/dev/null
+[ "$(cat "$T/code")" = 400 ] || fail "durable not a boolean: $(cat "$T/code")"
+api /v1/sync '{"x":1}' >/dev/null
+[ "$(cat "$T/code")" = 400 ] || fail "sync with a field: $(cat "$T/code")"
 p1=$(api_ok /v1/list '{"bucket":"photos","max_keys":2}')
 echo "$p1" | jget 'd["truncated"]' | grep -qx True || fail "truncated"
 tok=$(echo "$p1" | jget 'd["next_token"]')

@@ -151,6 +151,33 @@ rm "$M/a" && [ ! -e "$M/a" ] || fail "unlink"
 rm "$M/a" 2>/dev/null && fail "unlink of a missing file succeeded"
 ok "unlink"
 
+# fsync and fsyncdir: closes, unlinks and mkdirs are committed lazily
+# (visible at once, on the registry's disk one fsync later); fsync of a
+# file or a directory waits for that, and fails if it cannot.
+python3 - "$M" <<'PY' || fail "fsync, fsyncdir"
+import os, sys
+m = sys.argv[1]
+os.mkdir(m + "/sync")
+with open(m + "/sync/f", "wb") as f:
+    f.write(b"durable")
+fd = os.open(m + "/sync/f", os.O_RDONLY)
+os.fsync(fd)			# nothing dirty: waits for the lazy close
+os.close(fd)
+os.unlink(m + "/sync/f")
+fd = os.open(m + "/sync", os.O_RDONLY | os.O_DIRECTORY)
+os.fsync(fd)
+os.close(fd)
+fd = os.open(m + "/sync/g", os.O_WRONLY | os.O_CREAT, 0o644)
+os.write(fd, b"x")
+os.fsync(fd)			# a durable commit
+os.close(fd)
+PY
+awss3 s3 ls --recursive s3://posix/sync/ >"$T/s3sync"
+grep -q ' sync/g$' "$T/s3sync" && ! grep -q ' sync/f$' "$T/s3sync" ||
+	fail "fsync'd changes through S3: $(cat "$T/s3sync")"
+rm -r "$M/sync"
+ok "fsync, fsyncdir"
+
 # Open files outlive their name: after an unlink, or a rename over
 # them, every handle keeps working (read, write, fstat, ftruncate,
 # fchmod) on the old content; the name is free at once and nothing of

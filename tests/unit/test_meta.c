@@ -202,6 +202,81 @@ bucket_nseq(struct fx *f, const char *bucket)
  * reports the counts around it; reads report the count they saw (a
  * missing key too); other buckets' writes and reads move nothing; a new
  * bucket starts past any old count. */
+/* Async writes, lazy and durable in one batch: each answer comes once
+ * its change is visible, then sync covers them; all survive a reopen. */
+struct waiter {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 left;
+	enum ark_err	 rc[4];
+};
+
+static void
+async_done(void *arg, enum ark_err rc)
+{
+	struct waiter *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->rc[--w->left] = rc;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+async_wait(struct waiter *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->left > 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+test_async_lazy(void **state)
+{
+	struct fx		*f = *state;
+	struct waiter		 w = { PTHREAD_MUTEX_INITIALIZER,
+				    PTHREAD_COND_INITIALIZER, 3, { 0 } };
+	struct meta_object	 o, o2, g;
+	struct meta_frag	 fr[1], fr2[1];
+	int64_t			 v1, v2, n1[2], n2[2], n3[2];
+	int			 i;
+
+	put(f, "gone", 0x70, 1);
+	mkobj(&o, fr, 1, 0x80);
+	mkobj(&o2, fr2, 1, 0x90);
+	assert_int_equal(meta_object_put_async(f->m, "b1", "lazy", &o,
+	    META_ANY, &v1, n1, 1, async_done, &w), ARK_OK);
+	assert_int_equal(meta_object_put_async(f->m, "b1", "durable", &o2,
+	    META_ANY, &v2, n2, 0, async_done, &w), ARK_OK);
+	meta_object_delete_async(f->m, "b1", "gone", META_ANY, n3, 1,
+	    async_done, &w);
+	async_wait(&w);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(w.rc[i], ARK_OK);
+	assert_true(v1 > 0 && v2 > 0 && v1 != v2);
+	assert_int_equal(n1[1], n1[0] + 1);
+	assert_int_equal(n3[1], n3[0] + 1);
+	assert_int_equal(meta_object_get(f->m, "b1", "lazy", &g), ARK_OK);
+	assert_int_equal(g.nfrags, 1);
+	meta_object_clear(&g);
+	assert_int_equal(meta_object_get(f->m, "b1", "gone", &g), ARK_ENOENT);
+	/* A refused lazy write answers its error. */
+	w.left = 2;
+	meta_object_delete_async(f->m, "b1", "gone", META_ANY, n3, 1,
+	    async_done, &w);
+	meta_sync_async(f->m, async_done, &w);
+	async_wait(&w);
+	assert_int_equal(w.rc[1] == ARK_ENOENT ? w.rc[0] : w.rc[1], ARK_OK);
+	assert_true(w.rc[0] == ARK_ENOENT || w.rc[1] == ARK_ENOENT);
+	reopen(f);
+	assert_int_equal(meta_object_get(f->m, "b1", "lazy", &g), ARK_OK);
+	meta_object_clear(&g);
+	assert_int_equal(meta_object_get(f->m, "b1", "durable", &g), ARK_OK);
+	meta_object_clear(&g);
+	assert_int_equal(meta_object_get(f->m, "b1", "gone", &g), ARK_ENOENT);
+}
+
 static void
 test_nseq(void **state)
 {
@@ -1255,6 +1330,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_and_counter, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nseq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_lazy, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bucket_conf, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup,
