@@ -11,7 +11,12 @@
  * once and on disk one fsync later. The WAL is written at COMMIT either
  * way, so a killed registry loses nothing; a machine crash inside that
  * fsync can lose the batch, never a durable answer (the WAL is
- * sequential: each fsync covers every earlier commit). Before a batch the writer waits a
+ * sequential: each fsync covers every earlier commit). The fsync is
+ * fdatasync(2) on the registry's own descriptor of the WAL file, so a
+ * sync never holds the writer connection. A lazy operation that finds
+ * the writer idle and nothing queued commits at once on its caller's
+ * (event-loop) thread, as long as a read: that saves two thread wake-ups
+ * per arkorfs close or unlink; the writer thread then syncs. Before a batch the writer waits a
  * little (at most one commit's time, 5 ms) for as many operations as the
  * previous commit could have covered, so that callers form one group. Readers take a connection from a
  * pool and read inside BEGIN..COMMIT, so a call sees one snapshot.
@@ -33,7 +38,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -41,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -84,6 +93,10 @@ struct meta {
 	unsigned	 max_batch;
 	int		 sync_full;	/* fsync the WAL after each batch */
 	int		 schema;
+	int		 busy;		/* wconn in use (a batch; mu) */
+	int		 walfd;		/* the WAL, for fdatasync (writer) */
+	_Atomic uint64_t committed;	/* batches committed */
+	_Atomic uint64_t synced;	/* of them, known durable */
 	struct mconn	*wconn;
 	pthread_t	 writer;
 	pthread_mutex_t	 mu;		/* queue, stop */
@@ -444,23 +457,50 @@ finish_ops(struct meta *m, struct meta_op *ops)
 static void	run_batch_txn(struct meta *, struct mconn *,
 		    struct meta_op *, struct meta_op *);
 
-/* fsyncs the writer's WAL: every commit so far is durable. The writer
- * connection runs with synchronous=NORMAL, so COMMIT only writes. */
+static void
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) != 0)
+		ark_log_warn("sqlite: fsync of directory %s", dir);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Makes every commit so far durable: fdatasync of the WAL, which the
+ * writer connection (synchronous=NORMAL) only writes at COMMIT. Writer
+ * thread only. */
 static enum ark_err
 wal_sync(struct meta *m)
 {
-	sqlite3_file	*f = NULL;
-	int		 rc;
+	uint64_t	 target = atomic_load(&m->committed);
+	char		*p;
 
-	if (sqlite3_file_control(m->wconn->db, "main",
-	    SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK || f == NULL ||
-	    f->pMethods == NULL)
-		return ARK_OK;		/* no WAL open: nothing written */
-	if ((rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL)) != SQLITE_OK) {
-		ark_log_error("sqlite: %s: fsync of the WAL failed (%d)",
-		    m->path, rc);
+	if (atomic_load(&m->synced) >= target)
+		return ARK_OK;
+	if (m->walfd < 0) {
+		p = ark_xasprintf("%s-wal", m->path);
+		m->walfd = open(p, O_RDONLY | O_CLOEXEC);
+		if (m->walfd < 0) {
+			ark_log_error("sqlite: open %s: %s", p,
+			    strerror(errno));
+			free(p);
+			return ARK_EIO;
+		}
+		free(p);
+		/* A new WAL's name must be durable too (SQLite syncs the
+		 * directory at its first sync of a new journal). */
+		p = ark_xstrdup(m->path);
+		fsync_dir(dirname(p));
+		free(p);
+	}
+	if (fdatasync(m->walfd) != 0) {
+		ark_log_error("sqlite: fsync of %s-wal: %s", m->path,
+		    strerror(errno));
 		return ARK_EIO;
 	}
+	atomic_store(&m->synced, target);
 	return ARK_OK;
 }
 
@@ -502,6 +542,7 @@ run_batch(struct meta *m, struct meta_op *ops)
 		n++;
 	ark_metric_observe(m->m_batch, 0, (double)n);
 	run_batch_txn(m, c, ops, first);
+	atomic_fetch_add(&m->committed, 1);
 	ark_metric_inc(m->m_commits, 0);
 	ark_metric_observe(m->m_commit_s, 0,
 	    (double)(ark_mono_ns() - t0) / 1e9);
@@ -571,10 +612,21 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&m->mu);
 	for (;;) {
-		while (m->head == NULL && !m->stop)
+		if (m->head == NULL || m->busy) {
+			/* Idle, or an inline commit runs: sync what was
+			 * committed lazily, or wait. */
+			if (m->sync_full && atomic_load(&m->synced) <
+			    atomic_load(&m->committed)) {
+				pthread_mutex_unlock(&m->mu);
+				wal_sync(m);
+				pthread_mutex_lock(&m->mu);
+				continue;
+			}
+			if (m->stop && m->head == NULL && !m->busy)
+				break;
 			pthread_cond_wait(&m->wake, &m->mu);
-		if (m->head == NULL)
-			break;
+			continue;
+		}
 		if (!m->stop && m->writers > 1 && m->nqueued < m->writers) {
 			/* Group commit: the callers the last commit released
 			 * are likely coming back; without waiting for them
@@ -606,12 +658,14 @@ writer_main(void *arg)
 		last->next = NULL;
 		m->nqueued -= n;
 		m->first_ns = m->head != NULL ? ark_mono_ns() : 0;
+		m->busy = 1;
 		pthread_mutex_unlock(&m->mu);
 		t0 = ark_mono_ns();
 		run_batch(m, ops);
 		sync_and_finish(m, ops);
 		t0 = ark_mono_ns() - t0;
 		pthread_mutex_lock(&m->mu);
+		m->busy = 0;
 		m->commit_ns = m->commit_ns == 0 ? t0 :
 		    (m->commit_ns * 7 + t0) / 8;
 		m->writers = n + m->nqueued;
@@ -636,6 +690,28 @@ meta_enqueue(struct meta *m, struct meta_op *op)
 	m->nqueued++;
 	pthread_cond_signal(&m->wake);
 	pthread_mutex_unlock(&m->mu);
+}
+
+/* Commits a lazy op on the calling thread when the writer is idle and
+ * nothing is queued (the header comment); 0 when it is not. */
+static int
+run_inline(struct meta *m, struct meta_op *op)
+{
+	pthread_mutex_lock(&m->mu);
+	if (m->busy || m->head != NULL || m->stop) {
+		pthread_mutex_unlock(&m->mu);
+		return 0;
+	}
+	m->busy = 1;
+	pthread_mutex_unlock(&m->mu);
+	op->next = NULL;
+	run_batch(m, op);
+	finish_ops(m, op);
+	pthread_mutex_lock(&m->mu);
+	m->busy = 0;
+	pthread_cond_signal(&m->wake);	/* sync it; run what queued */
+	pthread_mutex_unlock(&m->mu);
+	return 1;
 }
 
 /* Queues fn(arg) for the writer and waits for the commit. */
@@ -718,6 +794,7 @@ meta_open(const char *path, const struct meta_opts *opts, struct meta **out)
 	m->max_batch = opts != NULL && opts->max_batch > 0 ?
 	    opts->max_batch : 1024;
 	m->sync_full = opts != NULL ? opts->sync_full : 1;
+	m->walfd = -1;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_mutex_init(&m->rmu, NULL);
 	pthread_cond_init(&m->wake, NULL);
@@ -780,6 +857,8 @@ meta_close(struct meta *m)
 		conn_close(c);
 	}
 	conn_close(m->wconn);
+	if (m->walfd >= 0)
+		close(m->walfd);
 	pthread_mutex_destroy(&m->mu);
 	pthread_mutex_destroy(&m->rmu);
 	pthread_cond_destroy(&m->wake);
@@ -1870,7 +1949,8 @@ obj_async(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
 	q->op.lazy = lazy;
 	q->op.cb = cb;
 	q->op.cb_arg = arg;
-	meta_enqueue(m, &q->op);
+	if (!lazy || !run_inline(m, &q->op))
+		meta_enqueue(m, &q->op);
 }
 
 enum ark_err
