@@ -677,7 +677,7 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 			goto out;
 		}
 	}
-	q = json_pack("{s:s, s:s}", "bucket", b, "key", k);
+	q = json_pack("{s:s, s:s, s:b}", "bucket", b, "key", k, "durable", 0);
 	if (mode != (mode_t)-1)
 		json_object_set_new(q, "mode", json_integer(mode & 07777));
 	if (uid != (uid_t)-1)

@@ -27,9 +27,10 @@ void		 fsr_fini(void);
  * outage). *code (may be NULL) gets the registry's error code, static. */
 int		 fsr_call(const char *route, json_t *body, json_t **out);
 
-/* Lazy writes: a body with "durable": false (object/put, object/delete)
- * is answered once the change is visible to everyone, before it is on
- * the registry's disk (close and unlink: POSIX makes neither durable).
+/* Lazy writes: a body with "durable": false (object/put, object/delete,
+ * object/setattr) is answered once the change is visible to everyone,
+ * before it is on the registry's disk (close, unlink, chmod, utimens:
+ * POSIX makes none durable).
  * fsr_sync() returns once every lazy write this process made is
  * durable: 0 at once when there is none, else one "sync" call (fsync,
  * fsyncdir). */

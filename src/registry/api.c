@@ -1851,39 +1851,65 @@ g_attrs(struct rq *r, struct meta_attrs *a, struct attr_texts *t, int *any)
 	return 0;
 }
 
+/* object/setattr waits for its commit on the loop thread, as object/put. */
+struct setattr_job {
+	struct meta_attrs	 a;
+	struct attr_texts	 t;
+	struct meta_object	 o;
+	int64_t			 ifv, nseq[2];
+};
+
+static void
+setattr_job_free(void *job)
+{
+	struct setattr_job *sj = job;
+
+	attr_texts_free(&sj->t);
+	meta_object_clear(&sj->o);
+	free(sj);
+}
+
+static void
+object_setattr_finish(struct rq *r)
+{
+	struct setattr_job	*sj = r->job;
+	struct meta_object	*o = &sj->o;
+
+	if (r->job_rc != ARK_OK)
+		reply_write_rc(r, r->job_rc, sj->ifv, "object");
+	else
+		reply_json(r, 200, json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, "
+		    "s:I, s:[I, I]}", "version", (json_int_t)o->version, "size",
+		    (json_int_t)o->size, "etag", o->etag, "mode",
+		    (json_int_t)o->mode, "uid", (json_int_t)o->uid, "gid",
+		    (json_int_t)o->gid, "mtime_ms", (json_int_t)o->mtime_ms,
+		    "nseq", (json_int_t)sj->nseq[0], (json_int_t)sj->nseq[1]));
+}
+
 static void
 h_object_setattr(struct rq *r)
 {
 	static const char *const allowed[] = { "bucket", "key", "mode", "uid",
 	    "gid", "mtime_ms", "content_type", "user_meta", "headers", "tags",
-	    "if_version", NULL };
-	struct meta_attrs	 a;
-	struct attr_texts	 t;
-	struct meta_object	 o;
+	    "if_version", "durable", NULL };
+	struct setattr_job	*sj = ark_xcalloc(1, sizeof(*sj));
 	const char		*bucket, *key;
-	int64_t			 ifv, nseq[2];
+	bool			 durable = true;
 	int			 any;
 	enum ark_err		 rc;
 
-	memset(&t, 0, sizeof(t));
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "bucket", 1,
 	    META_BUCKET_MAX, &bucket) || g_str(r, r->j, "key", 1,
-	    META_OBJKEY_MAX, &key) || g_attrs(r, &a, &t, &any) ||
-	    g_if_version(r, &ifv) || need_bucket(r, bucket, 1))
-		goto out;
-	if ((rc = meta_object_setattr(r->a->m, bucket, key, &a, ifv, &o,
-	    nseq)) != ARK_OK)
-		reply_write_rc(r, rc, ifv, "object");
-	else
-		reply_json(r, 200, json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, "
-		    "s:I, s:[I, I]}", "version", (json_int_t)o.version, "size",
-		    (json_int_t)o.size, "etag", o.etag, "mode",
-		    (json_int_t)o.mode, "uid", (json_int_t)o.uid, "gid",
-		    (json_int_t)o.gid, "mtime_ms", (json_int_t)o.mtime_ms,
-		    "nseq", (json_int_t)nseq[0], (json_int_t)nseq[1]));
-	meta_object_clear(&o);
-out:
-	attr_texts_free(&t);
+	    META_OBJKEY_MAX, &key) || g_attrs(r, &sj->a, &sj->t, &any) ||
+	    g_if_version(r, &sj->ifv) || g_bool(r, r->j, "durable", &durable) ||
+	    need_bucket(r, bucket, 1)) {
+		setattr_job_free(sj);
+		return;
+	}
+	rq_defer(r, sj, setattr_job_free, object_setattr_finish);
+	if ((rc = meta_object_setattr_async(r->a->m, bucket, key, &sj->a,
+	    sj->ifv, &sj->o, sj->nseq, !durable, rq_committed, r)) != ARK_OK)
+		rq_committed(r, rc);
 }
 
 /* copy / rename of a key (prefix = 0) or of a prefix (prefix = 1) */
@@ -2552,7 +2578,7 @@ static const struct route routes[] = {
 	{ "/v1/object/put",		h_object_put,	R_WRITE | R_ASYNC },
 	{ "/v1/object/delete",		h_object_delete, R_WRITE | R_ASYNC },
 	{ "/v1/sync",			h_sync,		R_WRITE | R_ASYNC },
-	{ "/v1/object/setattr",		h_object_setattr, R_WRITE },
+	{ "/v1/object/setattr",		h_object_setattr, R_WRITE | R_ASYNC },
 	{ "/v1/object/copy",		h_object_copy,	R_WRITE },
 	{ "/v1/object/rename",		h_object_rename, R_WRITE },
 	{ "/v1/prefix/copy",		h_prefix_copy,	R_WRITE },

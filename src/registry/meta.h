@@ -293,6 +293,14 @@ enum ark_err	 meta_object_setattr(struct meta *m, const char *bucket,
 		    const char *key, const struct meta_attrs *a,
 		    int64_t if_version, struct meta_object *out,
 		    int64_t *nseq);
+/* meta_object_setattr without waiting (as meta_object_put_async): ARK_EINVAL
+ * at once for bad attributes (cb not called); everything passed must stay
+ * valid until cb(arg, rc) has run. */
+enum ark_err	 meta_object_setattr_async(struct meta *m,
+		    const char *bucket, const char *key,
+		    const struct meta_attrs *attrs, int64_t if_version,
+		    struct meta_object *out, int64_t *nseq, int lazy,
+		    void (*cb)(void *arg, enum ark_err rc), void *arg);
 
 #define META_NOREPLACE	0x1		/* fail with ARK_EEXIST if dst exists */
 #define META_EXCHANGE	0x2		/* rename: swap src and dst (both must exist) */

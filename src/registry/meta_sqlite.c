@@ -2149,6 +2149,29 @@ meta_object_setattr(struct meta *m, const char *bucket, const char *key,
 	return meta_exec(m, do_object_setattr, &a);
 }
 
+enum ark_err
+meta_object_setattr_async(struct meta *m, const char *bucket,
+    const char *key, const struct meta_attrs *attrs, int64_t if_version,
+    struct meta_object *out, int64_t *nseq, int lazy,
+    void (*cb)(void *arg, enum ark_err rc), void *arg)
+{
+	struct a_obj a;
+
+	if (attrs == NULL || !attrs_ok(attrs))
+		return ARK_EINVAL;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	memset(&a, 0, sizeof(a));
+	a.bucket = bucket;
+	a.key = key;
+	a.attrs = attrs;
+	a.if_version = if_version;
+	a.out = out;
+	a.nseq = nseq;
+	obj_async(m, do_object_setattr, &a, lazy, cb, arg);
+	return ARK_OK;
+}
+
 struct a_move {
 	const char		*sbucket, *skey, *dbucket, *dkey;
 	unsigned		 flags;

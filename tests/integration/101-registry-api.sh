@@ -117,6 +117,10 @@ api_ok /v1/object/delete '{"bucket":"photos","key":"2025/"}' >/dev/null
 api_ok /v1/object/put '{"bucket":"photos","key":"lazy","size":0,"fragments":[],"durable":false}' >/dev/null
 api_ok /v1/object/get '{"bucket":"photos","key":"lazy"}' | jget 'd["size"]' |
 	grep -qx 0 || fail "a lazy put is not visible: $(cat "$T/out")"
+api_ok /v1/object/setattr '{"bucket":"photos","key":"lazy","mode":384,"durable":false}' |
+	jget 'd["mode"]' | grep -qx 33152 || fail "lazy setattr: $(cat "$T/out")"
+api_ok /v1/object/get '{"bucket":"photos","key":"lazy"}' | jget 'd["mode"]' |
+	grep -qx 33152 || fail "a lazy setattr is not visible: $(cat "$T/out")"
 api_ok /v1/object/delete '{"bucket":"photos","key":"lazy","durable":false}' >/dev/null
 api /v1/object/get '{"bucket":"photos","key":"lazy"}' >/dev/null
 [ "$(cat "$T/code")" = 404 ] || fail "a lazy delete is not visible: $(cat "$T/code")"

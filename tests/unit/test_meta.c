@@ -261,6 +261,19 @@ test_async_lazy(void **state)
 	assert_int_equal(g.nfrags, 1);
 	meta_object_clear(&g);
 	assert_int_equal(meta_object_get(f->m, "b1", "gone", &g), ARK_ENOENT);
+	/* A lazy attribute change answers the attributes after it. */
+	{
+		struct meta_attrs a = META_ATTRS_KEEP;
+
+		a.mode = 0600;
+		w.left = 1;
+		assert_int_equal(meta_object_setattr_async(f->m, "b1", "lazy",
+		    &a, META_ANY, &g, n1, 1, async_done, &w), ARK_OK);
+		async_wait(&w);
+		assert_int_equal(w.rc[0], ARK_OK);
+		assert_int_equal(g.mode, 0100600);
+		meta_object_clear(&g);
+	}
 	/* A refused lazy write answers its error. */
 	w.left = 2;
 	meta_object_delete_async(f->m, "b1", "gone", META_ANY, n3, 1,
