@@ -491,11 +491,9 @@ fsn_tmp(struct fsn *n, uint64_t end)
 static int
 fsn_make_empty(struct fsn *n)
 {
-	int rc;
-
-	if ((rc = fsn_tmp(n, 0)) != 0)
-		return rc;
-	if (ftruncate(n->tmpfd, 0) != 0)
+	/* No temp file until a byte is written: a new empty file (touch,
+	 * a lock file) commits without one. */
+	if (n->tmpfd >= 0 && ftruncate(n->tmpfd, 0) != 0)
 		return -errno;
 	fss_truncate(n->lay, 0);
 	fsn_wb_free(n);
@@ -1512,7 +1510,7 @@ fsn_commit(struct fsn *n, const char *bucket, const char *key, int durable)
 	size_t			 reused = 0, early = 0;
 	int			 rc, whole;
 
-	if ((rc = fsn_tmp(n, 0)) != 0)
+	if (n->size > 0 && (rc = fsn_tmp(n, 0)) != 0)
 		return rc;
 	t0 = ark_mono_ns();
 	fsn_wb_drain(n);
