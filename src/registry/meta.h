@@ -249,8 +249,9 @@ enum ark_err	 meta_object_put(struct meta *m, const char *bucket,
 /* meta_object_put without waiting: ARK_EINVAL at once for a bad key or
  * FileID (cb not called), else cb(arg, rc) runs on the writer thread once
  * the commit is durable or failed (lazy: once it is committed and visible
- * to readers; it is durable one WAL fsync later, and meta_sync_async's
- * answer covers it), *version set before, and nseq (may be
+ * to readers, on the calling thread before this returns when the writer
+ * was idle; it is durable within 2 ms, and meta_sync_async's answer
+ * covers it), *version set before, and nseq (may be
  * NULL) the bucket's change count before and after the put. bucket, key,
  * o, version and nseq must stay valid until then. */
 enum ark_err	 meta_object_put_async(struct meta *m, const char *bucket,

@@ -5,21 +5,25 @@
  * which group-commits queued operations: BEGIN IMMEDIATE, each operation
  * in a SAVEPOINT (a failing one is rolled back alone), one COMMIT for the
  * whole batch, one fsync of the WAL, then every waiting caller is woken
- * with its own result. A batch of "lazy" operations only (meta.h: arkorfs
- * closes and unlinks, which POSIX does not make durable) is answered
- * before its fsync instead: the change is visible to every reader at
- * once and on disk one fsync later. The WAL is written at COMMIT either
- * way, so a killed registry loses nothing; a machine crash inside that
- * fsync can lose the batch, never a durable answer (the WAL is
- * sequential: each fsync covers every earlier commit). The fsync is
- * fdatasync(2) on the registry's own descriptor of the WAL file, so a
- * sync never holds the writer connection. A lazy operation that finds
- * the writer idle and nothing queued commits at once on its caller's
- * (event-loop) thread, as long as a read: that saves two thread wake-ups
- * per arkorfs close or unlink; the writer thread then syncs. Before a batch the writer waits a
- * little (at most one commit's time, 5 ms) for as many operations as the
- * previous commit could have covered, so that callers form one group. Readers take a connection from a
- * pool and read inside BEGIN..COMMIT, so a call sees one snapshot.
+ * with its own result. Before a batch the writer waits a little (at most
+ * one commit's time, 5 ms) for as many operations as the previous commit
+ * could have covered, so that callers form one group.
+ *
+ * Lazy operations (meta.h; arkorfs's close, unlink, chmod: POSIX makes
+ * none durable before fsync) are answered before the fsync: visible to
+ * every reader at once, durable within LAZY_SYNC_NS. One that finds the
+ * writer idle and nothing queued commits at once on its caller's
+ * (event-loop) thread, like a read, which saves two thread wake-ups; the
+ * writer then syncs once for every such commit of the next 2 ms (one
+ * fsync per commit cost a fifth of a create+unlink on two cores). The
+ * WAL is written at COMMIT, so a killed registry loses nothing; a machine
+ * crash can lose the lazy commits of the last 2 ms, never a durable
+ * answer: the WAL is sequential, each fsync covers every earlier commit.
+ * The fsync is fdatasync(2) on the registry's own descriptor of the WAL
+ * file, so syncing never holds the writer connection.
+ *
+ * Readers take a connection from a pool and read inside BEGIN..COMMIT, so
+ * a call sees one snapshot.
  *
  * The file is opened with the "unix-excl" VFS: other processes are locked
  * out and the WAL index is in memory, which saves two fcntl() calls per
@@ -64,6 +68,7 @@
 #define FRAG_PART		1
 #define FRAG_LFS		2
 #define PREFIX_OP_MAX		1000000	/* keys per prefix copy/rename */
+#define LAZY_SYNC_NS		2000000	/* inline lazy commits: fsync within */
 
 struct mconn {
 	sqlite3		*db;
@@ -94,6 +99,7 @@ struct meta {
 	int		 sync_full;	/* fsync the WAL after each batch */
 	int		 schema;
 	int		 busy;		/* wconn in use (a batch; mu) */
+	uint64_t	 lazy_since;	/* first inline commit not synced */
 	int		 walfd;		/* the WAL, for fdatasync (writer) */
 	_Atomic uint64_t committed;	/* batches committed */
 	_Atomic uint64_t synced;	/* of them, known durable */
@@ -602,6 +608,19 @@ run_batch_txn(struct meta *m, struct mconn *c, struct meta_op *ops,
 	}
 }
 
+/* Waits on m->wake for at most ns. m->mu held. */
+static void
+timedwait_until(struct meta *m, uint64_t ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns += (uint64_t)ts.tv_nsec;
+	ts.tv_sec += (time_t)(ns / 1000000000ULL);
+	ts.tv_nsec = (long)(ns % 1000000000ULL);
+	pthread_cond_timedwait(&m->wake, &m->mu, &ts);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -617,6 +636,15 @@ writer_main(void *arg)
 			 * committed lazily, or wait. */
 			if (m->sync_full && atomic_load(&m->synced) <
 			    atomic_load(&m->committed)) {
+				uint64_t now = ark_mono_ns();
+
+				if (!m->stop && m->lazy_since != 0 &&
+				    now < m->lazy_since + LAZY_SYNC_NS) {
+					timedwait_until(m, m->lazy_since +
+					    LAZY_SYNC_NS - now);
+					continue;
+				}
+				m->lazy_since = 0;
 				pthread_mutex_unlock(&m->mu);
 				wal_sync(m);
 				pthread_mutex_lock(&m->mu);
@@ -709,7 +737,11 @@ run_inline(struct meta *m, struct meta_op *op)
 	finish_ops(m, op);
 	pthread_mutex_lock(&m->mu);
 	m->busy = 0;
-	pthread_cond_signal(&m->wake);	/* sync it; run what queued */
+	if (m->lazy_since == 0 || m->head != NULL) {
+		if (m->lazy_since == 0)
+			m->lazy_since = ark_mono_ns();
+		pthread_cond_signal(&m->wake);	/* sync it; run what queued */
+	}
 	pthread_mutex_unlock(&m->mu);
 	return 1;
 }
