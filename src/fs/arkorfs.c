@@ -581,10 +581,10 @@ afs_rename(const char *from, const char *to, unsigned int flags)
 				goto out;
 		}
 		rc = fsr_call("object/rename", json_pack("{s:s, s:s, s:s, "
-		    "s:s, s:b, s:b}", "src_bucket", sb, "src_key", sk,
+		    "s:s, s:b, s:b, s:b}", "src_bucket", sb, "src_key", sk,
 		    "bucket", db, "key", dk, "noreplace",
 		    (flags & RENAME_NOREPLACE) != 0, "exchange",
-		    (flags & RENAME_EXCHANGE) != 0), NULL);
+		    (flags & RENAME_EXCHANGE) != 0, "durable", 0), NULL);
 		if (rc == 0 && (flags & RENAME_EXCHANGE)) {
 			char *tmp = ark_xasprintf("%s\x01x", sk);
 

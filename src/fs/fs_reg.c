@@ -123,7 +123,8 @@ fsr_call(const char *route, json_t *body, json_t **out)
 	syncs = !lazy && (strcmp(route, "sync") == 0 ||
 	    strcmp(route, "object/put") == 0 ||
 	    strcmp(route, "object/delete") == 0 ||
-	    strcmp(route, "object/setattr") == 0);
+	    strcmp(route, "object/setattr") == 0 ||
+	    strcmp(route, "object/rename") == 0);
 	before = atomic_load(&fsr_lazy_done);
 	ret = fsr_call1(route, body, &j, &status);
 	if (lazy)	/* counted even when it failed: it may have committed */

@@ -28,9 +28,9 @@ void		 fsr_fini(void);
 int		 fsr_call(const char *route, json_t *body, json_t **out);
 
 /* Lazy writes: a body with "durable": false (object/put, object/delete,
- * object/setattr) is answered once the change is visible to everyone,
- * before it is on the registry's disk (close, unlink, chmod, utimens:
- * POSIX makes none durable).
+ * object/setattr, object/rename) is answered once the change is visible
+ * to everyone, before it is on the registry's disk (close, unlink, chmod,
+ * utimens, rename of a file: POSIX makes none durable before fsync).
  * fsr_sync() returns once every lazy write this process made is
  * durable: 0 at once when there is none, else one "sync" call (fsync,
  * fsyncdir). */

@@ -1912,31 +1912,27 @@ h_object_setattr(struct rq *r)
 		rq_committed(r, rc);
 }
 
-/* copy / rename of a key (prefix = 0) or of a prefix (prefix = 1) */
+/* copy of a key (prefix = 0), copy or rename of a prefix (prefix = 1) */
 static void
 move_common(struct rq *r, int prefix, int rename)
 {
 	static const char *const callowed[] = { "src_bucket", "src_key",
 	    "bucket", "key", "noreplace", "mode", "uid", "gid", "mtime_ms",
 	    "content_type", "user_meta", "headers", "tags", NULL };
-	static const char *const rallowed[] = { "src_bucket", "src_key",
-	    "bucket", "key", "noreplace", "exchange", NULL };
 	static const char *const pallowed[] = { "src_bucket", "src_prefix",
 	    "bucket", "prefix", "noreplace", NULL };
 	const char	*sb, *sk, *db, *dk;
-	bool		 noreplace = false, exchange = false;
-	unsigned	 flags = 0;
+	bool		 noreplace = false;
+	unsigned	 flags;
 	struct meta_attrs a;
 	struct attr_texts t;
 	int		 any = 0;
-
-	memset(&t, 0, sizeof(t));
 	uint64_t	 n = 0;
 	int64_t		 v = 0;
 	enum ark_err	 rc;
 
-	if (keys_ok(r, r->j, prefix ? pallowed : rename ? rallowed : callowed,
-	    "") ||
+	memset(&t, 0, sizeof(t));
+	if (keys_ok(r, r->j, prefix ? pallowed : callowed, "") ||
 	    g_str(r, r->j, "src_bucket", 1, META_BUCKET_MAX, &sb) ||
 	    g_str(r, r->j, prefix ? "src_prefix" : "src_key", 1,
 	    META_OBJKEY_MAX, &sk) ||
@@ -1944,28 +1940,18 @@ move_common(struct rq *r, int prefix, int rename)
 	    g_str(r, r->j, prefix ? "prefix" : "key", !prefix,
 	    META_OBJKEY_MAX, &dk) ||
 	    g_bool(r, r->j, "noreplace", &noreplace) ||
-	    g_bool(r, r->j, "exchange", &exchange) ||
-	    (!prefix && !rename && g_attrs(r, &a, &t, &any)) ||
+	    (!prefix && g_attrs(r, &a, &t, &any)) ||
 	    need_bucket(r, sb, rename) || need_bucket(r, db, 1))
 		goto out;
-
 	if (prefix && dk == NULL)
 		dk = "";
-	if (exchange && noreplace) {
-		snprintf(r->je.msg, sizeof(r->je.msg), "field \"exchange\": "
-		    "not with noreplace");
-		bad_field(r, "exchange", ARK_EINVAL);
-		goto out;
-	}
-	flags = (noreplace ? META_NOREPLACE : 0) |
-	    (exchange ? META_EXCHANGE : 0);
+	flags = noreplace ? META_NOREPLACE : 0;
 	if (prefix)
 		rc = rename ? meta_prefix_rename(r->a->m, sb, sk, db, dk,
 		    flags, &n) : meta_prefix_copy(r->a->m, sb, sk, db, dk,
 		    flags, &n);
 	else
-		rc = rename ? meta_object_rename(r->a->m, sb, sk, db, dk,
-		    flags) : meta_object_copy(r->a->m, sb, sk, db, dk, flags,
+		rc = meta_object_copy(r->a->m, sb, sk, db, dk, flags,
 		    any ? &a : NULL, &v);
 	if (rc == ARK_EEXIST)
 		reply_err(r, 409, "exists", "destination exists (noreplace)",
@@ -1977,10 +1963,8 @@ move_common(struct rq *r, int prefix, int rename)
 		reply_rc(r, rc, rename ? "rename" : "copy");
 	else if (prefix)
 		reply_json(r, 200, json_pack("{s:I}", "count", (json_int_t)n));
-	else if (!rename)
-		reply_json(r, 200, json_pack("{s:I}", "version", (json_int_t)v));
 	else
-		reply_ok(r);
+		reply_json(r, 200, json_pack("{s:I}", "version", (json_int_t)v));
 out:
 	attr_texts_free(&t);
 }
@@ -1992,9 +1976,48 @@ h_object_copy(struct rq *r)
 }
 
 static void
+object_rename_finish(struct rq *r)
+{
+	if (r->job_rc == ARK_EEXIST)
+		reply_err(r, 409, "exists", "destination exists (noreplace)",
+		    "key");
+	else if (r->job_rc != ARK_OK)
+		reply_rc(r, r->job_rc, "rename");
+	else
+		reply_ok(r);
+}
+
+/* object/rename waits for its commit on the loop thread, as object/put. */
+static void
 h_object_rename(struct rq *r)
 {
-	move_common(r, 0, 1);
+	static const char *const allowed[] = { "src_bucket", "src_key",
+	    "bucket", "key", "noreplace", "exchange", "durable", NULL };
+	const char	*sb, *sk, *db, *dk;
+	bool		 noreplace = false, exchange = false, durable = true;
+	enum ark_err	 rc;
+
+	if (keys_ok(r, r->j, allowed, "") ||
+	    g_str(r, r->j, "src_bucket", 1, META_BUCKET_MAX, &sb) ||
+	    g_str(r, r->j, "src_key", 1, META_OBJKEY_MAX, &sk) ||
+	    g_str(r, r->j, "bucket", 1, META_BUCKET_MAX, &db) ||
+	    g_str(r, r->j, "key", 1, META_OBJKEY_MAX, &dk) ||
+	    g_bool(r, r->j, "noreplace", &noreplace) ||
+	    g_bool(r, r->j, "exchange", &exchange) ||
+	    g_bool(r, r->j, "durable", &durable) ||
+	    need_bucket(r, sb, 1) || need_bucket(r, db, 1))
+		return;
+	if (exchange && noreplace) {
+		snprintf(r->je.msg, sizeof(r->je.msg), "field \"exchange\": "
+		    "not with noreplace");
+		bad_field(r, "exchange", ARK_EINVAL);
+		return;
+	}
+	rq_defer(r, NULL, NULL, object_rename_finish);
+	if ((rc = meta_object_rename_async(r->a->m, sb, sk, db, dk,
+	    (noreplace ? META_NOREPLACE : 0) | (exchange ? META_EXCHANGE : 0),
+	    !durable, rq_committed, r)) != ARK_OK)
+		rq_committed(r, rc);
 }
 
 static void
@@ -2580,7 +2603,7 @@ static const struct route routes[] = {
 	{ "/v1/sync",			h_sync,		R_WRITE | R_ASYNC },
 	{ "/v1/object/setattr",		h_object_setattr, R_WRITE | R_ASYNC },
 	{ "/v1/object/copy",		h_object_copy,	R_WRITE },
-	{ "/v1/object/rename",		h_object_rename, R_WRITE },
+	{ "/v1/object/rename",		h_object_rename, R_WRITE | R_ASYNC },
 	{ "/v1/prefix/copy",		h_prefix_copy,	R_WRITE },
 	{ "/v1/prefix/rename",		h_prefix_rename, R_WRITE },
 	{ "/v1/list",			h_list,		0 },

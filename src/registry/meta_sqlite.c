@@ -1962,27 +1962,25 @@ meta_object_put(struct meta *m, const char *bucket, const char *key,
 	return meta_exec(m, do_object_put, &a);
 }
 
-/* Queues fn(a) for the writer without waiting: cb(arg, rc) runs on the
- * writer thread after the commit (meta.h's *_async contract). */
+/* Runs fn on a copy of the alen bytes at a without waiting: cb(arg, rc)
+ * after the commit (meta.h's *_async contract). */
 static void
-obj_async(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
-    const struct a_obj *a, int lazy, void (*cb)(void *arg, enum ark_err rc),
-    void *arg)
+meta_async(struct meta *m, enum ark_err (*fn)(struct mconn *, void *),
+    const void *a, size_t alen, int lazy,
+    void (*cb)(void *arg, enum ark_err rc), void *arg)
 {
-	struct {
-		struct meta_op	op;	/* first: finish_ops frees it */
-		struct a_obj	a;
-	} *q;
+	/* The op first (finish_ops frees it), the arguments after it. */
+	struct meta_op *op = ark_xcalloc(1, sizeof(*op) + alen);
 
-	q = ark_xcalloc(1, sizeof(*q));
-	q->a = *a;
-	q->op.fn = fn;
-	q->op.arg = &q->a;
-	q->op.lazy = lazy;
-	q->op.cb = cb;
-	q->op.cb_arg = arg;
-	if (!lazy || !run_inline(m, &q->op))
-		meta_enqueue(m, &q->op);
+	if (alen > 0)
+		memcpy(op + 1, a, alen);
+	op->fn = fn;
+	op->arg = op + 1;
+	op->lazy = lazy;
+	op->cb = cb;
+	op->cb_arg = arg;
+	if (!lazy || !run_inline(m, op))
+		meta_enqueue(m, op);
 }
 
 enum ark_err
@@ -2006,7 +2004,7 @@ meta_object_put_async(struct meta *m, const char *bucket, const char *key,
 	a.if_version = if_version;
 	a.version = version;
 	a.nseq = nseq;
-	obj_async(m, do_object_put, &a, lazy, cb, arg);
+	meta_async(m, do_object_put, &a, sizeof(a), lazy, cb, arg);
 	return ARK_OK;
 }
 
@@ -2074,7 +2072,7 @@ meta_object_delete_async(struct meta *m, const char *bucket, const char *key,
 	a.key = key;
 	a.if_version = if_version;
 	a.nseq = nseq;
-	obj_async(m, do_object_delete, &a, lazy, cb, arg);
+	meta_async(m, do_object_delete, &a, sizeof(a), lazy, cb, arg);
 }
 
 static enum ark_err
@@ -2089,12 +2087,7 @@ void
 meta_sync_async(struct meta *m, void (*cb)(void *arg, enum ark_err rc),
     void *arg)
 {
-	struct meta_op *op = ark_xcalloc(1, sizeof(*op));
-
-	op->fn = do_nothing;
-	op->cb = cb;
-	op->cb_arg = arg;
-	meta_enqueue(m, op);
+	meta_async(m, do_nothing, NULL, 0, 0, cb, arg);
 }
 
 static enum ark_err
@@ -2200,7 +2193,7 @@ meta_object_setattr_async(struct meta *m, const char *bucket,
 	a.if_version = if_version;
 	a.out = out;
 	a.nseq = nseq;
-	obj_async(m, do_object_setattr, &a, lazy, cb, arg);
+	meta_async(m, do_object_setattr, &a, sizeof(a), lazy, cb, arg);
 	return ARK_OK;
 }
 
@@ -2370,6 +2363,21 @@ meta_object_rename(struct meta *m, const char *sbucket, const char *skey,
 	    ((flags & META_EXCHANGE) && (flags & META_NOREPLACE)))
 		return ARK_EINVAL;
 	return meta_exec(m, do_object_rename, &a);
+}
+
+enum ark_err
+meta_object_rename_async(struct meta *m, const char *sbucket,
+    const char *skey, const char *dbucket, const char *dkey, unsigned flags,
+    int lazy, void (*cb)(void *arg, enum ark_err rc), void *arg)
+{
+	struct a_move a = { sbucket, skey, dbucket, dkey, flags, NULL, NULL,
+	    NULL };
+
+	if (!key_ok(skey) || !key_ok(dkey) ||
+	    ((flags & META_EXCHANGE) && (flags & META_NOREPLACE)))
+		return ARK_EINVAL;
+	meta_async(m, do_object_rename, &a, sizeof(a), lazy, cb, arg);
+	return ARK_OK;
 }
 
 /* Keys (with id and size) of bid that start with `prefix`, in order. */

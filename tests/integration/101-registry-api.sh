@@ -143,6 +143,14 @@ api /v1/object/copy '{"src_bucket":"photos","src_key":"2024/a.jpg","bucket":"pho
 api_ok /v1/object/rename '{"src_bucket":"photos","src_key":"copy.jpg","bucket":"photos","key":"moved.jpg"}' >/dev/null
 api /v1/object/get '{"bucket":"photos","key":"copy.jpg"}' >/dev/null
 [ "$(cat "$T/code")" = 404 ] || fail "renamed source still there"
+api_ok /v1/object/copy '{"src_bucket":"photos","src_key":"moved.jpg","bucket":"photos","key":"c2.jpg"}' >/dev/null
+api /v1/object/rename '{"src_bucket":"photos","src_key":"c2.jpg","bucket":"photos","key":"moved.jpg","noreplace":true,"durable":false}' >/dev/null
+[ "$(cat "$T/code")" = 409 ] || fail "lazy rename noreplace: $(cat "$T/code")"
+api /v1/object/rename '{"src_bucket":"photos","src_key":"c2.jpg","bucket":"photos","key":"moved.jpg","noreplace":true,"exchange":true}' >/dev/null
+[ "$(cat "$T/code")" = 400 ] || fail "rename exchange with noreplace: $(cat "$T/code")"
+api_ok /v1/object/rename '{"src_bucket":"photos","src_key":"c2.jpg","bucket":"photos","key":"c3.jpg","durable":false}' >/dev/null
+api_ok /v1/object/get '{"bucket":"photos","key":"c3.jpg"}' >/dev/null
+api_ok /v1/object/delete '{"bucket":"photos","key":"c3.jpg"}' >/dev/null
 api_ok /v1/prefix/rename '{"src_bucket":"photos","src_prefix":"2024/","bucket":"photos","prefix":"old/2024/"}' |
 	jget 'd["count"]' | grep -qx 2 || fail "prefix rename"
 api_ok /v1/list '{"bucket":"photos","prefix":"old/","delimiter":"/"}' | jget 'd["prefixes"]' |
