@@ -100,6 +100,7 @@ struct meta {
 	int		 schema;
 	int		 busy;		/* wconn in use (a batch; mu) */
 	uint64_t	 lazy_since;	/* first inline commit not synced */
+	uint64_t	 sync_retry_ns;	/* after a failed fsync (mu) */
 	int		 walfd;		/* the WAL, for fdatasync (writer) */
 	_Atomic uint64_t committed;	/* batches committed */
 	_Atomic uint64_t synced;	/* of them, known durable */
@@ -633,26 +634,38 @@ writer_main(void *arg)
 	for (;;) {
 		if (m->head == NULL || m->busy) {
 			/* Idle, or an inline commit runs: sync what was
-			 * committed lazily, or wait. */
-			if (m->sync_full && atomic_load(&m->synced) <
-			    atomic_load(&m->committed)) {
-				uint64_t now = ark_mono_ns();
+			 * committed lazily (within LAZY_SYNC_NS of the first
+			 * such commit; after a failed fsync, a second later),
+			 * or wait. */
+			int want = m->sync_full && atomic_load(&m->synced) <
+			    atomic_load(&m->committed);
+			uint64_t now = ark_mono_ns(), due = m->lazy_since +
+			    LAZY_SYNC_NS;
 
-				if (!m->stop && m->lazy_since != 0 &&
-				    now < m->lazy_since + LAZY_SYNC_NS) {
-					timedwait_until(m, m->lazy_since +
-					    LAZY_SYNC_NS - now);
-					continue;
-				}
+			if (want && !m->stop && m->lazy_since != 0 &&
+			    now < due) {
+				timedwait_until(m, due - now);
+				continue;
+			}
+			if (want && (m->stop || now >= m->sync_retry_ns)) {
+				enum ark_err rc;
+
 				m->lazy_since = 0;
 				pthread_mutex_unlock(&m->mu);
-				wal_sync(m);
+				rc = wal_sync(m);
 				pthread_mutex_lock(&m->mu);
-				continue;
+				if (rc != ARK_OK)
+					m->sync_retry_ns = ark_mono_ns() +
+					    1000000000ULL;
+				if (rc == ARK_OK || !m->stop)
+					continue;
 			}
 			if (m->stop && m->head == NULL && !m->busy)
 				break;
-			pthread_cond_wait(&m->wake, &m->mu);
+			if (want && !m->stop)
+				timedwait_until(m, m->sync_retry_ns - now);
+			else
+				pthread_cond_wait(&m->wake, &m->mu);
 			continue;
 		}
 		if (!m->stop && m->writers > 1 && m->nqueued < m->writers) {
