@@ -295,6 +295,24 @@ afs_stat_key(const char *bucket, const char *key, struct stat *st)
 	return 0;
 }
 
+/* 1 with *st when the caches (no registry call) know key as a directory:
+ * its attribute change goes to the marker at once. */
+static int
+afs_cached_dir(const char *bucket, const char *key, struct stat *st)
+{
+	json_t	*o = NULL;
+	int	 dir;
+
+	if (fsds_get(bucket, key, st))
+		return S_ISDIR(st->st_mode);
+	if (fsnc_lookup(bucket, key, &o, NULL) != FSNC_HIT)
+		return 0;
+	dir = json_is_true(json_object_get(o, "dir"));
+	json_decref(o);
+	return dir && afs_stat_key(bucket, key, st) == 0 &&
+	    S_ISDIR(st->st_mode);
+}
+
 /* ---- FUSE operations ----------------------------------------------------- */
 
 static void *
@@ -686,15 +704,28 @@ afs_setattr(const char *path, struct fuse_file_info *fi, mode_t mode,
 		json_object_set_new(q, "gid", json_integer(gid));
 	if (mtime_ms >= 0)
 		json_object_set_new(q, "mtime_ms", json_integer(mtime_ms));
-	rc = fsr_call("object/setattr", json_incref(q), &res);
-	if (rc == 0) {
+	if (afs_cached_dir(b, k, &st)) {
+		/* A directory: its marker at once (tar restores every
+		 * directory's times, owner and mode). No marker (implied),
+		 * or no directory any more: the way below. */
+		m = ark_xasprintf("%s/", k);
+		json_object_set_new(q, "key", json_string(m));
+		if ((rc = fsr_call("object/setattr", json_incref(q), NULL)) ==
+		    -ENOENT) {
+			free(m);
+			m = NULL;
+			json_object_set_new(q, "key", json_string(k));
+		}
+	}
+	if (m == NULL &&
+	    (rc = fsr_call("object/setattr", json_incref(q), &res)) == 0) {
 		afs_set.valid = path != NULL &&
 		    strlen(path) < sizeof(afs_set.path);
 		if (afs_set.valid) {
 			memcpy(afs_set.path, path, strlen(path) + 1);
 			fsn_obj_stat(res, &afs_set.st);
 		}
-	} else if (rc == -ENOENT) {
+	} else if (m == NULL && rc == -ENOENT) {
 		/* No such object: a directory (its marker), or nothing. */
 		if ((rc = afs_stat_key(b, k, &st)) == 0 &&
 		    !S_ISDIR(st.st_mode))

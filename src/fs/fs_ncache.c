@@ -193,7 +193,9 @@ fsnc_apply(struct fsnc_bucket *b, const char *route, const json_t *body,
 	const char	*key = fsr_str(body, "key");
 	size_t		 kl = strlen(key);
 	char		*name, *parent;
+	const json_t	*attrs;
 	json_t		*prev, *v;
+	int		 absent;
 
 	if (kl == 0)
 		return;
@@ -209,28 +211,38 @@ fsnc_apply(struct fsnc_bucket *b, const char *route, const json_t *body,
 	}
 	/* A directory's marker "name/". */
 	name = ark_xstrndup(key, kl - 1);
-	prev = json_object_get(b->names, name);
-	if (strcmp(route, "object/put") == 0 && json_is_null(prev) &&
-	    json_is_integer(json_object_get(body, "mode"))) {
-		/* mkdir of a name known absent: a directory known empty */
-		v = json_pack("{s:b, s:{s:s, s:O, s:O, s:O, s:O}}", "dir", 1,
-		    "marker", "key", key, "mode", json_object_get(body, "mode"),
-		    "uid", json_object_get(body, "uid"), "gid",
-		    json_object_get(body, "gid"), "mtime_ms",
-		    json_object_get(body, "mtime_ms"));
-		if (v != NULL) {
-			fsnc_set(b, name, v);
-			json_object_set_new_nocheck(b->complete, key,
-			    json_true());
-		} else
-			fsnc_set(b, name, json_false());
-	} else {
+	if (strcmp(route, "object/delete") == 0) {
+		/* rmdir: the name may still be implied by keys under it. */
 		fsnc_set(b, name, json_false());
 		fsnc_unimply(b, name);
 		json_object_del(b->complete, key);
-		parent = fsnc_parent(name);
-		json_object_del(b->complete, parent);
-		free(parent);
+		free(name);
+		return;
+	}
+	prev = json_object_get(b->names, name);
+	parent = fsnc_parent(name);
+	/* Known absent: looked up so, or not held in a complete parent. */
+	absent = json_is_null(prev) || (prev == NULL &&
+	    json_object_get(b->complete, parent) != NULL);
+	free(parent);
+	/* mkdir, chmod and the like of a directory: the marker's attributes
+	 * are the put's, or the setattr's answer. */
+	attrs = strcmp(route, "object/put") == 0 ? body : answer;
+	v = json_pack("{s:b, s:{s:s, s:O?, s:O?, s:O?, s:O?}}", "dir", 1,
+	    "marker", "key", key, "mode", json_object_get(attrs, "mode"),
+	    "uid", json_object_get(attrs, "uid"), "gid",
+	    json_object_get(attrs, "gid"), "mtime_ms",
+	    json_object_get(attrs, "mtime_ms"));
+	if (v == NULL || !json_is_integer(json_object_get(attrs, "mode"))) {
+		json_decref(v);
+		fsnc_set(b, name, json_false());
+		json_object_del(b->complete, key);
+	} else {
+		fsnc_set(b, name, v);
+		/* mkdir of a name known absent: a directory known empty. */
+		if (strcmp(route, "object/put") == 0 && absent)
+			json_object_set_new_nocheck(b->complete, key,
+			    json_true());
 	}
 	free(name);
 }
@@ -243,6 +255,8 @@ fsnc_write(struct fsnc_bucket *b, const char *route, const json_t *body,
 	int64_t	 before = (int64_t)json_integer_value(json_array_get(ns, 0));
 	int64_t	 after = (int64_t)json_integer_value(json_array_get(ns, 1));
 
+	if (status >= 400 && status < 500)
+		return;			/* refused: nothing changed */
 	if (status != 200 || before <= 0 || after < before) {
 		fsnc_drop(b, 0);	/* failed or unknown: maybe changed */
 		return;

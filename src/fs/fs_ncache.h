@@ -9,8 +9,10 @@
  * object/setattr) answers the counts before and after it, and when
  * "before" is the count the cache last saw, nobody else wrote in
  * between: the cache applies the write itself and keeps the rest. A
- * count that moved otherwise, a failed write or any other write
- * (renames, copies) empties the bucket's part of the cache.
+ * write the registry refused (4xx: nothing changed) changes nothing. A
+ * count that moved otherwise, a write that may have happened (5xx, no
+ * answer) or any other write (renames, copies) empties the bucket's
+ * part of the cache.
  *
  * So a name looked up once is answered again without the registry while
  * the bucket is quiet, not only for the attribute timeout; and a

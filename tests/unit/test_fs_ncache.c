@@ -122,6 +122,11 @@ test_failures_and_renames(void **state)
 	(void)state;
 	fsnc_init(60000, 1000);
 	get("f", 200, 10, 0);
+	/* Refused (a setattr of a directory's name, a precondition):
+	 * nothing changed, nothing is forgotten. */
+	write1("object/setattr", "d", 404, 0, 0);
+	write1("object/put", "g", 412, 0, 0);
+	assert_int_equal(look("f"), FSNC_HIT);
 	write1("object/put", "g", 500, 0, 0);
 	assert_int_equal(look("f"), FSNC_MISS);
 	get("f", 200, 12, 0);
@@ -151,17 +156,33 @@ test_complete_dirs(void **state)
 	write1("object/delete", "d/a", 200, 22, 23);
 	assert_int_equal(look("d/a"), FSNC_MISS);
 	assert_int_equal(look("d/b"), FSNC_ABSENT);
+	/* mkdir in a complete directory (tar x, cp -r): the new directory
+	 * is complete too, and its parent stays so. */
+	write1("object/put", "d/s/", 200, 23, 24);
+	assert_int_equal(look("d/s"), FSNC_HIT);
+	assert_int_equal(look("d/s/x"), FSNC_ABSENT);
+	assert_int_equal(look("d/c"), FSNC_ABSENT);
+	/* chmod, utimens of a directory: known, and still complete. */
+	write1("object/setattr", "d/s/", 200, 24, 25);
+	assert_int_equal(look("d/s"), FSNC_HIT);
+	assert_int_equal(look("d/s/x"), FSNC_ABSENT);
+	assert_int_equal(look("d/c"), FSNC_ABSENT);
+	write1("object/delete", "d/s/", 200, 25, 26);
+	assert_int_equal(look("d/s"), FSNC_MISS);
+	assert_int_equal(look("d/s/x"), FSNC_MISS);
+	assert_int_equal(look("d/c"), FSNC_ABSENT);
 	/* mkdir of a name not known absent: nothing is complete. */
-	write1("object/put", "e/", 200, 23, 24);
+	write1("object/put", "e/", 200, 26, 27);
+	assert_int_equal(look("e"), FSNC_HIT);
 	assert_int_equal(look("e/x"), FSNC_MISS);
 	/* rmdir: the name and its children are unknown again. */
-	write1("object/delete", "d/", 200, 24, 25);
+	write1("object/delete", "d/", 200, 27, 28);
 	assert_int_equal(look("d"), FSNC_MISS);
 	assert_int_equal(look("d/b"), FSNC_MISS);
 	/* A directory implied by keys only may go with its last key. */
-	get("i", 200, 25, 1);
-	get("i/j", 200, 25, 1);
-	write1("object/delete", "i/j/k", 200, 25, 26);
+	get("i", 200, 28, 1);
+	get("i/j", 200, 28, 1);
+	write1("object/delete", "i/j/k", 200, 28, 29);
 	assert_int_equal(look("i"), FSNC_MISS);
 	assert_int_equal(look("i/j"), FSNC_MISS);
 	fsnc_fini();
