@@ -1954,25 +1954,52 @@ key_ok(const char *key)
 	return name_ok(key, META_OBJKEY_MAX);
 }
 
+/* The synchronous calls wait for their *_async twin with a waiter. */
+struct waiter {
+	sem_t		 done;
+	enum ark_err	 rc;
+};
+
+static void
+waiter_init(struct waiter *w)
+{
+	sem_init(&w->done, 0, 0);
+	w->rc = ARK_OK;
+}
+
+static void
+waiter_done(void *arg, enum ark_err rc)
+{
+	struct waiter *w = arg;
+
+	w->rc = rc;
+	sem_post(&w->done);
+}
+
+/* The result: rc if the op was refused before it was queued. */
+static enum ark_err
+waiter_wait(struct waiter *w, enum ark_err rc)
+{
+	if (rc == ARK_OK) {
+		while (sem_wait(&w->done) != 0)
+			;		/* EINTR */
+		rc = w->rc;
+	}
+	sem_destroy(&w->done);
+	return rc;
+}
+
 enum ark_err
 meta_object_put(struct meta *m, const char *bucket, const char *key,
     const struct meta_object *o, int64_t if_version, int64_t *version)
 {
-	struct a_obj	a;
-	size_t		i;
+	struct waiter	w;
+	enum ark_err	rc;
 
-	if (!key_ok(key) || bucket == NULL || o == NULL)
-		return ARK_EINVAL;
-	for (i = 0; i < o->nfrags; i++)
-		if (o->frags[i].fid[0] == '\0')
-			return ARK_EINVAL;
-	memset(&a, 0, sizeof(a));
-	a.bucket = bucket;
-	a.key = key;
-	a.o = o;
-	a.if_version = if_version;
-	a.version = version;
-	return meta_exec(m, do_object_put, &a);
+	waiter_init(&w);
+	rc = meta_object_put_async(m, bucket, key, o, if_version, version,
+	    NULL, 0, waiter_done, &w);
+	return waiter_wait(&w, rc);
 }
 
 /* Runs fn on a copy of the alen bytes at a without waiting: cb(arg, rc)
@@ -2063,14 +2090,12 @@ enum ark_err
 meta_object_delete(struct meta *m, const char *bucket, const char *key,
     int64_t if_version, int64_t *nseq)
 {
-	struct a_obj a;
+	struct waiter w;
 
-	memset(&a, 0, sizeof(a));
-	a.bucket = bucket;
-	a.key = key;
-	a.if_version = if_version;
-	a.nseq = nseq;
-	return meta_exec(m, do_object_delete, &a);
+	waiter_init(&w);
+	meta_object_delete_async(m, bucket, key, if_version, nseq, 0,
+	    waiter_done, &w);
+	return waiter_wait(&w, ARK_OK);
 }
 
 void
@@ -2171,20 +2196,13 @@ meta_object_setattr(struct meta *m, const char *bucket, const char *key,
     const struct meta_attrs *attrs, int64_t if_version,
     struct meta_object *out, int64_t *nseq)
 {
-	struct a_obj a;
+	struct waiter	w;
+	enum ark_err	rc;
 
-	if (attrs == NULL || !attrs_ok(attrs))
-		return ARK_EINVAL;
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	memset(&a, 0, sizeof(a));
-	a.bucket = bucket;
-	a.key = key;
-	a.attrs = attrs;
-	a.if_version = if_version;
-	a.out = out;
-	a.nseq = nseq;
-	return meta_exec(m, do_object_setattr, &a);
+	waiter_init(&w);
+	rc = meta_object_setattr_async(m, bucket, key, attrs, if_version, out,
+	    nseq, 0, waiter_done, &w);
+	return waiter_wait(&w, rc);
 }
 
 enum ark_err
@@ -2369,13 +2387,13 @@ enum ark_err
 meta_object_rename(struct meta *m, const char *sbucket, const char *skey,
     const char *dbucket, const char *dkey, unsigned flags)
 {
-	struct a_move a = { sbucket, skey, dbucket, dkey, flags, NULL, NULL,
-	    NULL };
+	struct waiter	w;
+	enum ark_err	rc;
 
-	if (!key_ok(skey) || !key_ok(dkey) ||
-	    ((flags & META_EXCHANGE) && (flags & META_NOREPLACE)))
-		return ARK_EINVAL;
-	return meta_exec(m, do_object_rename, &a);
+	waiter_init(&w);
+	rc = meta_object_rename_async(m, sbucket, skey, dbucket, dkey, flags, 0,
+	    waiter_done, &w);
+	return waiter_wait(&w, rc);
 }
 
 enum ark_err
