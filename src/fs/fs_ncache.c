@@ -199,6 +199,26 @@ fsnc_apply(struct fsnc_bucket *b, const char *route, const json_t *body,
 
 	if (kl == 0)
 		return;
+	if (strcmp(route, "object/rename") == 0) {
+		/* A file moves with its attributes (rsync's temp files,
+		 * editors' saves); its old name is unknown, as after an
+		 * unlink, or the other file's with exchange. */
+		const char *src = fsr_str(body, "src_key");
+
+		prev = json_object_get(b->names, src);
+		v = prev != NULL && !json_is_null(prev) ? json_incref(prev) :
+		    json_false();
+		if (json_is_true(json_object_get(body, "exchange"))) {
+			prev = json_object_get(b->names, key);
+			fsnc_set(b, src, prev != NULL && !json_is_null(prev) ?
+			    json_incref(prev) : json_false());
+		} else {
+			fsnc_set(b, src, json_false());
+			fsnc_unimply(b, src);
+		}
+		fsnc_set(b, key, v);
+		return;
+	}
 	if (key[kl - 1] != '/') {
 		if (strcmp(route, "object/delete") == 0) {
 			v = json_false();	/* it may still be a dir */
@@ -300,11 +320,13 @@ fsnc_observe(const char *route, const json_t *body, int status,
 			fsnc_drop(b, fsr_int(answer, "nseq"));
 	} else if (strcmp(route, "object/put") == 0 ||
 	    strcmp(route, "object/delete") == 0 ||
-	    strcmp(route, "object/setattr") == 0)
+	    strcmp(route, "object/setattr") == 0 ||
+	    (strcmp(route, "object/rename") == 0 && strcmp(src, bucket) == 0))
 		fsnc_write(fsnc_bucket(bucket, 1), route, body, status,
 		    answer);
 	else {
-		/* Any other call may change names: renames, copies. */
+		/* Any other call may change names: directory renames,
+		 * renames between buckets, copies. */
 		if ((b = fsnc_bucket(bucket, 0)) != NULL)
 			fsnc_drop(b, 0);
 		if (*src != '\0' && (b = fsnc_bucket(src, 0)) != NULL)

@@ -6,13 +6,14 @@
  * docs/specs/Internal.md). Every registry answer passes through
  * fsnc_observe(): lookups (object/get with "dir") are kept with the
  * count they read; a write of this mount (object/put, object/delete,
- * object/setattr) answers the counts before and after it, and when
+ * object/setattr, object/rename within a bucket) answers the counts
+ * before and after it, and when
  * "before" is the count the cache last saw, nobody else wrote in
  * between: the cache applies the write itself and keeps the rest. A
  * write the registry refused (4xx: nothing changed) changes nothing. A
  * count that moved otherwise, a write that may have happened (5xx, no
- * answer) or any other write (renames, copies) empties the bucket's
- * part of the cache.
+ * answer) or any other write (directory renames, copies) empties the
+ * bucket's part of the cache.
  *
  * So a name looked up once is answered again without the registry while
  * the bucket is quiet, not only for the attribute timeout; and a

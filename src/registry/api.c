@@ -1978,13 +1978,18 @@ h_object_copy(struct rq *r)
 static void
 object_rename_finish(struct rq *r)
 {
+	int64_t *nseq = r->job;
+
 	if (r->job_rc == ARK_EEXIST)
 		reply_err(r, 409, "exists", "destination exists (noreplace)",
 		    "key");
 	else if (r->job_rc != ARK_OK)
 		reply_rc(r, r->job_rc, "rename");
+	else if (nseq[0] > 0)
+		reply_json(r, 200, json_pack("{s:[I, I]}", "nseq",
+		    (json_int_t)nseq[0], (json_int_t)nseq[1]));
 	else
-		reply_ok(r);
+		reply_ok(r);	/* between buckets */
 }
 
 /* object/rename waits for its commit on the loop thread, as object/put. */
@@ -1995,6 +2000,7 @@ h_object_rename(struct rq *r)
 	    "bucket", "key", "noreplace", "exchange", "durable", NULL };
 	const char	*sb, *sk, *db, *dk;
 	bool		 noreplace = false, exchange = false, durable = true;
+	int64_t		*nseq;
 	enum ark_err	 rc;
 
 	if (keys_ok(r, r->j, allowed, "") ||
@@ -2013,10 +2019,11 @@ h_object_rename(struct rq *r)
 		bad_field(r, "exchange", ARK_EINVAL);
 		return;
 	}
-	rq_defer(r, NULL, NULL, object_rename_finish);
+	nseq = ark_xcalloc(2, sizeof(*nseq));
+	rq_defer(r, nseq, free, object_rename_finish);
 	if ((rc = meta_object_rename_async(r->a->m, sb, sk, db, dk,
 	    (noreplace ? META_NOREPLACE : 0) | (exchange ? META_EXCHANGE : 0),
-	    !durable, rq_committed, r)) != ARK_OK)
+	    nseq, !durable, rq_committed, r)) != ARK_OK)
 		rq_committed(r, rc);
 }
 

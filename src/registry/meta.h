@@ -318,12 +318,14 @@ enum ark_err	 meta_object_copy(struct meta *m, const char *sbucket,
 enum ark_err	 meta_object_rename(struct meta *m, const char *sbucket,
 		    const char *skey, const char *dbucket, const char *dkey,
 		    unsigned flags);
-/* meta_object_rename without waiting (as meta_object_put_async). */
+/* meta_object_rename without waiting (as meta_object_put_async); nseq
+ * (may be NULL) gets the bucket's change count before and after when
+ * both keys are in one bucket (else it is left alone). */
 enum ark_err	 meta_object_rename_async(struct meta *m,
 		    const char *sbucket, const char *skey,
 		    const char *dbucket, const char *dkey, unsigned flags,
-		    int lazy, void (*cb)(void *arg, enum ark_err rc),
-		    void *arg);
+		    int64_t *nseq, int lazy,
+		    void (*cb)(void *arg, enum ark_err rc), void *arg);
 /* Every key starting with `sprefix` in sbucket, copied or moved to
  * dprefix + rest in dbucket, in ONE transaction. With META_NOREPLACE the
  * whole operation fails (ARK_EEXIST) if any destination key exists;

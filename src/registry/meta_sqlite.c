@@ -2234,6 +2234,7 @@ struct a_move {
 	int64_t			*version;
 	uint64_t		*count;
 	const struct meta_attrs	*replace;
+	int64_t			*nseq;		/* rename: [2] or NULL */
 };
 
 /* Replaces a JSON text field by `v` (NULL: keep, "": clear). */
@@ -2303,7 +2304,7 @@ meta_object_copy(struct meta *m, const char *sbucket, const char *skey,
     const struct meta_attrs *replace, int64_t *version)
 {
 	struct a_move a = { sbucket, skey, dbucket, dkey, flags, version, NULL,
-	    replace };
+	    replace, NULL };
 
 	if (!key_ok(skey) || !key_ok(dkey) || (flags & META_EXCHANGE) ||
 	    (replace != NULL && !attrs_ok(replace)))
@@ -2371,16 +2372,20 @@ do_object_rename(struct mconn *c, void *arg)
 {
 	struct a_move	*a = arg;
 	enum ark_err	 rc;
-	int64_t		 sbid, dbid, sid, sv, ssize;
+	int64_t		 sbid, dbid, sid, sv, ssize, n0 = 0;
 
-	if ((rc = do_bucket_id(c, a->sbucket, &sbid)) != ARK_OK ||
+	if ((rc = do_bucket_idn(c, a->sbucket, &sbid, &n0)) != ARK_OK ||
 	    (rc = do_bucket_id(c, a->dbucket, &dbid)) != ARK_OK)
 		return rc;
 	if ((rc = do_object_find(c, sbid, a->skey, &sid, &sv, &ssize)) !=
 	    ARK_OK)
 		return rc;
-	return do_move_one(c, sbid, a->skey, sid, ssize, dbid, a->dkey,
-	    a->flags);
+	if ((rc = do_move_one(c, sbid, a->skey, sid, ssize, dbid, a->dkey,
+	    a->flags)) != ARK_OK || a->nseq == NULL || sbid != dbid)
+		return rc;
+	/* Within one bucket: its change count before and after. */
+	a->nseq[0] = n0;
+	return do_bucket_nseq(c, sbid, &a->nseq[1]);
 }
 
 enum ark_err
@@ -2391,18 +2396,19 @@ meta_object_rename(struct meta *m, const char *sbucket, const char *skey,
 	enum ark_err	rc;
 
 	waiter_init(&w);
-	rc = meta_object_rename_async(m, sbucket, skey, dbucket, dkey, flags, 0,
-	    waiter_done, &w);
+	rc = meta_object_rename_async(m, sbucket, skey, dbucket, dkey, flags,
+	    NULL, 0, waiter_done, &w);
 	return waiter_wait(&w, rc);
 }
 
 enum ark_err
 meta_object_rename_async(struct meta *m, const char *sbucket,
     const char *skey, const char *dbucket, const char *dkey, unsigned flags,
-    int lazy, void (*cb)(void *arg, enum ark_err rc), void *arg)
+    int64_t *nseq, int lazy, void (*cb)(void *arg, enum ark_err rc),
+    void *arg)
 {
 	struct a_move a = { sbucket, skey, dbucket, dkey, flags, NULL, NULL,
-	    NULL };
+	    NULL, nseq };
 
 	if (!key_ok(skey) || !key_ok(dkey) ||
 	    ((flags & META_EXCHANGE) && (flags & META_NOREPLACE)))
@@ -2533,7 +2539,7 @@ meta_prefix_copy(struct meta *m, const char *sbucket, const char *sprefix,
     uint64_t *count)
 {
 	struct a_move	a = { sbucket, sprefix, dbucket, dprefix, flags, NULL,
-	    count, NULL };
+	    count, NULL, NULL };
 	uint64_t	dummy;
 
 	if (!key_ok(sprefix) || dprefix == NULL ||
@@ -2550,7 +2556,7 @@ meta_prefix_rename(struct meta *m, const char *sbucket, const char *sprefix,
     uint64_t *count)
 {
 	struct a_move	a = { sbucket, sprefix, dbucket, dprefix, flags, NULL,
-	    count, NULL };
+	    count, NULL, NULL };
 	uint64_t	dummy;
 
 	if (!key_ok(sprefix) || dprefix == NULL ||

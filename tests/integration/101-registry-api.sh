@@ -148,7 +148,8 @@ api /v1/object/rename '{"src_bucket":"photos","src_key":"c2.jpg","bucket":"photo
 [ "$(cat "$T/code")" = 409 ] || fail "lazy rename noreplace: $(cat "$T/code")"
 api /v1/object/rename '{"src_bucket":"photos","src_key":"c2.jpg","bucket":"photos","key":"moved.jpg","noreplace":true,"exchange":true}' >/dev/null
 [ "$(cat "$T/code")" = 400 ] || fail "rename exchange with noreplace: $(cat "$T/code")"
-api_ok /v1/object/rename '{"src_bucket":"photos","src_key":"c2.jpg","bucket":"photos","key":"c3.jpg","durable":false}' >/dev/null
+api_ok /v1/object/rename '{"src_bucket":"photos","src_key":"c2.jpg","bucket":"photos","key":"c3.jpg","durable":false}' |
+	jget 'd["nseq"][1] > d["nseq"][0] > 0' | grep -qx True || fail "rename nseq: $(cat "$T/out")"
 api_ok /v1/object/get '{"bucket":"photos","key":"c3.jpg"}' >/dev/null
 api_ok /v1/object/delete '{"bucket":"photos","key":"c3.jpg"}' >/dev/null
 api_ok /v1/prefix/rename '{"src_bucket":"photos","src_prefix":"2024/","bucket":"photos","prefix":"old/2024/"}' |

@@ -137,6 +137,22 @@ test_failures_and_renames(void **state)
 	observe("object/rename", json_pack("{s:s, s:s}", "bucket", "b", "key",
 	    "z"), 200, NULL);
 	assert_int_equal(look("f"), FSNC_MISS);
+	/* A rename of this mount within the bucket (rsync's temp file):
+	 * the file moves, its old name is unknown, the rest stays. */
+	get("f", 200, 20, 0);
+	get("t", 200, 20, 0);
+	get("g", 404, 20, 0);
+	observe("object/rename", json_pack("{s:s, s:s, s:s, s:s}",
+	    "src_bucket", "b", "src_key", "t", "bucket", "b", "key", "g"), 200,
+	    json_pack("{s:[I, I]}", "nseq", (json_int_t)20, (json_int_t)21));
+	assert_int_equal(look("g"), FSNC_HIT);
+	assert_int_equal(look("t"), FSNC_MISS);
+	assert_int_equal(look("f"), FSNC_HIT);
+	/* Between buckets (no counts): dropped. */
+	observe("object/rename", json_pack("{s:s, s:s, s:s, s:s}",
+	    "src_bucket", "c", "src_key", "x", "bucket", "b", "key", "y"), 200,
+	    json_pack("{}"));
+	assert_int_equal(look("f"), FSNC_MISS);
 	fsnc_fini();
 }
 
