@@ -21,6 +21,7 @@ struct fsnc_bucket {
 	char			*name;
 	int64_t			 known;		/* 0: nothing known */
 	int64_t			 at_ms;		/* last confirmed (monotonic) */
+	int			 inflight;	/* own writes sent, not seen */
 	json_t			*names;
 	json_t			*complete;
 	struct fsnc_bucket	*next;
@@ -137,6 +138,11 @@ fsnc_seen(struct fsnc_bucket *b, int64_t n)
 {
 	if (n <= 0 || n < b->known)
 		return 0;		/* none, or older than what we know */
+	/* Newer, while this mount has writes in flight: maybe only ours,
+	 * whose answers come next and are applied in turn (another
+	 * writer's change then shows in their counts). Keep nothing. */
+	if (n > b->known && b->inflight > 0)
+		return 0;
 	if (n > b->known)
 		fsnc_drop(b, n);	/* someone wrote */
 	b->at_ms = fsnc_now_ms();
@@ -293,6 +299,16 @@ fsnc_write(struct fsnc_bucket *b, const char *route, const json_t *body,
 	fsnc_apply(b, route, body, answer);
 }
 
+/* A write whose answer carries the bucket's counts (fsnc_write). */
+static int
+fsnc_counted(const char *route, const char *bucket, const char *src)
+{
+	return strcmp(route, "object/put") == 0 ||
+	    strcmp(route, "object/delete") == 0 ||
+	    strcmp(route, "object/setattr") == 0 ||
+	    (strcmp(route, "object/rename") == 0 && strcmp(src, bucket) == 0);
+}
+
 void
 fsnc_observe(const char *route, const json_t *body, int status,
     const json_t *answer)
@@ -310,18 +326,29 @@ fsnc_observe(const char *route, const json_t *body, int status,
 		if (strcmp(route, reads[i]) == 0)
 			return;
 	pthread_mutex_lock(&fsnc_mu);
+	if (fsnc_counted(route, bucket, src)) {
+		/* Writes in flight: see fsnc_seen. */
+		b = fsnc_bucket(bucket, 1);
+		if (status < 0) {
+			b->inflight++;
+			goto out;
+		}
+		if (b->inflight > 0)
+			b->inflight--;
+	} else if (status < 0)
+		goto out;
 	if (strcmp(route, "object/get") == 0) {
 		if (answer != NULL)
 			fsnc_read(fsnc_bucket(bucket, 1), body, status, answer);
 	} else if (strcmp(route, "bucket/get") == 0) {
-		/* A confirmation of everything known, or news. */
+		/* A confirmation of everything known, or news (unless
+		 * maybe only ours in flight: fsnc_seen). */
+		int64_t n = fsr_int(answer, "nseq");
+
 		if (status == 200 && (b = fsnc_bucket(bucket, 0)) != NULL &&
-		    !fsnc_seen(b, fsr_int(answer, "nseq")))
-			fsnc_drop(b, fsr_int(answer, "nseq"));
-	} else if (strcmp(route, "object/put") == 0 ||
-	    strcmp(route, "object/delete") == 0 ||
-	    strcmp(route, "object/setattr") == 0 ||
-	    (strcmp(route, "object/rename") == 0 && strcmp(src, bucket) == 0))
+		    !fsnc_seen(b, n) && !(n > b->known && b->inflight > 0))
+			fsnc_drop(b, n);
+	} else if (fsnc_counted(route, bucket, src))
 		fsnc_write(fsnc_bucket(bucket, 1), route, body, status,
 		    answer);
 	else {
@@ -332,6 +359,7 @@ fsnc_observe(const char *route, const json_t *body, int status,
 		if (*src != '\0' && (b = fsnc_bucket(src, 0)) != NULL)
 			fsnc_drop(b, 0);
 	}
+out:
 	pthread_mutex_unlock(&fsnc_mu);
 }
 

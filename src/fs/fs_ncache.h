@@ -46,7 +46,10 @@ void		 fsnc_init(int64_t ttl_ms, size_t max_names);
 void		 fsnc_fini(void);
 
 /* Sees one registry call: its route, request body, HTTP status (0: no
- * answer) and answer (NULL when none). An fs_reg observer. */
+ * answer; -1: about to be sent) and answer (NULL when none). An fs_reg
+ * observer. A count newer than the cache's, read while this mount's
+ * own writes are in flight, is not taken for another writer's: those
+ * writes' answers come next and show whether someone else wrote. */
 void		 fsnc_observe(const char *route, const json_t *body,
 		    int status, const json_t *answer);
 

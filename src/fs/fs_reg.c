@@ -126,6 +126,8 @@ fsr_call(const char *route, json_t *body, json_t **out)
 	    strcmp(route, "object/setattr") == 0 ||
 	    strcmp(route, "object/rename") == 0);
 	before = atomic_load(&fsr_lazy_done);
+	if (fsr_obs != NULL)
+		fsr_obs(route, body, -1, NULL);		/* about to send */
 	ret = fsr_call1(route, body, &j, &status);
 	if (lazy)	/* counted even when it failed: it may have committed */
 		atomic_fetch_add(&fsr_lazy_done, 1);

@@ -36,9 +36,10 @@ int		 fsr_call(const char *route, json_t *body, json_t **out);
  * fsyncdir). */
 int		 fsr_sync(void);
 
-/* Sees every call after it ended: route, request body, HTTP status (0:
- * no answer) and answer (NULL when none), all borrowed (fs_ncache). Set
- * once before threads start. */
+/* Sees every call before it is sent (status -1, answer NULL) and after
+ * it ended: route, request body, HTTP status (0: no answer) and answer
+ * (NULL when none), all borrowed (fs_ncache). Set once before threads
+ * start. */
 typedef void	 fsr_observer_fn(const char *route, const json_t *body,
 		    int status, const json_t *answer);
 void		 fsr_set_observer(fsr_observer_fn *fn);

@@ -116,6 +116,39 @@ test_reads_and_own_writes(void **state)
 	fsnc_fini();
 }
 
+/* Reads that see this mount's own writes before their answers (two
+ * threads: rsync's processes, make -j). */
+static void
+test_writes_in_flight(void **state)
+{
+	(void)state;
+	fsnc_init(60000, 1000);
+	get("f", 200, 10, 0);
+	observe("object/put", json_pack("{s:s, s:s}", "bucket", "b", "key",
+	    "g"), -1, NULL);
+	get("x", 404, 11, 0);		/* sees the put: kept for nothing */
+	observe("bucket/get", json_pack("{s:s}", "bucket", "b"), 200,
+	    json_pack("{s:I}", "nseq", 11));
+	assert_int_equal(look("f"), FSNC_HIT);
+	assert_int_equal(look("x"), FSNC_MISS);
+	write1("object/put", "g", 200, 10, 11);	/* its answer: applied */
+	assert_int_equal(look("f"), FSNC_HIT);
+	assert_int_equal(look("g"), FSNC_HIT);
+	/* Another writer came first: the answer's count shows it. */
+	observe("object/delete", json_pack("{s:s, s:s}", "bucket", "b", "key",
+	    "g"), -1, NULL);
+	get("y", 404, 13, 0);
+	assert_int_equal(look("f"), FSNC_HIT);
+	write1("object/delete", "g", 200, 12, 13);
+	assert_int_equal(look("f"), FSNC_MISS);
+	/* Nothing in flight: a newer count is another writer's. */
+	get("f", 200, 13, 0);
+	get("z", 404, 14, 0);
+	assert_int_equal(look("f"), FSNC_MISS);
+	assert_int_equal(look("z"), FSNC_ABSENT);
+	fsnc_fini();
+}
+
 static void
 test_failures_and_renames(void **state)
 {
@@ -245,6 +278,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reads_and_own_writes),
+		cmocka_unit_test(test_writes_in_flight),
 		cmocka_unit_test(test_failures_and_renames),
 		cmocka_unit_test(test_complete_dirs),
 		cmocka_unit_test(test_timeout_and_bound),
