@@ -17,15 +17,28 @@
 #include "fs/fs_ncache.h"
 #include "fs/fs_reg.h"
 
+#define FSNC_PARKED	16	/* own answers waiting for an earlier one */
+
+/* An answer of this mount's that came before an earlier write's. */
+struct fsnc_parked {
+	int64_t			 before, after;
+	char			*route;
+	json_t			*body, *answer;
+};
+
 struct fsnc_bucket {
 	char			*name;
 	int64_t			 known;		/* 0: nothing known */
 	int64_t			 at_ms;		/* last confirmed (monotonic) */
 	int			 inflight;	/* own writes sent, not seen */
+	struct fsnc_parked	 parked[FSNC_PARKED];
+	size_t			 nparked;
 	json_t			*names;
 	json_t			*complete;
 	struct fsnc_bucket	*next;
 };
+
+static void	fsnc_unpark(struct fsnc_bucket *, size_t);
 
 static pthread_mutex_t		 fsnc_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct fsnc_bucket	*fsnc_list;
@@ -53,6 +66,8 @@ fsnc_fini(void)
 	pthread_mutex_lock(&fsnc_mu);
 	for (b = fsnc_list; b != NULL; b = next) {
 		next = b->next;
+		while (b->nparked > 0)
+			fsnc_unpark(b, 0);
 		json_decref(b->names);
 		json_decref(b->complete);
 		free(b->name);
@@ -81,12 +96,24 @@ fsnc_bucket(const char *name, int create)
 	return b;
 }
 
-/* Forgets every name; known becomes `known` (0: nothing). */
+static void
+fsnc_unpark(struct fsnc_bucket *b, size_t i)
+{
+	free(b->parked[i].route);
+	json_decref(b->parked[i].body);
+	json_decref(b->parked[i].answer);
+	b->parked[i] = b->parked[--b->nparked];
+}
+
+/* Forgets every name (and parked answers); known becomes `known` (0:
+ * nothing). */
 static void
 fsnc_drop(struct fsnc_bucket *b, int64_t known)
 {
 	json_object_clear(b->names);
 	json_object_clear(b->complete);
+	while (b->nparked > 0)
+		fsnc_unpark(b, 0);
 	b->known = known;
 	b->at_ms = fsnc_now_ms();
 }
@@ -273,6 +300,30 @@ fsnc_apply(struct fsnc_bucket *b, const char *route, const json_t *body,
 	free(name);
 }
 
+/* Applies parked answers that now follow on; when no write of ours is
+ * in flight, what is left can only follow another writer's: forgets. */
+static void
+fsnc_replay(struct fsnc_bucket *b)
+{
+	size_t	 i;
+	int64_t	 top = 0;
+
+	for (i = 0; i < b->nparked; i++)
+		if (b->parked[i].before == b->known) {
+			struct fsnc_parked *p = &b->parked[i];
+
+			b->known = p->after;
+			fsnc_apply(b, p->route, p->body, p->answer);
+			fsnc_unpark(b, i);
+			i = (size_t)-1;		/* from the start again */
+		}
+	if (b->inflight > 0 || b->nparked == 0)
+		return;
+	for (i = 0; i < b->nparked; i++)
+		top = ARK_MAX(top, b->parked[i].after);
+	fsnc_drop(b, ARK_MAX(top, b->known));
+}
+
 static void
 fsnc_write(struct fsnc_bucket *b, const char *route, const json_t *body,
     int status, const json_t *answer)
@@ -285,6 +336,19 @@ fsnc_write(struct fsnc_bucket *b, const char *route, const json_t *body,
 		return;			/* refused: nothing changed */
 	if (status != 200 || before <= 0 || after < before) {
 		fsnc_drop(b, 0);	/* failed or unknown: maybe changed */
+		return;
+	}
+	if (before > b->known && b->inflight > 0 &&
+	    b->nparked < FSNC_PARKED) {
+		/* Maybe an earlier write of ours is still on its way (two
+		 * threads): wait for it. */
+		struct fsnc_parked *p = &b->parked[b->nparked++];
+
+		p->before = before;
+		p->after = after;
+		p->route = ark_xstrdup(route);
+		p->body = json_deep_copy(body);
+		p->answer = json_deep_copy(answer);
 		return;
 	}
 	if (before != b->known) {
@@ -348,10 +412,11 @@ fsnc_observe(const char *route, const json_t *body, int status,
 		if (status == 200 && (b = fsnc_bucket(bucket, 0)) != NULL &&
 		    !fsnc_seen(b, n) && !(n > b->known && b->inflight > 0))
 			fsnc_drop(b, n);
-	} else if (fsnc_counted(route, bucket, src))
-		fsnc_write(fsnc_bucket(bucket, 1), route, body, status,
-		    answer);
-	else {
+	} else if (fsnc_counted(route, bucket, src)) {
+		b = fsnc_bucket(bucket, 1);
+		fsnc_write(b, route, body, status, answer);
+		fsnc_replay(b);
+	} else {
 		/* Any other call may change names: directory renames,
 		 * renames between buckets, copies. */
 		if ((b = fsnc_bucket(bucket, 0)) != NULL)

@@ -116,6 +116,14 @@ test_reads_and_own_writes(void **state)
 	fsnc_fini();
 }
 
+/* A write of key about to be sent. */
+static void
+begin(const char *route, const char *key)
+{
+	observe(route, json_pack("{s:s, s:s}", "bucket", "b", "key", key), -1,
+	    NULL);
+}
+
 /* Reads that see this mount's own writes before their answers (two
  * threads: rsync's processes, make -j). */
 static void
@@ -141,9 +149,24 @@ test_writes_in_flight(void **state)
 	assert_int_equal(look("f"), FSNC_HIT);
 	write1("object/delete", "g", 200, 12, 13);
 	assert_int_equal(look("f"), FSNC_MISS);
-	/* Nothing in flight: a newer count is another writer's. */
+	/* Two writes of ours answered out of order: the later waits for
+	 * the earlier, then both apply. */
 	get("f", 200, 13, 0);
-	get("z", 404, 14, 0);
+	begin("object/put", "p");
+	begin("object/put", "q");
+	write1("object/put", "q", 200, 14, 15);
+	assert_int_equal(look("f"), FSNC_HIT);
+	write1("object/put", "p", 200, 13, 14);
+	assert_int_equal(look("f"), FSNC_HIT);
+	assert_int_equal(look("p"), FSNC_HIT);
+	assert_int_equal(look("q"), FSNC_HIT);
+	/* An answer whose gap no write of ours fills: forgotten. */
+	begin("object/put", "r");
+	write1("object/put", "r", 200, 16, 17);
+	assert_int_equal(look("f"), FSNC_MISS);
+	/* Nothing in flight: a newer count is another writer's. */
+	get("f", 200, 17, 0);
+	get("z", 404, 18, 0);
 	assert_int_equal(look("f"), FSNC_MISS);
 	assert_int_equal(look("z"), FSNC_ABSENT);
 	fsnc_fini();
