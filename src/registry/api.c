@@ -1787,6 +1787,165 @@ h_object_delete(struct rq *r)
 	    !durable, rq_committed, r);
 }
 
+/*
+ * object/deletes: {"deletes": [object/delete bodies], "durable"?} ->
+ * {"results": [{"status", "answer"}]}, in order: each entry answered as
+ * object/delete would answer it alone, for the same caller. arkorfs
+ * sends the unlinks it has answered as one such request; they commit in
+ * order, lazily unless "durable" (each entry's own "durable" is refused:
+ * the call's holds for all).
+ */
+#define OBJECT_DELETES_MAX	256
+
+struct dels_one {
+	struct dels_job	*job;
+	struct del_job	 dj;
+	enum ark_err	 rc;
+	int		 status;	/* 0: sent to the writer; else refused */
+	char		*resp;		/* the refusal */
+	size_t		 resp_len;
+};
+
+struct dels_job {
+	struct rq	*r;
+	atomic_size_t	 left;		/* commits to come, + 1 while sending */
+	size_t		 n;
+	struct dels_one	 d[];
+};
+
+static void
+object_deletes_job_free(void *job)
+{
+	struct dels_job	*dj = job;
+	size_t		 i;
+
+	for (i = 0; i < dj->n; i++)
+		free(dj->d[i].resp);
+	free(dj);
+}
+
+static void
+object_deletes_one_done(void *arg, enum ark_err rc)
+{
+	struct dels_one *o = arg;
+
+	o->rc = rc;
+	if (atomic_fetch_sub(&o->job->left, 1) == 1)
+		rq_committed(o->job->r, ARK_OK);
+}
+
+static void
+object_deletes_finish(struct rq *r)
+{
+	struct dels_job	*dj = r->job;
+	struct ark_buf	 out;
+	struct rq	 sub;
+	size_t		 i;
+	enum ark_err	 rc;
+
+	ark_buf_init(&out, (size_t)1 << 20);	/* 256 short answers */
+	rc = ark_buf_append_str(&out, "{\"results\":[");
+	for (i = 0; i < dj->n && rc == ARK_OK; i++) {
+		struct dels_one *o = &dj->d[i];
+
+		memset(&sub, 0, sizeof(sub));
+		sub.offloaded = 1;	/* reply_json keeps the answer */
+		if (o->status != 0) {
+			sub.status = o->status;
+			sub.resp = o->resp;
+			sub.resp_len = o->resp_len;
+			o->resp = NULL;
+		} else {
+			sub.job = &o->dj;
+			sub.job_rc = o->rc;
+			object_delete_finish(&sub);
+		}
+		rc = ark_buf_printf(&out, "%s{\"status\":%d,\"answer\":",
+		    i > 0 ? "," : "", sub.status);
+		if (rc == ARK_OK)
+			rc = ark_buf_append(&out, sub.resp != NULL ? sub.resp :
+			    "null", sub.resp != NULL ? sub.resp_len : 4);
+		if (rc == ARK_OK)
+			rc = ark_buf_append_byte(&out, '}');
+		free(sub.resp);
+	}
+	if (rc == ARK_OK)
+		rc = ark_buf_append_str(&out, "]}");
+	if (rc != ARK_OK)
+		reply_rc(r, rc, "object/deletes");
+	else
+		ark_http_reply_simple(r->req, 200, "application/json",
+		    ark_buf_str(&out), ark_buf_len(&out));
+	ark_buf_free(&out);
+}
+
+static void
+h_object_deletes(struct rq *r)
+{
+	static const char *const allowed[] = { "deletes", "durable", NULL };
+	static const char *const one[] = { "bucket", "key", "if_version",
+	    NULL };
+	struct dels_job	*dj;
+	struct rq	 sub;
+	json_t		*a, *e;
+	const char	*bucket, *key, *ok_bucket = NULL;
+	bool		 durable = true;
+	size_t		 i, n;
+
+	if (keys_ok(r, r->j, allowed, "") ||
+	    g_bool(r, r->j, "durable", &durable))
+		return;
+	a = json_object_get(r->j, "deletes");
+	n = json_array_size(a);
+	if (!json_is_array(a) || n < 1 || n > OBJECT_DELETES_MAX) {
+		reply_err(r, 400, "invalid", "field \"deletes\": must be an "
+		    "array of 1 to 256 object/delete bodies", "deletes");
+		return;
+	}
+	dj = ark_xcalloc(1, sizeof(*dj) + n * sizeof(dj->d[0]));
+	dj->r = r;
+	dj->n = n;
+	atomic_init(&dj->left, n + 1);
+	rq_defer(r, dj, object_deletes_job_free, object_deletes_finish);
+	json_array_foreach(a, i, e) {
+		struct dels_one *o = &dj->d[i];
+
+		o->job = dj;
+		memset(&sub, 0, sizeof(sub));
+		sub.req = r->req;
+		sub.a = r->a;
+		sub.rt = r->rt;
+		sub.service = r->service;
+		sub.key = r->key;
+		sub.offloaded = 1;
+		sub.j = e;
+		if (!json_is_object(e))
+			reply_err(&sub, 400, "invalid", "each of \"deletes\" "
+			    "must be an object/delete body", "deletes");
+		else if (keys_ok(&sub, e, one, "") || g_str(&sub, e, "bucket",
+		    1, META_BUCKET_MAX, &bucket) || g_str(&sub, e, "key", 1,
+		    META_OBJKEY_MAX, &key) || g_if_version(&sub, &o->dj.ifv))
+			;
+		else if ((ok_bucket == NULL || strcmp(ok_bucket, bucket) != 0)
+		    && need_bucket(&sub, bucket, 1))
+			;
+		else {
+			ok_bucket = bucket;	/* checked once per run */
+			meta_object_delete_async(r->a->m, bucket, key,
+			    o->dj.ifv, o->dj.nseq, !durable,
+			    object_deletes_one_done, o);
+			OPENSSL_cleanse(&sub.key, sizeof(sub.key));
+			continue;
+		}
+		o->status = sub.status;
+		o->resp = sub.resp;
+		o->resp_len = sub.resp_len;
+		OPENSSL_cleanse(&sub.key, sizeof(sub.key));
+		object_deletes_one_done(o, ARK_OK);
+	}
+	object_deletes_one_done(&(struct dels_one){ .job = dj }, ARK_OK);
+}
+
 static void
 sync_finish(struct rq *r)
 {
@@ -2607,6 +2766,7 @@ static const struct route routes[] = {
 	{ "/v1/object/gets",		h_object_gets,	0 },
 	{ "/v1/object/put",		h_object_put,	R_WRITE | R_ASYNC },
 	{ "/v1/object/delete",		h_object_delete, R_WRITE | R_ASYNC },
+	{ "/v1/object/deletes",		h_object_deletes, R_WRITE | R_ASYNC },
 	{ "/v1/sync",			h_sync,		R_WRITE | R_ASYNC },
 	{ "/v1/object/setattr",		h_object_setattr, R_WRITE | R_ASYNC },
 	{ "/v1/object/copy",		h_object_copy,	R_WRITE },

@@ -87,6 +87,21 @@ for b in '{"gets":[]}' '{"gets":{}}' '{"gets":[{}],"x":1}'; do
 	api /v1/object/gets "$b" >/dev/null
 	[ "$(cat "$T/code")" = 400 ] || fail "object/gets $b: $(cat "$T/code")"
 done
+# object/deletes: several deletes in one call, committed in order, each
+# answered as object/delete would answer it alone.
+api_ok /v1/object/put '{"bucket":"photos","key":"del/a","size":0,"fragments":[]}' >/dev/null
+dv=$(api_ok /v1/object/put '{"bucket":"photos","key":"del/b","size":0,"fragments":[]}' | jget 'd["version"]')
+api_ok /v1/object/deletes '{"durable":false,"deletes":[{"bucket":"photos","key":"del/a"},{"bucket":"photos","key":"del/a"},{"bucket":"photos","key":"del/b","if_version":'"$((dv + 1))"'},{"bucket":"photos","key":"x","durable":true},{"bucket":"nobucket","key":"k"},7]}' |
+	jget '[r["status"] for r in d["results"]] == [200, 404, 412, 400, 404, 400] and d["results"][0]["answer"]["nseq"][1] == d["results"][0]["answer"]["nseq"][0] + 1 and d["results"][3]["answer"]["field"] == "durable"' |
+	grep -qx True || fail "object/deletes: $(cat "$T/out")"
+api /v1/object/get '{"bucket":"photos","key":"del/a"}' >/dev/null
+[ "$(cat "$T/code")" = 404 ] || fail "object/deletes left del/a"
+api_ok /v1/object/deletes '{"deletes":[{"bucket":"photos","key":"del/b","if_version":'"$dv"'}]}' |
+	jget '[r["status"] for r in d["results"]]' | grep -qx '\[200\]' || fail "object/deletes if_version: $(cat "$T/out")"
+for b in '{"deletes":[]}' '{"deletes":{}}' '{"deletes":[{}],"x":1}' '{"deletes":[{}],"durable":1}'; do
+	api /v1/object/deletes "$b" >/dev/null
+	[ "$(cat "$T/code")" = 400 ] || fail "object/deletes $b: $(cat "$T/code")"
+done
 api_ok /v1/list '{"bucket":"photos","delimiter":"/"}' |
 	jget 'd["prefixes"] == ["2024/","2025/"] and [k["key"] for k in d["keys"]] == ["top.txt"]' |
 	grep -qx True || fail "list: $(cat "$T/out")"
@@ -218,6 +233,9 @@ ucall() {	# ucall ID:SECRET PATH JSON -> status
 [ "$(signed_call BOBKEY bobsecret /v1/object/gets '{"gets":[{"bucket":"photos","key":"h.txt"}]}')" = 200 ] &&
 	jget '[r["status"] for r in d["results"]]' <"$T/out" | grep -qx '\[403\]' ||
 	fail "object/gets of another user's object: $(cat "$T/out")"
+[ "$(signed_call BOBKEY bobsecret /v1/object/deletes '{"deletes":[{"bucket":"photos","key":"h.txt"}]}')" = 200 ] &&
+	jget '[r["status"] for r in d["results"]]' <"$T/out" | grep -qx '\[403\]' ||
+	fail "object/deletes of another user's object: $(cat "$T/out")"
 [ "$(signed_call BOBKEY wrongsecret /v1/object/gets '{"gets":[{"bucket":"photos","key":"h.txt"}]}')" = 401 ] ||
 	fail "object/gets signed with a wrong secret"
 [ "$(ucall "BOBKEY:wrong" /v1/list '{"bucket":"photos"}')" = 401 ] || fail "wrong secret"
