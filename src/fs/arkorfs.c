@@ -48,6 +48,7 @@
 #include "fs/fs_dstat.h"
 #include "fs/fs_node.h"
 #include "fs/fs_reg.h"
+#include "fs/fs_unlink.h"
 #include "fs/fs_xattr.h"
 
 #ifndef RENAME_NOREPLACE
@@ -513,6 +514,28 @@ out:
 	return rc;
 }
 
+/* An unlink answered before the registry has it (fs_unlink.h): of a
+ * file not open in this mount that the name cache holds. 0 when queued,
+ * else -EAGAIN: delete synchronously. */
+static int
+afs_unlink_early(const char *bucket, const char *key)
+{
+	struct fsn	*n;
+	json_t		*o;
+	int		 rc = -EAGAIN;
+
+	if ((n = fsn_find(bucket, key)) != NULL) {
+		fsn_release(n);
+		return -EAGAIN;
+	}
+	if (fsnc_lookup(bucket, key, &o, NULL) != FSNC_HIT)
+		return -EAGAIN;
+	if (json_object_get(o, "dir") == NULL)
+		rc = fsul_queue(bucket, key);
+	json_decref(o);
+	return rc;
+}
+
 static int
 afs_unlink(const char *path)
 {
@@ -524,8 +547,12 @@ afs_unlink(const char *path)
 		rc = -EISDIR;
 		goto out;
 	}
+	if ((rc = afs_unlink_early(b, k)) != -EAGAIN)
+		goto done;
 	rc = fsr_call("object/delete", json_pack("{s:s, s:s, s:b}", "bucket",
 	    b, "key", k, "durable", 0), NULL);
+	if (rc == 0 || rc == -ENOENT)
+		fsul_allow(b);		/* this key may delete here */
 	if (rc == -ENOENT) {
 		/* A new file not committed yet is only in the table. */
 		struct fsn *n = fsn_find(b, k);
@@ -535,6 +562,7 @@ afs_unlink(const char *path)
 			rc = 0;
 		}
 	}
+done:
 	if (rc == 0) {
 		fsn_unlinked(b, k);
 		fsds_unlinked(b, k);
@@ -1357,6 +1385,7 @@ main(int argc, char **argv)
 	fsds_init(opt_attr_timeout);
 	fsnc_init(opt_attr_timeout, 50000);
 	fsr_set_observer(fsnc_observe);
+	fsr_set_gate(fsul_gate);
 	fsa_init((unsigned)opt_fid_pool, opt_fragment_size);
 
 	mopts = ark_xasprintf("fsname=arkor:%s%s%s,subtype=arkorfs,"
@@ -1407,6 +1436,7 @@ main(int argc, char **argv)
 		goto out_fsr;
 	}
 	(void)fsc_init(opt_cache_dir, opt_cache_size);	/* else uncached */
+	fsul_init(1);
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0) {
 		fuse_unmount(fuse);
 		fuse_destroy(fuse);
@@ -1426,6 +1456,7 @@ main(int argc, char **argv)
 	fsc_fini();
 	ret = rc == 0 ? 0 : 1;
 out_fsr:
+	fsul_fini();			/* sends the unlinks queued */
 	fsds_fini();
 	fsnc_fini();
 	fsa_fini();

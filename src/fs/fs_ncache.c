@@ -218,6 +218,20 @@ fsnc_unimply(struct fsnc_bucket *b, const char *key)
 	free(name);
 }
 
+/* A file being deleted (an early unlink is answered already) is not
+ * known to be there any more, nor the directories it alone implied. */
+static void
+fsnc_deleting(struct fsnc_bucket *b, const char *key)
+{
+	size_t kl = strlen(key);
+
+	if (kl == 0 || key[kl - 1] == '/')
+		return;			/* rmdir: applied on its answer */
+	if (json_object_get(b->names, key) != NULL)
+		json_object_set_new_nocheck(b->names, key, json_false());
+	fsnc_unimply(b, key);
+}
+
 /* This mount's own write of key, applied to the cache. */
 static void
 fsnc_apply(struct fsnc_bucket *b, const char *route, const json_t *body,
@@ -377,8 +391,10 @@ void
 fsnc_observe(const char *route, const json_t *body, int status,
     const json_t *answer)
 {
+	/* Reads that keep nothing, and object/deletes, whose entries
+	 * fs_unlink shows one by one as object/delete calls. */
 	static const char *const reads[] = { "list", "bucket/list", "stat",
-	    "assign", NULL };
+	    "assign", "object/deletes", NULL };
 	struct fsnc_bucket	*b;
 	const char		*bucket = fsr_str(body, "bucket");
 	const char		*src = fsr_str(body, "src_bucket");
@@ -395,6 +411,8 @@ fsnc_observe(const char *route, const json_t *body, int status,
 		b = fsnc_bucket(bucket, 1);
 		if (status < 0) {
 			b->inflight++;
+			if (strcmp(route, "object/delete") == 0)
+				fsnc_deleting(b, fsr_str(body, "key"));
 			goto out;
 		}
 		if (b->inflight > 0)

@@ -32,11 +32,32 @@ static _Thread_local char fsr_err[64];
 /* Lazy writes answered, and how many of them a durable answer covers. */
 static atomic_ullong	 fsr_lazy_done, fsr_lazy_synced;
 static fsr_observer_fn	*fsr_obs;
+static fsr_gate_fn	*fsr_gate;
 
 void
 fsr_set_observer(fsr_observer_fn *fn)
 {
 	fsr_obs = fn;
+}
+
+void
+fsr_observe(const char *route, const json_t *body, int status,
+    const json_t *answer)
+{
+	if (fsr_obs != NULL)
+		fsr_obs(route, body, status, answer);
+}
+
+void
+fsr_set_gate(fsr_gate_fn *fn)
+{
+	fsr_gate = fn;
+}
+
+int
+fsr_reachable(void)
+{
+	return !atomic_load(&fsr_down);
 }
 
 enum ark_err
@@ -117,6 +138,8 @@ fsr_call(const char *route, json_t *body, json_t **out)
 
 	if (out != NULL)
 		*out = NULL;
+	if (fsr_gate != NULL)
+		fsr_gate(route);
 	lazy = json_is_false(json_object_get(body, "durable"));
 	/* A durable write's answer comes after the registry's fsync, which
 	 * covers every commit before it. */
@@ -220,6 +243,8 @@ fsr_call1(const char *route, const json_t *body, json_t **jp, int *statusp)
 int
 fsr_sync(void)
 {
+	if (fsr_gate != NULL)
+		fsr_gate("sync");	/* what waits to be sent counts too */
 	if (atomic_load(&fsr_lazy_synced) >= atomic_load(&fsr_lazy_done))
 		return 0;
 	return fsr_call("sync", json_object(), NULL);

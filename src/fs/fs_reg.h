@@ -43,6 +43,18 @@ int		 fsr_sync(void);
 typedef void	 fsr_observer_fn(const char *route, const json_t *body,
 		    int status, const json_t *answer);
 void		 fsr_set_observer(fsr_observer_fn *fn);
+/* Shows the observer a call made some other way (one entry of a batch). */
+void		 fsr_observe(const char *route, const json_t *body, int status,
+		    const json_t *answer);
+
+/* Runs before every call is sent, and before fsr_sync() looks: it may
+ * wait, so that calls reach the registry in the order they were made
+ * (fs_unlink's early-answered unlinks). Set once before threads start. */
+typedef void	 fsr_gate_fn(const char *route);
+void		 fsr_set_gate(fsr_gate_fn *fn);
+
+/* 0 while the registry is unreachable (the last call found it so). */
+int		 fsr_reachable(void);
 
 /* The registry's "error" code of the last failed call on this thread
  * ("" when none); borrowed until the next call. */

@@ -6,7 +6,8 @@
 # S3 upload shows in the mount; all buckets as top-level directories;
 # unmount and remount keep every byte; a data server killed during reads
 # (the mount fails over to the other replicas and keeps working);
-# read-only mounts refuse writes.
+# read-only mounts refuse writes; unlinks answered early reach the
+# registry in order and in batches.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/cluster-lib.sh"
 . "$top_srcdir/tests/integration/fs-lib.sh"
@@ -100,6 +101,33 @@ echo mine >>"$N/nc2/log"
 mine" ] || fail "append clobbered nc2/log: $(awss3 s3 cp s3://shared/nc2/log -)"
 fs_umount fsn "$N"
 ok "name cache: creates over names made elsewhere do not clobber"
+
+# Early unlinks (fs_unlink): an unlink of a file the name cache holds is
+# answered at once and sent with others as one registry call; every
+# later change of the mount waits for it. A listing right after rm shows
+# none of the files, neither does S3; a name removed and made again
+# keeps the new file; unmount sends what is queued.
+U=$T/mu
+fs_mount fsu "$U" --bucket shared
+mkdir "$U/ul"
+( cd "$U/ul" && seq 1 400 | xargs touch && seq 1 400 | xargs rm -f ) ||
+	fail "touch and rm of ul/*"
+[ -z "$(ls "$U/ul")" ] || fail "ls after rm: $(ls "$U/ul" | wc -l) files"
+for i in $(seq 1 30); do echo "v$i" >"$U/ul/f"; rm "$U/ul/f"; done
+echo final >"$U/ul/f"
+[ "$(cat "$B/ul/f")" = final ] || fail "ul/f after unlinks and creates"
+( cd "$U/ul" && seq 1 200 | xargs touch && seq 1 200 | xargs rm -f ) ||
+	fail "second touch and rm of ul/*"
+fs_umount fsu "$U"
+n=$(awss3 s3api list-objects-v2 --bucket shared --prefix ul/ \
+	--query 'Contents[].Key' --output text)
+[ "$n" = $'ul/\tul/f' ] || fail "S3 lists under ul/ after rm and unmount: $n"
+line=$(grep "unlinks answered early" "$T/fsu.log")
+read -r early calls <<<"$(echo "$line" |
+	sed -E 's/.* ([0-9]+) unlinks answered early, sent in ([0-9]+) calls.*/\1 \2/')"
+[ "${early:-0}" -ge 500 ] && [ "${calls:-0}" -ge 1 ] &&
+	[ "$calls" -lt "$early" ] || fail "early unlinks: $line"
+ok "early unlinks: $early unlinks in $calls registry calls, in order"
 
 # All buckets as top-level directories.
 C=$T/mc

@@ -4,7 +4,8 @@
  * when nobody wrote in between and everything dropped when someone did
  * (or a write failed, or a rename came); a directory made from a name
  * known absent answers its unknown names as absent; removals leave
- * "unknown" (and forget implied parents); old answers are ignored;
+ * "unknown" (and forget implied parents), from the moment a file's
+ * delete is in flight; old answers are ignored;
  * answers past the timeout need a bucket/get; the size bound holds.
  */
 #include "config.h"
@@ -172,6 +173,38 @@ test_writes_in_flight(void **state)
 	fsnc_fini();
 }
 
+/* An unlink answered before its delete is sent (fs_unlink): the name
+ * and the directory it alone implied are unknown from the moment it is
+ * in flight; the rest stays, and the answer applies as any other. */
+static void
+test_early_unlink(void **state)
+{
+	(void)state;
+	fsnc_init(60000, 1000);
+	get("imp/x", 200, 20, 0);
+	get("imp", 200, 20, 1);
+	get("f", 200, 20, 0);
+	get("keep", 200, 20, 0);
+	begin("object/delete", "imp/x");
+	begin("object/delete", "f");
+	assert_int_equal(look("imp/x"), FSNC_MISS);
+	assert_int_equal(look("imp"), FSNC_MISS);
+	assert_int_equal(look("f"), FSNC_MISS);
+	assert_int_equal(look("keep"), FSNC_HIT);
+	write1("object/delete", "imp/x", 200, 20, 21);
+	write1("object/delete", "f", 200, 21, 22);
+	assert_int_equal(look("keep"), FSNC_HIT);
+	assert_int_equal(look("f"), FSNC_MISS);
+	/* A directory marker's delete (rmdir) applies on its answer. */
+	write1("object/put", "d/", 200, 22, 23);
+	begin("object/delete", "d/");
+	assert_int_equal(look("d"), FSNC_HIT);
+	write1("object/delete", "d/", 200, 23, 24);
+	assert_int_equal(look("d"), FSNC_MISS);
+	assert_int_equal(look("keep"), FSNC_HIT);
+	fsnc_fini();
+}
+
 static void
 test_failures_and_renames(void **state)
 {
@@ -302,6 +335,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reads_and_own_writes),
 		cmocka_unit_test(test_writes_in_flight),
+		cmocka_unit_test(test_early_unlink),
 		cmocka_unit_test(test_failures_and_renames),
 		cmocka_unit_test(test_complete_dirs),
 		cmocka_unit_test(test_timeout_and_bound),
