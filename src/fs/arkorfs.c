@@ -66,7 +66,7 @@ static const char *const afs_log_values[] = { "error", "warn", "info",
 static const char	*opt_credentials, *opt_bucket, *opt_cache_dir;
 static const char	*opt_options, *opt_file_mode_s, *opt_dir_mode_s;
 static bool		 opt_read_only, opt_allow_other, opt_foreground;
-static bool		 opt_debug, opt_xattr;
+static bool		 opt_debug, opt_xattr, opt_early_unlink;
 static int64_t		 opt_uid, opt_gid, opt_threads, opt_window, opt_fid_pool;
 static int64_t		 opt_file_mode, opt_dir_mode;
 static int64_t		 opt_attr_timeout, opt_timeout;
@@ -123,6 +123,9 @@ static const struct ark_cfg_opt afs_opts[] = {
 	{ "xattr", 0, ARK_CFG_BOOL, "false", 0, 0, NULL, NULL,
 	  "user. xattrs as S3 user metadata (costs a round trip per write)",
 	  0, &opt_xattr },
+	{ "early-unlink", 0, ARK_CFG_BOOL, "true", 0, 0, NULL, NULL,
+	  "answer unlinks of known files at once, send them in batches", 0,
+	  &opt_early_unlink },
 	{ "options", 'o', ARK_CFG_STR, NULL, 0, 0, NULL, "OPTS",
 	  "extra FUSE mount options, comma separated", 0, &opt_options },
 	{ "log-level", 0, ARK_CFG_ENUM, "warn", 0, 0, afs_log_values, NULL,
@@ -1436,7 +1439,7 @@ main(int argc, char **argv)
 		goto out_fsr;
 	}
 	(void)fsc_init(opt_cache_dir, opt_cache_size);	/* else uncached */
-	fsul_init(1);
+	fsul_init(opt_early_unlink);
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0) {
 		fuse_unmount(fuse);
 		fuse_destroy(fuse);
