@@ -38,6 +38,7 @@ static json_t		*fsul_q;		/* bodies waiting to be sent */
 static atomic_ullong	 fsul_queued, fsul_done;
 static unsigned long long fsul_calls;	/* object/deletes sent */
 static int		 fsul_on, fsul_stop;
+static int		 fsul_off;		/* the registry lacks the route */
 static pthread_t	 fsul_thr;
 static struct fsul_bucket *fsul_allowed;	/* a delete succeeded there */
 static _Thread_local int fsul_sender;
@@ -89,7 +90,7 @@ fsul_queue(const char *bucket, const char *key)
 	json_t	*e;
 
 	pthread_mutex_lock(&fsul_mu);
-	if (!fsul_on || fsul_stop || !fsul_is_allowed(bucket) ||
+	if (!fsul_on || fsul_stop || fsul_off || !fsul_is_allowed(bucket) ||
 	    !fsr_reachable()) {
 		pthread_mutex_unlock(&fsul_mu);
 		return -EAGAIN;
@@ -124,6 +125,36 @@ fsul_gate(const char *route)
 	pthread_mutex_unlock(&fsul_mu);
 }
 
+/* The registry refused object/deletes as a whole (one older than the
+ * route): deletes each entry with object/delete, and queues no more. */
+static void
+fsul_send_each(json_t *batch)
+{
+	json_t	*e;
+	size_t	 i;
+	int	 r;
+
+	pthread_mutex_lock(&fsul_mu);
+	if (!fsul_off)
+		ark_log_warnx("the registry does not take object/deletes (%s): "
+		    "unlinks wait for the registry from now on",
+		    fsr_last_error());
+	fsul_off = 1;
+	pthread_mutex_unlock(&fsul_mu);
+	json_array_foreach(batch, i, e) {
+		/* Ends the enqueue's "in flight" (outcome unknown: the name
+		 * cache forgets the bucket); object/delete sends its own. */
+		fsr_observe("object/delete", e, 0, NULL);
+		r = fsr_call("object/delete", json_pack("{s:O, s:O, s:b}",
+		    "bucket", json_object_get(e, "bucket"), "key",
+		    json_object_get(e, "key"), "durable", 0), NULL);
+		if (r != 0 && r != -ENOENT)
+			ark_log_warnx("unlink of %s/%s answered already did not "
+			    "take effect: %s; the file stays", fsr_str(e,
+			    "bucket"), fsr_str(e, "key"), strerror(-r));
+	}
+}
+
 /* Sends one batch and shows each entry's answer to the name cache; logs
  * what did not take effect, once per batch. */
 static void
@@ -136,6 +167,10 @@ fsul_send(json_t *batch)
 
 	rc = fsr_call("object/deletes", json_pack("{s:b, s:O}", "durable", 0,
 	    "deletes", batch), &ans);
+	if (rc != 0 && *fsr_last_error() != '\0') {
+		fsul_send_each(batch);
+		return;
+	}
 	res = json_object_get(ans, "results");
 	json_array_foreach(batch, i, e) {
 		r = json_array_get(res, i);

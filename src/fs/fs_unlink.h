@@ -17,8 +17,10 @@
  * delete there), and not while the registry is unreachable: those
  * unlinks answer the registry's error as before. A delete the registry
  * refuses later (the key lost the right, the bucket went) is logged;
- * that file stays. A killed arkorfs loses what was queued (the files
- * stay); unmount sends it.
+ * that file stays. A registry older than object/deletes gets the
+ * batch as single deletes, and the mount answers no more unlinks early.
+ * A killed arkorfs loses what was queued (the files stay); unmount
+ * sends it.
  *
  * Threads: every call is thread-safe.
  */
