@@ -6,7 +6,8 @@
 #   fio sequential write and read of BENCH_SIZE (default 1 GiB) in 1 MiB
 #     blocks (write includes the final fsync, i.e. the upload; reads start
 #     after a remount and a page-cache drop when allowed);
-#   create + stat + unlink of BENCH_FILES (default 10,000) small files;
+#   create + stat + unlink of BENCH_FILES (default 10,000) small files,
+#     after a sync (the earlier parts' writeback stalls ext4 otherwise);
 #   rename of a directory of BENCH_FILES files;
 #   fio 4 KiB random read and random write (psync, one job, buffered,
 #     time based: BENCH_RAND_TIME seconds, default 15) in a file of
@@ -215,6 +216,7 @@ part meta && for r in $(seq 1 "$ROUNDS"); do
 		up $t; d=$(dir $t)/meta$r
 		n=$FILES; [ $t = s3fs ] && n=$S3FS_FILES
 		mkdir "$d"
+		sync	# no writeback of the part or round before in the timing
 		t0=$(now)
 		( cd "$d" && seq 1 "$n" | xargs touch && seq 1 "$n" |
 		    xargs stat -c %s >/dev/null && seq 1 "$n" | xargs rm -f )
