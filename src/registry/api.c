@@ -1574,6 +1574,40 @@ h_object_get(struct rq *r)
 	meta_object_clear(&o);
 }
 
+/* Entry e of batch r (object/gets, object/deletes) as a request of its
+ * own, answered into sub->status and sub->resp (reply_json keeps it). */
+static void
+rq_sub(struct rq *sub, const struct rq *r, json_t *e)
+{
+	memset(sub, 0, sizeof(*sub));
+	sub->req = r->req;
+	sub->a = r->a;
+	sub->rt = r->rt;
+	sub->service = r->service;
+	sub->key = r->key;
+	sub->offloaded = 1;
+	sub->j = e;
+}
+
+/* Appends sub's answer to a batch's results as entry i, {"status",
+ * "answer"}, and frees it. */
+static enum ark_err
+results_add(struct ark_buf *out, size_t i, struct rq *sub)
+{
+	enum ark_err rc;
+
+	rc = ark_buf_printf(out, "%s{\"status\":%d,\"answer\":",
+	    i > 0 ? "," : "", sub->status);
+	if (rc == ARK_OK)
+		rc = ark_buf_append(out, sub->resp != NULL ? sub->resp : "null",
+		    sub->resp != NULL ? sub->resp_len : 4);
+	if (rc == ARK_OK)
+		rc = ark_buf_append_byte(out, '}');
+	free(sub->resp);
+	sub->resp = NULL;
+	return rc;
+}
+
 /*
  * object/gets: {"gets": [object/get bodies]} -> {"results": [{"status",
  * "answer"}]}, in order: each entry answered as object/get would answer it
@@ -1606,28 +1640,14 @@ h_object_gets(struct rq *r)
 	ark_buf_init(&out, OBJECT_GETS_MAX_RESP);
 	rc = ark_buf_append_str(&out, "{\"results\":[");
 	json_array_foreach(a, i, e) {
-		memset(&sub, 0, sizeof(sub));
-		sub.req = r->req;
-		sub.a = r->a;
-		sub.rt = r->rt;
-		sub.service = r->service;
-		sub.key = r->key;
-		sub.offloaded = 1;	/* reply_json keeps the answer */
-		sub.j = e;
+		rq_sub(&sub, r, e);
 		if (!json_is_object(e))
 			reply_err(&sub, 400, "invalid", "each of \"gets\" must "
 			    "be an object/get body", "gets");
 		else
 			h_object_get(&sub);
 		if (rc == ARK_OK)
-			rc = ark_buf_printf(&out, "%s{\"status\":%d,\"answer\":",
-			    i > 0 ? "," : "", sub.status);
-		if (rc == ARK_OK)
-			rc = ark_buf_append(&out, sub.resp != NULL ?
-			    sub.resp : "null", sub.resp != NULL ?
-			    sub.resp_len : 4);
-		if (rc == ARK_OK)
-			rc = ark_buf_append_byte(&out, '}');
+			rc = results_add(&out, i, &sub);
 		free(sub.resp);
 		OPENSSL_cleanse(&sub.key, sizeof(sub.key));
 	}
@@ -1860,14 +1880,7 @@ object_deletes_finish(struct rq *r)
 			sub.job_rc = o->rc;
 			object_delete_finish(&sub);
 		}
-		rc = ark_buf_printf(&out, "%s{\"status\":%d,\"answer\":",
-		    i > 0 ? "," : "", sub.status);
-		if (rc == ARK_OK)
-			rc = ark_buf_append(&out, sub.resp != NULL ? sub.resp :
-			    "null", sub.resp != NULL ? sub.resp_len : 4);
-		if (rc == ARK_OK)
-			rc = ark_buf_append_byte(&out, '}');
-		free(sub.resp);
+		rc = results_add(&out, i, &sub);
 	}
 	if (rc == ARK_OK)
 		rc = ark_buf_append_str(&out, "]}");
@@ -1911,14 +1924,7 @@ h_object_deletes(struct rq *r)
 		struct dels_one *o = &dj->d[i];
 
 		o->job = dj;
-		memset(&sub, 0, sizeof(sub));
-		sub.req = r->req;
-		sub.a = r->a;
-		sub.rt = r->rt;
-		sub.service = r->service;
-		sub.key = r->key;
-		sub.offloaded = 1;
-		sub.j = e;
+		rq_sub(&sub, r, e);
 		if (!json_is_object(e))
 			reply_err(&sub, 400, "invalid", "each of \"deletes\" "
 			    "must be an object/delete body", "deletes");
