@@ -125,8 +125,8 @@ fsul_gate(const char *route)
 	pthread_mutex_unlock(&fsul_mu);
 }
 
-/* The registry refused object/deletes as a whole (one older than the
- * route): deletes each entry with object/delete, and queues no more. */
+/* The registry does not know object/deletes (one older than the route):
+ * deletes each entry with object/delete, and queues no more. */
 static void
 fsul_send_each(json_t *batch)
 {
@@ -136,9 +136,8 @@ fsul_send_each(json_t *batch)
 
 	pthread_mutex_lock(&fsul_mu);
 	if (!fsul_off)
-		ark_log_warnx("the registry does not take object/deletes (%s): "
-		    "unlinks wait for the registry from now on",
-		    fsr_last_error());
+		ark_log_warnx("the registry does not know object/deletes: "
+		    "unlinks wait for the registry from now on");
 	fsul_off = 1;
 	pthread_mutex_unlock(&fsul_mu);
 	json_array_foreach(batch, i, e) {
@@ -167,7 +166,7 @@ fsul_send(json_t *batch)
 
 	rc = fsr_call("object/deletes", json_pack("{s:b, s:O}", "durable", 0,
 	    "deletes", batch), &ans);
-	if (rc != 0 && *fsr_last_error() != '\0') {
+	if (rc == -ENOENT && strcmp(fsr_last_error(), "not_found") == 0) {
 		fsul_send_each(batch);
 		return;
 	}

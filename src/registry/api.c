@@ -1844,14 +1844,21 @@ object_deletes_job_free(void *job)
 	free(dj);
 }
 
+/* One entry, or the sending, done: the last answers the call. */
+static void
+object_deletes_put(struct dels_job *dj)
+{
+	if (atomic_fetch_sub(&dj->left, 1) == 1)
+		rq_committed(dj->r, ARK_OK);
+}
+
 static void
 object_deletes_one_done(void *arg, enum ark_err rc)
 {
 	struct dels_one *o = arg;
 
 	o->rc = rc;
-	if (atomic_fetch_sub(&o->job->left, 1) == 1)
-		rq_committed(o->job->r, ARK_OK);
+	object_deletes_put(o->job);
 }
 
 static void
@@ -1947,9 +1954,9 @@ h_object_deletes(struct rq *r)
 		o->resp = sub.resp;
 		o->resp_len = sub.resp_len;
 		OPENSSL_cleanse(&sub.key, sizeof(sub.key));
-		object_deletes_one_done(o, ARK_OK);
+		object_deletes_put(dj);
 	}
-	object_deletes_one_done(&(struct dels_one){ .job = dj }, ARK_OK);
+	object_deletes_put(dj);		/* all sent */
 }
 
 static void
