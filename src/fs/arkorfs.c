@@ -987,6 +987,22 @@ afs_mknod(const char *path, mode_t mode, dev_t rdev)
 	return afs_make(path, mode, NULL);
 }
 
+/* access(2) and chdir, sent only on mounts without default_permissions:
+ * mounted by root for root alone (afs_kernel_checks), so root's rules:
+ * everything but executing a file no one may execute. */
+static int
+afs_access(const char *path, int mask)
+{
+	struct stat	st;
+	int		rc;
+
+	if ((rc = afs_getattr(path, &st, NULL)) != 0)
+		return rc;
+	if ((mask & X_OK) && !S_ISDIR(st.st_mode) && (st.st_mode & 0111) == 0)
+		return -EACCES;
+	return 0;
+}
+
 static int
 afs_readlink(const char *path, char *buf, size_t size)
 {
@@ -1254,6 +1270,7 @@ afs_listxattr(const char *path, char *list, size_t size)
 static struct fuse_operations afs_ops = {
 	.init		= afs_init,
 	.getattr	= afs_getattr,
+	.access		= afs_access,
 	.opendir	= afs_opendir,
 	.releasedir	= afs_releasedir,
 	.readdir	= afs_readdir,
@@ -1299,6 +1316,39 @@ afs_parse_mode(const char *s, int64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* 1 when the comma-separated FUSE options opts hold the option name. */
+static int
+afs_fuse_opt_has(const char *opts, const char *name)
+{
+	size_t		 n = strlen(name);
+	const char	*p;
+
+	for (p = opts; p != NULL && *p != '\0'; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether the kernel checks permissions from the modes (FUSE's
+ * default_permissions). A mount made by root without allow_other or
+ * allow_root serves root alone, and root passes every check but
+ * executing a file no one may execute: there arkorfs answers access(2)
+ * itself (afs_access), the kernel checks execute, and the kernel no
+ * longer asks for the parent's attributes after every create, unlink or
+ * rename to check the next name in it (two round trips of the seven
+ * that creating and removing a file take). */
+static int
+afs_kernel_checks(void)
+{
+	return getuid() != 0 || geteuid() != 0 || opt_allow_other ||
+	    afs_fuse_opt_has(opt_options, "allow_other") ||
+	    afs_fuse_opt_has(opt_options, "allow_root") ||
+	    afs_fuse_opt_has(opt_options, "default_permissions");
 }
 
 int
@@ -1391,11 +1441,11 @@ main(int argc, char **argv)
 	fsr_set_gate(fsul_gate);
 	fsa_init((unsigned)opt_fid_pool, opt_fragment_size);
 
-	mopts = ark_xasprintf("fsname=arkor:%s%s%s,subtype=arkorfs,"
-	    "default_permissions%s%s%s%s", args[0], afs_bucket ? "/" : "",
-	    opt_bucket ? opt_bucket : "", opt_read_only ? ",ro" : "",
-	    opt_allow_other ? ",allow_other" : "", opt_options ? "," : "",
-	    opt_options ? opt_options : "");
+	mopts = ark_xasprintf("fsname=arkor:%s%s%s,subtype=arkorfs%s%s%s%s%s",
+	    args[0], afs_bucket ? "/" : "", opt_bucket ? opt_bucket : "",
+	    afs_kernel_checks() ? ",default_permissions" : "",
+	    opt_read_only ? ",ro" : "", opt_allow_other ? ",allow_other" : "",
+	    opt_options ? "," : "", opt_options ? opt_options : "");
 	fuse_opt_add_arg(&fa, "arkorfs");
 	fuse_opt_add_arg(&fa, "-o");
 	fuse_opt_add_arg(&fa, mopts);

@@ -262,6 +262,26 @@ rm "$M/imp2/x"
 [ ! -e "$M/imp2" ] || fail "implied dir imp2 outlived its last key"
 ok "permissions, owners, timestamps"
 
+# This mount is root's alone (no allow_other), so the kernel leaves out
+# default_permissions and arkorfs answers access(2) as for root: all but
+# executing a file without any execute bit.
+grep -q "default_permissions" <(findmnt -n -o OPTIONS "$M") &&
+	fail "root-only mount with default_permissions"
+printf '#!/bin/sh\necho ran\n' >"$M/x.sh"; chmod 644 "$M/x.sh"
+[ -x "$M/x.sh" ] && fail "access(X_OK) of a 644 file"
+"$M/x.sh" 2>/dev/null && fail "a 644 file executed"
+chmod 701 "$M/x.sh"
+[ -x "$M/x.sh" ] || fail "access(X_OK) of a 701 file"
+[ "$("$M/x.sh")" = ran ] || fail "a 701 file did not run"
+chmod 444 "$M/x.sh"
+[ -w "$M/x.sh" ] || fail "access(W_OK) of a 444 file, as root"
+mkdir "$M/closed"; chmod 000 "$M/closed"
+touch "$M/closed/f" || fail "root creates in a 000 directory"
+[ -x "$M/closed" ] || fail "access(X_OK) of a 000 directory, as root"
+[ -e "$M/closed/nothing" ] && fail "access(F_OK) of a missing name"
+rm -r "$M/closed" "$M/x.sh"
+ok "root-only mount: access(2) as root"
+
 # Symlinks.
 ln -s target/f2 "$M/link"
 [ "$(readlink "$M/link")" = target/f2 ] || fail "readlink"

@@ -59,6 +59,8 @@ FS_MOUNTS+=("$M")
 mountpoint -q "$M" || fail "not mounted when mount.arkorfs returned"
 findmnt -n -o FSTYPE,OPTIONS "$M" >"$T/findmnt"
 grep -q "^fuse.arkorfs .*nosuid" "$T/findmnt" || fail "findmnt: $(cat "$T/findmnt")"
+# Mounted by root for root alone: no default_permissions (arkorfs checks).
+grep -q "default_permissions" "$T/findmnt" && fail "root-only mount: $(cat "$T/findmnt")"
 [ "$(cat "$M/dir/obj")" = through-s3 ] || fail "read through the helper's mount"
 echo helper >"$M/by-helper" || fail "write"
 umount_wait "$M"
@@ -85,6 +87,9 @@ unshare -m --propagation private bash -euc '
 	findmnt -n -o FSTYPE,OPTIONS "$M" >"$T/findmnt2"
 	grep -q "^fuse.arkorfs ro," "$T/findmnt2" ||
 		fail "fstab mount: $(cat "$T/findmnt2")"
+	# Other users: the kernel checks permissions from the modes.
+	grep -q "default_permissions" "$T/findmnt2" ||
+		fail "allow_other mount without default_permissions: $(cat "$T/findmnt2")"
 	[ "$(cat "$M/dir/obj")" = through-s3 ] || fail "fstab mount: read"
 	echo no 2>/dev/null >"$M/ro" && fail "read-only fstab mount took a write"
 	umount "$M" || fail "umount (fstab)"
