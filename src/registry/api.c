@@ -62,6 +62,7 @@ struct rq {
 	void			(*job_free)(void *job);
 	void			(*finish)(struct rq *r);
 	enum ark_err		 job_rc;
+	int			 done_inline;	/* committed in the handler */
 	int			 offloaded;	/* fn runs on a pool thread */
 	int			 status;	/* the answer, made on the pool */
 	char			*resp;
@@ -551,7 +552,7 @@ need_bucket(struct rq *r, const char *bucket, int write)
 		return 0;
 	if (write && need_write_key(r) != 0)
 		return -1;
-	if ((rc = meta_bucket_get(r->a->m, bucket, &b)) != ARK_OK) {
+	if ((rc = meta_bucket_access(r->a->m, bucket, &b)) != ARK_OK) {
 		reply_rc(r, rc, "bucket");
 		return -1;
 	}
@@ -2929,14 +2930,23 @@ rq_defer(struct rq *r, void *job, void (*job_free)(void *),
 	atomic_fetch_add(&pool.inflight, 1);
 }
 
-/* The writer's callback (or the handler's, when nothing was queued). */
+/* The R_ASYNC handler running on this loop thread, if any. */
+static _Thread_local struct rq *rq_running;
+
+/* The writer's callback (or the handler's, when nothing was queued).
+ * A commit made inline, before the handler returned (a lazy write with
+ * the writer idle, or a refusal), is answered by rq_run on the handler's
+ * return: no trip through the inbox. */
 static void
 rq_committed(void *arg, enum ark_err rc)
 {
 	struct rq *r = arg;
 
 	r->job_rc = rc;
-	inbox_post(r->inbox, r);
+	if (r == rq_running)
+		r->done_inline = 1;
+	else
+		inbox_post(r->inbox, r);
 	atomic_fetch_sub(&pool.inflight, 1);
 }
 
@@ -3042,10 +3052,15 @@ rq_run(struct rq *r)
 		reply_err(r, 403, "forbidden", "cluster services only", NULL);
 		return;
 	}
-	if ((r->rt->flags & (R_WRITE | R_ASYNC)) == R_WRITE)
+	if ((r->rt->flags & (R_WRITE | R_ASYNC)) == R_WRITE) {
 		pool_submit(r);
-	else
-		r->rt->fn(r);
+		return;
+	}
+	rq_running = r;
+	r->rt->fn(r);
+	rq_running = NULL;
+	if (r->done_inline)
+		rq_complete(r);
 }
 
 static void

@@ -165,6 +165,10 @@ enum ark_err	 meta_bucket_create(struct meta *m, const char *name,
 		    const char *owner, enum meta_acl acl);
 enum ark_err	 meta_bucket_get(struct meta *m, const char *name,
 		    struct meta_bucket *out);
+/* As meta_bucket_get, but id, name, owner and acl are all that holds
+ * (from a memo of this thread; the counts may be old). */
+enum ark_err	 meta_bucket_access(struct meta *m, const char *name,
+		    struct meta_bucket *out);
 enum ark_err	 meta_bucket_set_acl(struct meta *m, const char *name,
 		    enum meta_acl acl);
 /* Buckets of `owner`, or all when NULL, by name. */

@@ -119,8 +119,10 @@ struct meta {
 	uint64_t	 commit_ns;	/* moving average of one batch */
 	int		 stop;
 	struct mconn	*readers;	/* free read connections */
-	_Atomic uint64_t keys_gen;	/* bumped after a key or user is
-					 * deleted: see meta_key_get */
+	_Atomic uint64_t auth_gen;	/* bumped after a key or user is
+					 * deleted, or a bucket created,
+					 * deleted or its ACL set: see
+					 * meta_key_get, meta_bucket_access */
 	struct ark_metric *m_commits, *m_ops, *m_batch, *m_commit_s;
 };
 
@@ -833,8 +835,8 @@ meta_open(const char *path, const struct meta_opts *opts, struct meta **out)
 	enum ark_err	 rc;
 
 	/* a meta reopened at a freed one's address must not meet its
-	 * key_memo entries: each instance counts from its own base */
-	m->keys_gen = atomic_fetch_add(&opened, 1) << 32;
+	 * memo entries: each instance counts from its own base */
+	m->auth_gen = atomic_fetch_add(&opened, 1) << 32;
 	m->path = ark_xstrdup(path);
 	m->max_batch = opts != NULL && opts->max_batch > 0 ?
 	    opts->max_batch : 1024;
@@ -1339,7 +1341,7 @@ meta_user_delete(struct meta *m, const char *name)
 	enum ark_err rc;
 
 	rc = meta_exec(m, do_user_delete, &a);
-	atomic_fetch_add(&m->keys_gen, 1);
+	atomic_fetch_add(&m->auth_gen, 1);
 	return rc;
 }
 
@@ -1403,7 +1405,7 @@ key_row(sqlite3_stmt *st, struct meta_key *k)
 /*
  * Every signed registry request looks its access key up, and keys change
  * rarely: each thread remembers a few, found by key id. An entry holds
- * the keys_gen read before its row was, and counts only while keys_gen
+ * the auth_gen read before its row was, and counts only while auth_gen
  * is unchanged: meta_key_delete and meta_user_delete bump it once their
  * commit is done, so a revoked key is refused from the next request on.
  * KEY_MEMO_MS bounds an entry's life for changes made behind this
@@ -1426,7 +1428,7 @@ meta_key_get(struct meta *m, const char *key_id, struct meta_key *out)
 	struct mconn	*c;
 	sqlite3_stmt	*st;
 	enum ark_err	 rc;
-	uint64_t	 gen = atomic_load(&m->keys_gen);
+	uint64_t	 gen = atomic_load(&m->auth_gen);
 	int64_t		 now = ark_now_ms();
 
 	km = &key_memo[ark_fnv1a(ARK_FNV_INIT, key_id) % KEY_MEMO];
@@ -1495,7 +1497,7 @@ meta_key_delete(struct meta *m, const char *key_id)
 	enum ark_err rc;
 
 	rc = meta_exec(m, do_key_delete, &a);
-	atomic_fetch_add(&m->keys_gen, 1);
+	atomic_fetch_add(&m->auth_gen, 1);
 	return rc;
 }
 
@@ -1534,11 +1536,14 @@ meta_bucket_create(struct meta *m, const char *name, const char *owner,
     enum meta_acl acl)
 {
 	struct a_bucket a = { name, owner, acl };
+	enum ark_err	rc;
 
 	if (!name_ok(name, META_BUCKET_MAX) || owner == NULL ||
 	    (acl != META_ACL_PRIVATE && acl != META_ACL_PUBLIC_READ))
 		return ARK_EINVAL;
-	return meta_exec(m, do_bucket_create, &a);
+	rc = meta_exec(m, do_bucket_create, &a);
+	atomic_fetch_add(&m->auth_gen, 1);
+	return rc;
 }
 
 #define BUCKET_COLS "SELECT b.id, b.name, u.name, b.acl, b.created," \
@@ -1572,6 +1577,43 @@ meta_bucket_get(struct meta *m, const char *name, struct meta_bucket *out)
 	if ((rc = row(c, st)) == ARK_OK)
 		bucket_row(st, out);
 	reader_put(m, c);
+	return rc;
+}
+
+/*
+ * Every object request checks its bucket's owner and ACL, which change
+ * rarely: each thread remembers a few buckets, as key_memo keys (the
+ * same auth_gen, bumped by bucket create, delete and set_acl).
+ */
+#define BUCKET_MEMO	16
+struct bucket_memo {
+	const struct meta *m;
+	uint64_t	 gen;
+	int64_t		 until_ms;
+	struct meta_bucket b;
+};
+static _Thread_local struct bucket_memo bucket_memo[BUCKET_MEMO];
+
+enum ark_err
+meta_bucket_access(struct meta *m, const char *name, struct meta_bucket *out)
+{
+	struct bucket_memo *bm;
+	uint64_t	 gen = atomic_load(&m->auth_gen);
+	int64_t		 now = ark_now_ms();
+	enum ark_err	 rc;
+
+	bm = &bucket_memo[ark_fnv1a(ARK_FNV_INIT, name) % BUCKET_MEMO];
+	if (bm->m == m && bm->gen == gen && bm->until_ms > now &&
+	    strcmp(bm->b.name, name) == 0) {
+		*out = bm->b;
+		return ARK_OK;
+	}
+	if ((rc = meta_bucket_get(m, name, out)) == ARK_OK) {
+		bm->m = m;
+		bm->gen = gen;
+		bm->until_ms = now + KEY_MEMO_MS;
+		bm->b = *out;
+	}
 	return rc;
 }
 
@@ -1618,9 +1660,13 @@ meta_bucket_set_acl(struct meta *m, const char *name, enum meta_acl acl)
 {
 	struct a_bucket a = { name, NULL, acl };
 
+	enum ark_err	rc;
+
 	if (acl != META_ACL_PRIVATE && acl != META_ACL_PUBLIC_READ)
 		return ARK_EINVAL;
-	return meta_exec(m, do_bucket_set_acl, &a);
+	rc = meta_exec(m, do_bucket_set_acl, &a);
+	atomic_fetch_add(&m->auth_gen, 1);
+	return rc;
 }
 
 static enum ark_err
@@ -1649,8 +1695,11 @@ enum ark_err
 meta_bucket_delete(struct meta *m, const char *name)
 {
 	struct a_bucket a = { name, NULL, META_ACL_PRIVATE };
+	enum ark_err	rc;
 
-	return meta_exec(m, do_bucket_delete, &a);
+	rc = meta_exec(m, do_bucket_delete, &a);
+	atomic_fetch_add(&m->auth_gen, 1);
+	return rc;
 }
 
 enum ark_err

@@ -490,8 +490,26 @@ test_users_keys_buckets(void **state)
 	assert_int_equal(meta_bucket_get(f->m, "b2", &b), ARK_OK);
 	assert_string_equal(b.owner, "bob");
 	assert_int_equal(b.acl, META_ACL_PUBLIC_READ);
+	/* the remembered owner and ACL follow every change at once */
+	assert_int_equal(meta_bucket_access(f->m, "b2", &b), ARK_OK);
+	assert_int_equal(b.acl, META_ACL_PUBLIC_READ);
 	assert_int_equal(meta_bucket_set_acl(f->m, "b2", META_ACL_PRIVATE),
 	    ARK_OK);
+	assert_int_equal(meta_bucket_access(f->m, "b2", &b), ARK_OK);
+	assert_int_equal(b.acl, META_ACL_PRIVATE);
+	assert_string_equal(b.owner, "bob");
+	assert_int_equal(meta_bucket_create(f->m, "b4", "alice",
+	    META_ACL_PRIVATE), ARK_OK);
+	assert_int_equal(meta_bucket_access(f->m, "b4", &b), ARK_OK);
+	assert_string_equal(b.owner, "alice");
+	assert_int_equal(meta_bucket_delete(f->m, "b4"), ARK_OK);
+	assert_int_equal(meta_bucket_access(f->m, "b4", &b), ARK_ENOENT);
+	assert_int_equal(meta_bucket_create(f->m, "b4", "bob",
+	    META_ACL_PUBLIC_READ), ARK_OK);
+	assert_int_equal(meta_bucket_access(f->m, "b4", &b), ARK_OK);
+	assert_string_equal(b.owner, "bob");
+	assert_int_equal(b.acl, META_ACL_PUBLIC_READ);
+	assert_int_equal(meta_bucket_delete(f->m, "b4"), ARK_OK);
 	n = 0;
 	assert_int_equal(meta_bucket_list(f->m, "bob", count_bucket, &n),
 	    ARK_OK);
