@@ -7,7 +7,7 @@
 # unmount and remount keep every byte; a data server killed during reads
 # (the mount fails over to the other replicas and keeps working);
 # read-only mounts refuse writes; unlinks answered early reach the
-# registry in order and in batches.
+# registry in order and in batches, and only where deletes succeed.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/cluster-lib.sh"
 . "$top_srcdir/tests/integration/fs-lib.sh"
@@ -128,6 +128,32 @@ read -r early calls <<<"$(echo "$line" |
 [ "${early:-0}" -ge 500 ] && [ "${calls:-0}" -ge 1 ] &&
 	[ "$calls" -lt "$early" ] || fail "early unlinks: $line"
 ok "early unlinks: $early unlinks in $calls registry calls, in order"
+# Only where a synchronous delete has succeeded: a key that may read a
+# bucket but not change it (another user's public-read bucket) sees
+# every rm refused with EACCES, none answered early, nothing removed.
+fs_bucket pub
+awss3 s3api put-bucket-acl --bucket pub --acl public-read ||
+	fail "public-read pub"
+for i in 1 2 3; do
+	echo "p$i" | awss3 s3 cp - "s3://pub/p$i" || fail "S3 put pub/p$i"
+done
+cluster_user eve
+printf 'access key id: %s\nsecret access key: %s\n' "$USER_KEY_ID" \
+	"$USER_SECRET" >"$T/eve.credentials"
+E=$T/me
+fs_mount fse "$E" --bucket pub --credentials "$T/eve.credentials"
+[ "$(ls "$E" | wc -l)" = 3 ] || fail "eve lists pub: $(ls "$E")"
+for i in 1 2 3; do
+	rm "$E/p$i" 2>"$T/rm.err" && fail "eve removed pub/p$i"
+	grep -q "Permission denied" "$T/rm.err" ||
+		fail "rm of pub/p$i: $(cat "$T/rm.err")"
+	[ -e "$E/p$i" ] || fail "pub/p$i gone from eve's mount after a refused rm"
+done
+fs_umount fse "$E"
+grep -q " 0 unlinks answered early" "$T/fse.log" ||
+	fail "eve's unlinks answered early: $(grep "answered early" "$T/fse.log")"
+[ "$(awss3 s3 ls s3://pub/ | wc -l)" = 3 ] || fail "pub lost files"
+ok "early unlinks: none where deletes are refused"
 
 # All buckets as top-level directories.
 C=$T/mc
