@@ -446,6 +446,26 @@ out:
 	pthread_mutex_unlock(&fsnc_mu);
 }
 
+/* 1 when a parked answer (a write of ours, done, not applied yet) is of
+ * key, of its directory marker or of a name under it: until it applies,
+ * the cache's answer for key may be from before that write. */
+static int
+fsnc_parked_touches(const struct fsnc_bucket *b, const char *key)
+{
+	static const char *const fields[] = { "key", "src_key", NULL };
+	size_t	 i, j, kl = strlen(key);
+
+	for (i = 0; i < b->nparked; i++)
+		for (j = 0; fields[j] != NULL; j++) {
+			const char *k = fsr_str(b->parked[i].body, fields[j]);
+
+			if (strncmp(k, key, kl) == 0 &&
+			    (k[kl] == '\0' || k[kl] == '/'))
+				return 1;
+		}
+	return 0;
+}
+
 enum fsnc_res
 fsnc_lookup(const char *bucket, const char *key, json_t **obj,
     int64_t *age_ms)
@@ -466,6 +486,8 @@ fsnc_lookup(const char *bucket, const char *key, json_t **obj,
 	if (e == NULL ? json_object_get(b->complete, parent) == NULL :
 	    json_is_false(e))
 		goto out;			/* not known */
+	if (fsnc_parked_touches(b, key))
+		goto out;			/* changed by a parked write */
 	if (age_ms != NULL)
 		*age_ms = fsnc_now_ms() - b->at_ms;
 	if (fsnc_now_ms() - b->at_ms >= fsnc_ttl_ms)

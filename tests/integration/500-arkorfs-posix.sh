@@ -332,6 +332,49 @@ for i in 1 2 3 4; do
 done
 ok "concurrent writers on different files"
 
+# Concurrent namespace changes: each process makes names in a directory
+# of its own, and renames files right after closing them, while the
+# others' registry answers arrive in between (the name cache holds an
+# answer back until the earlier ones are in; meanwhile it must not
+# answer those names from before the change).
+python3 - "$M/cns" <<'PY' || fail "concurrent mkdir, symlink, mkfifo, rename"
+import multiprocessing as mp, os, sys
+top = sys.argv[1]
+os.mkdir(top)
+def work(k, q):
+    d = os.path.join(top, "p%d" % k)
+    os.mkdir(d)
+    bad = []
+    for i in range(60):
+        for make, n in ((os.mkdir, "d%d" % i),
+                        (lambda p: os.symlink("t", p), "l%d" % i),
+                        (os.mkfifo, "q%d" % i)):
+            try:
+                make(os.path.join(d, n))
+            except OSError as e:
+                bad.append("%s: %s" % (n, e.strerror))
+        f = os.path.join(d, "f%d" % i)
+        with open(f, "wb") as fh:
+            fh.write(b"x")
+        try:
+            os.rename(f, f + ".r")
+        except OSError as e:
+            bad.append("rename f%d: %s" % (i, e.strerror))
+    q.put(bad)
+q = mp.Queue()
+ps = [mp.Process(target=work, args=(k, q)) for k in range(4)]
+[p.start() for p in ps]
+bad = sum((q.get() for _ in ps), [])
+[p.join() for p in ps]
+if bad:
+    sys.exit("%d failed, first: %s" % (len(bad), bad[:3]))
+for k in range(4):
+    n = len(os.listdir(os.path.join(top, "p%d" % k)))
+    if n != 240:
+        sys.exit("p%d holds %d names, not 240" % (k, n))
+PY
+ok "concurrent mkdir, symlink, mkfifo and rename after close"
+
 # Remount: everything is still there.
 fs_umount fs1 "$M"
 fs_mount fs2 "$M" --bucket posix

@@ -161,13 +161,36 @@ test_writes_in_flight(void **state)
 	assert_int_equal(look("f"), FSNC_HIT);
 	assert_int_equal(look("p"), FSNC_HIT);
 	assert_int_equal(look("q"), FSNC_HIT);
+	/* Until it applies, a waiting answer's names are not answered from
+	 * what the cache held before it, not even in a directory this
+	 * mount made (where a name not held is absent): the file, a
+	 * directory's marker, a directory implied by a key under it. */
+	get("c", 404, 15, 0);
+	write1("object/put", "c/", 200, 15, 16);
+	assert_int_equal(look("c/new"), FSNC_ABSENT);
+	begin("object/put", "c/p");
+	begin("object/put", "c/q");
+	begin("object/put", "c/sub/");
+	begin("object/put", "c/imp/x");
+	write1("object/put", "c/q", 200, 17, 18);
+	write1("object/put", "c/sub/", 200, 18, 19);
+	write1("object/put", "c/imp/x", 200, 19, 20);
+	assert_int_equal(look("c/q"), FSNC_MISS);
+	assert_int_equal(look("c/sub"), FSNC_MISS);
+	assert_int_equal(look("c/imp"), FSNC_MISS);
+	assert_int_equal(look("c/new"), FSNC_ABSENT);
+	assert_int_equal(look("f"), FSNC_HIT);
+	write1("object/put", "c/p", 200, 16, 17);
+	assert_int_equal(look("c/q"), FSNC_HIT);
+	assert_int_equal(look("c/sub"), FSNC_HIT);
+	assert_int_equal(look("c/new"), FSNC_ABSENT);
 	/* An answer whose gap no write of ours fills: forgotten. */
 	begin("object/put", "r");
-	write1("object/put", "r", 200, 16, 17);
+	write1("object/put", "r", 200, 21, 22);
 	assert_int_equal(look("f"), FSNC_MISS);
 	/* Nothing in flight: a newer count is another writer's. */
-	get("f", 200, 17, 0);
-	get("z", 404, 18, 0);
+	get("f", 200, 22, 0);
+	get("z", 404, 23, 0);
 	assert_int_equal(look("f"), FSNC_MISS);
 	assert_int_equal(look("z"), FSNC_ABSENT);
 	fsnc_fini();
