@@ -587,6 +587,59 @@ afs_is_dir(const char *bucket, const char *key, int *isdir)
 	return rc;
 }
 
+/*
+ * libfuse hides a file unlinked (or renamed over) while open: it renames
+ * it to .fuse_hidden<ids> and unlinks that at the last release. Before
+ * libfuse 3.15 a release that comes in while the hiding rename is under
+ * way misses it (libfuse issue 746): the hidden object would stay
+ * forever. So arkorfs removes a hidden file itself once it is hidden and
+ * its last handle is gone, whichever comes second: afs_release (the node
+ * was hidden) or afs_rename (the node was released before it moved).
+ * libfuse's own unlink of it then finds nothing, which it ignores.
+ */
+static int
+afs_is_hidden(const char *key)
+{
+	const char *base = strrchr(key, '/');
+
+	base = base != NULL ? base + 1 : key;
+	return strncmp(base, ".fuse_hidden", 12) == 0;
+}
+
+static void
+afs_hidden_gone(const char *bucket, const char *key)
+{
+	int rc;
+
+	if (!afs_is_hidden(key))
+		return;
+	rc = fsr_call("object/delete", json_pack("{s:s, s:s, s:b}", "bucket",
+	    bucket, "key", key, "durable", 0), NULL);
+	if (rc != 0 && rc != -ENOENT)
+		ark_log_warnx("hidden %s/%s stays: %s", bucket, key,
+		    strerror(-rc));
+	fsn_unlinked(bucket, key);
+}
+
+/* After a rename to (bucket, key): a hidden file whose last handle is
+ * already gone goes now (afs_hidden_gone). */
+static void
+afs_hide_check(const char *bucket, const char *key)
+{
+	struct fsn	*n;
+	char		*b, *k;
+
+	if (!afs_is_hidden(key))
+		return;
+	if ((n = fsn_find(bucket, key)) == NULL)
+		afs_hidden_gone(bucket, key);
+	else if (fsn_release_name(n, &b, &k)) {
+		afs_hidden_gone(b, k);
+		free(b);
+		free(k);
+	}
+}
+
 /* rename: one registry transaction. A directory moves with every key
  * under it (prefix/rename), open files move with it. */
 static int
@@ -641,8 +694,10 @@ afs_rename(const char *from, const char *to, unsigned int flags)
 			fsn_renamed(db, dk, sb, sk, 0);
 			fsn_renamed(sb, tmp, db, dk, 0);
 			free(tmp);
-		} else if (rc == 0)
+		} else if (rc == 0) {
 			fsn_renamed(sb, sk, db, dk, 0);
+			afs_hide_check(db, dk);
+		}
 		goto out;
 	}
 	/* Directories. */
@@ -888,13 +943,18 @@ afs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 static int
 afs_release(const char *path, struct fuse_file_info *fi)
 {
-	struct fsn *n = (struct fsn *)(uintptr_t)fi->fh;
+	struct fsn	*n = (struct fsn *)(uintptr_t)fi->fh;
+	char		*b, *k;
 
 	(void)path;
 	/* flush already committed (its error reached close()); this is
 	 * for handles closed without flush, e.g. after a failed commit. */
 	fsn_flush(n);
-	fsn_release(n);
+	if (fsn_release_name(n, &b, &k)) {
+		afs_hidden_gone(b, k);
+		free(b);
+		free(k);
+	}
 	return 0;
 }
 

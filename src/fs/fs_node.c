@@ -359,10 +359,16 @@ fsn_new(const char *bucket, const char *key)
 void
 fsn_release(struct fsn *n)
 {
-	int last;
+	(void)fsn_release_name(n, NULL, NULL);
+}
+
+int
+fsn_release_name(struct fsn *n, char **bucket, char **key)
+{
+	int last, named = 0;
 
 	if (n == NULL)
-		return;
+		return 0;
 	ARK_CHECK(n, FSN_MAGIC);
 	pthread_mutex_lock(&fsn_mu);
 	last = --n->refs == 0;
@@ -370,6 +376,11 @@ fsn_release(struct fsn *n)
 		/* Nobody else holds it: n->mu is not needed. */
 		uint64_t h = fsn_hash64(n->bucket, n->key);
 
+		if (bucket != NULL && n->key[0] != '\0') {
+			*bucket = ark_xstrdup(n->bucket);
+			*key = ark_xstrdup(n->key);
+			named = 1;
+		}
 		do_fsn_unhash(n);
 		if (!n->dirty && !n->deleted && n->version > 0) {
 			fsn_seen[h % FSN_SEEN].h = h;
@@ -380,6 +391,7 @@ fsn_release(struct fsn *n)
 	pthread_mutex_unlock(&fsn_mu);
 	if (last)
 		fsn_free(n);
+	return named;
 }
 
 struct fsn *

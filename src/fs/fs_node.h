@@ -72,6 +72,10 @@ int		 fsn_open(const char *bucket, const char *key, int create,
 void		 fsn_absent(const char *bucket, const char *key, int cached);
 /* Flushes nothing; drops the reference (the last one frees the node). */
 void		 fsn_release(struct fsn *n);
+/* As fsn_release; when that was the last reference to a node still
+ * named (not unlinked or replaced), 1 with copies of its last name for
+ * the caller to free, else 0. Atomic with fsn_renamed and fsn_find. */
+int		 fsn_release_name(struct fsn *n, char **bucket, char **key);
 
 int		 fsn_read(struct fsn *n, char *buf, size_t size, off_t off);
 int		 fsn_write(struct fsn *n, const char *buf, size_t size,

@@ -375,6 +375,31 @@ for k in range(4):
 PY
 ok "concurrent mkdir, symlink, mkfifo and rename after close"
 
+# close() then unlink() from several processes: the kernel's release
+# comes after close returns, so libfuse still sees some files open and
+# hides them (.fuse_hidden*); none may stay once released.
+mkdir "$M/hid"
+python3 - "$M/hid" <<'PY' || fail "create, close, unlink from 5 processes"
+import multiprocessing as mp, os, sys
+def work(k):
+    for i in range(100):
+        f = os.path.join(sys.argv[1], "f%d_%d" % (k, i))
+        os.close(os.open(f, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.unlink(f)
+ps = [mp.Process(target=work, args=(k,)) for k in range(5)]
+[p.start() for p in ps]
+[p.join() for p in ps]
+sys.exit(max(p.exitcode for p in ps))
+PY
+n=0
+while [ -n "$(ls -A "$M/hid")" ] && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+[ -z "$(ls -A "$M/hid")" ] || fail "left in hid/: $(ls -A "$M/hid" | head -3)"
+keys=$(awss3 s3api list-objects-v2 --bucket posix --prefix hid/ \
+	--query 'Contents[].Key' --output text)
+[ "$keys" = hid/ ] || fail "S3 lists under hid/: $(echo "$keys" | head -c 300)"
+rmdir "$M/hid" || fail "rmdir hid"
+ok "no hidden files left by close and unlink from several processes"
+
 # Remount: everything is still there.
 fs_umount fs1 "$M"
 fs_mount fs2 "$M" --bucket posix
