@@ -1113,7 +1113,10 @@ afs_statfs(const char *path, struct statvfs *sv)
 	sv->f_files = (fsfilcnt_t)fsr_int(r, "objects") + 1000000;
 	sv->f_ffree = 1000000;
 	sv->f_favail = sv->f_ffree;
-	sv->f_namemax = 1024;
+	/* The registry bounds a whole key at 1,024 bytes: promise the
+	 * usual NAME_MAX (s3fs does too), which fits in any directory up
+	 * to 768 bytes deep; longer names work where they fit. */
+	sv->f_namemax = 255;
 	json_decref(r);
 	return 0;
 }

@@ -1515,6 +1515,10 @@ object_get_dir(struct rq *r, const char *bucket, const char *key,
 	json_t			*k0;
 	enum ark_err		 rc;
 
+	if (strlen(key) >= META_OBJKEY_MAX) {	/* "key/" fits no key */
+		reply_no_object(r, ARK_ENOENT, nseq);
+		return;
+	}
 	memset(&q, 0, sizeof(q));
 	pfx = ark_xasprintf("%s/", key);
 	q.bucket = bucket;

@@ -98,6 +98,20 @@ case $err in
 *) fail "a 1,035-byte key: $err, want ENAMETOOLONG" ;;
 esac
 rm -r "$M/$(printf 'n%.0s' $(seq 1 250))" || fail "rm of the long path"
+# One name of 1,024 bytes at the top: its lookup also asks for a
+# directory "name/" (1,025 bytes), which cannot exist.
+err=$(touch "$M/$(printf 'n%.0s' $(seq 1 1024))" 2>&1) ||
+	fail "a 1,024-byte name at the top was refused: $err"
+err=$(touch "$M/$(printf 'n%.0s' $(seq 1 1025))" 2>&1) &&
+	fail "a 1,025-byte name was created"
+case $err in
+*"File name too long"*) ;;
+*) fail "a 1,025-byte name: $err, want ENAMETOOLONG" ;;
+esac
+rm "$M/$(printf 'n%.0s' $(seq 1 1024))" || fail "rm of the 1,024-byte name"
+# statvfs promises the usual 255 bytes a name (as s3fs), which fit in
+# any directory up to 768 bytes deep.
+[ "$(stat -f -c %l "$M")" = 255 ] || fail "f_namemax $(stat -f -c %l "$M")"
 ok "a name past the key limit: ENAMETOOLONG"
 
 # Rename files: plain, over an existing file, into another directory.
