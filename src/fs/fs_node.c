@@ -83,7 +83,8 @@ struct fsn {
 	int			 tmpfd;		/* -1: no local change yet */
 	int			 tmpmem;	/* tmpfd is a memfd */
 	int			 dirty;
-	int			 deleted;
+	_Atomic int		 deleted;	/* unlinked or replaced; set
+						 * under n->mu or fsn_mu */
 	uint64_t		 gen;		/* bumps when obj changes */
 	struct fsn_slot		 slot[FSN_SLOTS];
 	size_t			 rd_idx;	/* fragment last read */
@@ -1841,7 +1842,7 @@ fsn_renamed(const char *sbucket, const char *src, const char *dbucket,
 		do_fsn_unhash(n);
 		free(n->key);
 		n->key = ark_xstrdup("");
-		n->deleted = 1;		/* racy read by flush is benign */
+		n->deleted = 1;		/* atomic: n->mu is not held */
 	}
 	for (h = 0; h < FSN_HASH; h++) {
 		struct fsn **pp = &fsn_tab[h];
