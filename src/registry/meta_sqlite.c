@@ -1408,15 +1408,37 @@ key_row(sqlite3_stmt *st, struct meta_key *k)
  * the auth_gen read before its row was, and counts only while auth_gen
  * is unchanged: meta_key_delete and meta_user_delete bump it once their
  * commit is done, so a revoked key is refused from the next request on.
- * KEY_MEMO_MS bounds an entry's life for changes made behind this
+ * MEMO_MS bounds an entry's life for changes made behind this
  * process's back (another process on the same database file).
  */
 #define KEY_MEMO	16
-#define KEY_MEMO_MS	2000
-struct key_memo {
+#define MEMO_MS		2000
+
+/* What a memo entry (key_memo, bucket_memo) was read under. */
+struct memo_tag {
 	const struct meta *m;
 	uint64_t	 gen;
 	int64_t		 until_ms;
+};
+
+static int
+memo_holds(const struct memo_tag *t, const struct meta *m, uint64_t gen,
+    int64_t now)
+{
+	return t->m == m && t->gen == gen && t->until_ms > now;
+}
+
+static void
+memo_tag_set(struct memo_tag *t, const struct meta *m, uint64_t gen,
+    int64_t now)
+{
+	t->m = m;
+	t->gen = gen;
+	t->until_ms = now + MEMO_MS;
+}
+
+struct key_memo {
+	struct memo_tag	 tag;
 	struct meta_key	 key;
 };
 static _Thread_local struct key_memo key_memo[KEY_MEMO];
@@ -1432,7 +1454,7 @@ meta_key_get(struct meta *m, const char *key_id, struct meta_key *out)
 	int64_t		 now = ark_now_ms();
 
 	km = &key_memo[ark_fnv1a(ARK_FNV_INIT, key_id) % KEY_MEMO];
-	if (km->m == m && km->gen == gen && km->until_ms > now &&
+	if (memo_holds(&km->tag, m, gen, now) &&
 	    strcmp(km->key.key_id, key_id) == 0) {
 		*out = km->key;
 		return ARK_OK;
@@ -1445,9 +1467,7 @@ meta_key_get(struct meta *m, const char *key_id, struct meta_key *out)
 		key_row(st, out);
 	reader_put(m, c);
 	if (rc == ARK_OK) {
-		km->m = m;
-		km->gen = gen;
-		km->until_ms = now + KEY_MEMO_MS;
+		memo_tag_set(&km->tag, m, gen, now);
 		km->key = *out;
 	}
 	return rc;
@@ -1587,9 +1607,7 @@ meta_bucket_get(struct meta *m, const char *name, struct meta_bucket *out)
  */
 #define BUCKET_MEMO	16
 struct bucket_memo {
-	const struct meta *m;
-	uint64_t	 gen;
-	int64_t		 until_ms;
+	struct memo_tag	 tag;
 	struct meta_bucket b;
 };
 static _Thread_local struct bucket_memo bucket_memo[BUCKET_MEMO];
@@ -1603,15 +1621,13 @@ meta_bucket_access(struct meta *m, const char *name, struct meta_bucket *out)
 	enum ark_err	 rc;
 
 	bm = &bucket_memo[ark_fnv1a(ARK_FNV_INIT, name) % BUCKET_MEMO];
-	if (bm->m == m && bm->gen == gen && bm->until_ms > now &&
+	if (memo_holds(&bm->tag, m, gen, now) &&
 	    strcmp(bm->b.name, name) == 0) {
 		*out = bm->b;
 		return ARK_OK;
 	}
 	if ((rc = meta_bucket_get(m, name, out)) == ARK_OK) {
-		bm->m = m;
-		bm->gen = gen;
-		bm->until_ms = now + KEY_MEMO_MS;
+		memo_tag_set(&bm->tag, m, gen, now);
 		bm->b = *out;
 	}
 	return rc;
