@@ -1129,8 +1129,9 @@ od_mpu(struct oreq *o)
 		ark_http_req_on_body(o->req, mpu_body, mpu_end, o);
 		return;
 	case S3_OP_ABORT_MULTIPART_UPLOAD:
-		od_reg_call(o, "multipart/abort", json_pack("{s:s}", "upload_id",
-		    o->r.upload_id), 0, mpu_abort_done);
+		od_reg_call(o, "multipart/abort", json_pack("{s:s, s:s, s:s}",
+		    "upload_id", o->r.upload_id, "bucket", o->r.bucket, "key",
+		    o->r.key), 0, mpu_abort_done);
 		return;
 	default:
 		od_error(o, S3_ERR_NOT_IMPLEMENTED, s3_op_name(o->r.op));

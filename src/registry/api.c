@@ -2258,15 +2258,28 @@ h_list(struct rq *r)
 
 /* ---- multipart uploads ---- */
 
-/* Loads the upload and checks the caller may write its bucket. */
+/* Loads the upload and checks the caller may write its bucket. A
+ * "bucket" or "key" given with the id must be the upload's (S3 names an
+ * upload by all three): another key's upload is missing (404), before
+ * the access check could tell that it exists. */
 static int
 need_upload(struct rq *r, const char **id, struct meta_upload *u)
 {
+	const char *bucket = NULL, *key = NULL;
 	enum ark_err rc;
 
-	if (g_str(r, r->j, "upload_id", 1, META_ID_MAX, id))
+	if (g_str(r, r->j, "upload_id", 1, META_ID_MAX, id) ||
+	    g_str(r, r->j, "bucket", 0, META_BUCKET_MAX, &bucket) ||
+	    g_str(r, r->j, "key", 0, META_OBJKEY_MAX, &key))
 		return -1;
 	if ((rc = meta_upload_get(r->a->m, *id, u)) != ARK_OK) {
+		reply_err(r, 404, "no_such_upload", "no such upload",
+		    "upload_id");
+		return -1;
+	}
+	if ((bucket != NULL && strcmp(bucket, u->bucket) != 0) ||
+	    (key != NULL && strcmp(key, u->key) != 0)) {
+		meta_upload_clear(u);
 		reply_err(r, 404, "no_such_upload", "no such upload",
 		    "upload_id");
 		return -1;
@@ -2574,7 +2587,8 @@ out:
 static void
 h_mp_abort(struct rq *r)
 {
-	static const char *const allowed[] = { "upload_id", NULL };
+	static const char *const allowed[] = { "upload_id", "bucket", "key",
+	    NULL };
 	struct meta_upload	 u;
 	const char		*id;
 	enum ark_err		 rc;
