@@ -499,6 +499,28 @@ src_done(struct oreq *o, int status, json_t *j)
 		copy_object(o, c);
 }
 
+static void
+src_get(struct oreq *o)
+{
+	struct cp *c = o->ext;
+
+	od_reg_call(o, "object/get", json_pack("{s:s, s:s, s:b}", "bucket",
+	    c->sb, "key", c->sk, "tokens", o->r.op ==
+	    S3_OP_UPLOAD_PART_COPY), 0, src_done);
+}
+
+/* UploadPartCopy: as UploadPart, the upload must be this key's before
+ * anything is read or written. */
+static void
+upload_done(struct oreq *o, int status, json_t *j)
+{
+	enum s3_cksum_alg alg;
+	int full;
+
+	if (od_s3_upload_check(o, status, j, &alg, &full) == 0)
+		src_get(o);
+}
+
 void
 od_s3_copy(struct oreq *o)
 {
@@ -519,7 +541,10 @@ od_s3_copy(struct oreq *o)
 		od_error(o, S3_ERR_NO_SUCH_VERSION, NULL);
 		return;
 	}
-	od_reg_call(o, "object/get", json_pack("{s:s, s:s, s:b}", "bucket",
-	    c->sb, "key", c->sk, "tokens", o->r.op ==
-	    S3_OP_UPLOAD_PART_COPY), 0, src_done);
+	if (o->r.op == S3_OP_UPLOAD_PART_COPY) {
+		od_reg_call(o, "multipart/get", json_pack("{s:s}", "upload_id",
+		    o->r.upload_id), 0, upload_done);
+		return;
+	}
+	src_get(o);
 }

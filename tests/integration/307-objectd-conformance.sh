@@ -2,8 +2,9 @@
 # 307-objectd-conformance: where AWS S3 names the answer and an earlier
 # arkor-objectd did something else (the probe report's findings), through
 # boto3 against a real local cluster: multipart uploads are named by
-# bucket + key + id (AbortMultipartUpload of another key's upload is
-# NoSuchUpload and leaves it alone, also for another user).
+# bucket + key + id (AbortMultipartUpload and UploadPartCopy of another
+# key's upload are NoSuchUpload and leave it alone, also for another
+# user).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster-lib.sh"
 python3 -c 'import boto3' 2>/dev/null || { echo "SKIP: no python3-boto3"; exit 77; }
@@ -48,6 +49,17 @@ err(bob.abort_multipart_upload, "NoSuchUpload", Bucket="bobs", Key="x",
     UploadId=u)
 assert parts("rp1", "victim", u) == [(1, 2)]
 ok("AbortMultipartUpload of another bucket's or key's upload: NoSuchUpload")
+
+s3.put_object(Bucket="rp1", Key="src", Body=b"0123456789")
+err(s3.upload_part_copy, "NoSuchUpload", Bucket="rp1", Key="zz", UploadId=u,
+    PartNumber=2, CopySource="rp1/src")
+err(s3.upload_part_copy, "NoSuchUpload", Bucket="rp2", Key="victim",
+    UploadId=u, PartNumber=2, CopySource="rp1/src")
+assert parts("rp1", "victim", u) == [(1, 2)]
+s3.upload_part_copy(Bucket="rp1", Key="victim", UploadId=u, PartNumber=2,
+                    CopySource="rp1/src")
+assert parts("rp1", "victim", u) == [(1, 2), (2, 10)]
+ok("UploadPartCopy into another key's upload: NoSuchUpload, nothing added")
 
 s3.abort_multipart_upload(Bucket="rp1", Key="victim", UploadId=u)
 err(s3.list_parts, "NoSuchUpload", Bucket="rp1", Key="victim", UploadId=u)
