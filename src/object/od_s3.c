@@ -133,6 +133,12 @@ od_s3_tagging_header(struct oreq *o, json_t **out)
 	return S3_OK;
 }
 
+int
+od_s3_other_version(const char *v)
+{
+	return v != NULL && v[0] != '\0' && strcmp(v, "null") != 0;
+}
+
 void
 od_s3_owner(struct s3_xmlw *w, const char *user)
 {
@@ -413,11 +419,34 @@ od_list(struct oreq *o)
 
 /* ---- DeleteObject ------------------------------------------------------------ */
 
+/* object/delete of key (and of version: see delete_body) answered with
+ * nothing deleted that should be: a missing key, or another version. */
+static int
+delete_ok(const char *version, int status, json_t *j)
+{
+	return status == 200 || (status == 404 && strncmp(od_jstr(j,
+	    "message"), "bucket", 6) != 0) || (status == 412 &&
+	    od_s3_other_version(version));
+}
+
+/* The object/delete of a key. AWS deletes only the version named, and
+ * an unversioned bucket has none but "null": another deletes nothing.
+ * if_version 0 (the key must not exist) makes sure of that, while the
+ * registry still checks the bucket and the caller's right to write. */
+static json_t *
+delete_body(struct oreq *o, const char *key, const char *version)
+{
+	json_t *b = json_pack("{s:s, s:s}", "bucket", o->r.bucket, "key", key);
+
+	if (od_s3_other_version(version))
+		json_object_set_new(b, "if_version", json_integer(0));
+	return b;
+}
+
 static void
 delete_done(struct oreq *o, int status, json_t *j)
 {
-	if (status != 200 && !(status == 404 &&
-	    strncmp(od_jstr(j, "message"), "bucket", 6) != 0)) {
+	if (!delete_ok(o->r.version_id, status, j)) {
 		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_BUCKET);
 		return;
 	}
@@ -832,8 +861,7 @@ static void	delm_next(struct oreq *o);
 static void
 delm_done(struct oreq *o, int status, json_t *j)
 {
-	if (status == 200 || (status == 404 &&
-	    strncmp(od_jstr(j, "message"), "bucket", 6) != 0))
+	if (delete_ok(o->dl.objs[o->di].version_id, status, j))
 		o->dres[o->di] = 0;
 	else if (status == 404)
 		o->dres[o->di] = S3_ERR_NO_SUCH_BUCKET;
@@ -853,8 +881,9 @@ delm_next(struct oreq *o)
 	size_t i;
 
 	if (o->di < o->dl.nobjs) {
-		od_reg_call(o, "object/delete", json_pack("{s:s, s:s}", "bucket",
-		    o->r.bucket, "key", o->dl.objs[o->di].key), 0, delm_done);
+		od_reg_call(o, "object/delete", delete_body(o,
+		    o->dl.objs[o->di].key, o->dl.objs[o->di].version_id), 0,
+		    delm_done);
 		return;
 	}
 	ark_buf_init(&out, 16u << 20);
@@ -868,6 +897,9 @@ delm_next(struct oreq *o)
 				continue;
 			s3_xmlw_start(&w, "Deleted");
 			s3_xmlw_elem(&w, "Key", k);
+			if (o->dl.objs[i].version_id != NULL)
+				s3_xmlw_elem(&w, "VersionId",
+				    o->dl.objs[i].version_id);
 			s3_xmlw_end(&w);
 			continue;
 		}
@@ -1141,9 +1173,33 @@ od_mpu(struct oreq *o)
 
 /* ---- dispatch -------------------------------------------------------------------- */
 
+/* Reads and tagging of a version other than "null" (od_s3_other_version)
+ * name nothing: NoSuchVersion, answered here. 1 when answered. */
+static int
+od_version_missing(struct oreq *o)
+{
+	if (!od_s3_other_version(o->r.version_id))
+		return 0;
+	switch (o->r.op) {
+	case S3_OP_GET_OBJECT:
+	case S3_OP_HEAD_OBJECT:
+	case S3_OP_GET_OBJECT_ATTRIBUTES:
+	case S3_OP_GET_OBJECT_TAGGING:
+	case S3_OP_PUT_OBJECT_TAGGING:
+	case S3_OP_DELETE_OBJECT_TAGGING:
+	case S3_OP_GET_OBJECT_ACL:
+		od_error(o, S3_ERR_NO_SUCH_VERSION, NULL);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void
 od_dispatch(struct oreq *o)
 {
+	if (od_version_missing(o))
+		return;
 	switch (o->r.op) {
 	case S3_OP_LIST_BUCKETS:
 		od_reg_call(o, "bucket/list", json_pack("{s:s}", "owner",
@@ -1217,8 +1273,8 @@ od_dispatch(struct oreq *o)
 		od_delete_multi(o);
 		return;
 	case S3_OP_DELETE_OBJECT:
-		od_reg_call(o, "object/delete", json_pack("{s:s, s:s}", "bucket",
-		    o->r.bucket, "key", o->r.key), 0, delete_done);
+		od_reg_call(o, "object/delete", delete_body(o, o->r.key,
+		    o->r.version_id), 0, delete_done);
 		return;
 	default:
 		od_error(o, S3_ERR_NOT_IMPLEMENTED, s3_op_name(o->r.op));

@@ -88,6 +88,9 @@ int		 od_s3_upload_check(struct oreq *o, int status, json_t *j,
 		    enum s3_cksum_alg *alg, int *full);
 void		 od_s3_read_body(struct oreq *o, size_t max,
 		    void (*done)(struct oreq *o));
+/* 1 when a versionId (NULL or "" when absent) names a version other
+ * than "null", the only one of an object: buckets are never versioned. */
+int		 od_s3_other_version(const char *v);
 /* Owner ID / DisplayName element for listings. */
 void		 od_s3_owner(struct s3_xmlw *w, const char *user);
 /* Appends an x-amz-checksum-<alg> header per value of a stored

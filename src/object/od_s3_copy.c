@@ -536,8 +536,7 @@ od_s3_copy(struct oreq *o)
 		od_error(o, sc, NULL);
 		return;
 	}
-	/* Unversioned buckets: the only version is "null". */
-	if (version[0] != '\0' && strcmp(version, "null") != 0) {
+	if (od_s3_other_version(version)) {
 		od_error(o, S3_ERR_NO_SUCH_VERSION, NULL);
 		return;
 	}

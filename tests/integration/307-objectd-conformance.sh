@@ -4,7 +4,8 @@
 # boto3 against a real local cluster: multipart uploads are named by
 # bucket + key + id (AbortMultipartUpload and UploadPartCopy of another
 # key's upload are NoSuchUpload and leave it alone, also for another
-# user).
+# user); an unversioned bucket's objects have the one version "null"
+# (another versionId is NoSuchVersion, and deleting it deletes nothing).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster-lib.sh"
 python3 -c 'import boto3' 2>/dev/null || { echo "SKIP: no python3-boto3"; exit 77; }
@@ -66,6 +67,44 @@ err(s3.list_parts, "NoSuchUpload", Bucket="rp1", Key="victim", UploadId=u)
 err(s3.abort_multipart_upload, "NoSuchUpload", Bucket="rp1", Key="victim",
     UploadId=u)
 ok("AbortMultipartUpload of its own bucket and key: 204, then NoSuchUpload")
+
+# ---- versionId on an unversioned bucket: "null" is the object ----
+V = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+s3.put_object(Bucket="rp1", Key="v", Body=b"keep")
+s3.put_object_tagging(Bucket="rp1", Key="v",
+                      Tagging={"TagSet": [{"Key": "t", "Value": "1"}]})
+for fn, kw in ((s3.get_object, {}), (s3.head_object, {}),
+               (s3.get_object_tagging, {}), (s3.delete_object_tagging, {}),
+               (s3.put_object_tagging,
+                {"Tagging": {"TagSet": [{"Key": "t", "Value": "2"}]}}),
+               (s3.get_object_attributes, {"ObjectAttributes": ["ETag"]})):
+    err(fn, "NoSuchVersion" if fn != s3.head_object else "404", Bucket="rp1",
+        Key="v", VersionId=V, **kw)
+assert s3.get_object(Bucket="rp1", Key="v", VersionId="null")["Body"].read() \
+    == b"keep"
+s3.head_object(Bucket="rp1", Key="v", VersionId="null")
+assert s3.get_object_tagging(Bucket="rp1", Key="v", VersionId="null")[
+    "TagSet"] == [{"Key": "t", "Value": "1"}]
+s3.get_object_attributes(Bucket="rp1", Key="v", VersionId="null",
+                         ObjectAttributes=["ETag"])
+r = s3.delete_object(Bucket="rp1", Key="v", VersionId=V)
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 204, r
+r = s3.delete_objects(Bucket="rp1", Delete={"Objects": [
+    {"Key": "v", "VersionId": V}]})
+assert [d["Key"] for d in r["Deleted"]] == ["v"] and "Errors" not in r, r
+assert s3.get_object(Bucket="rp1", Key="v")["Body"].read() == b"keep"
+err(s3.delete_object, "NoSuchBucket", Bucket="nosuchbkt", Key="v",
+    VersionId=V)
+err(bob.delete_object, "AccessDenied", Bucket="rp1", Key="v", VersionId=V)
+ok("versionId other than null: NoSuchVersion; its DELETE deletes nothing")
+s3.delete_object(Bucket="rp1", Key="v", VersionId="null")
+err(s3.head_object, "404", Bucket="rp1", Key="v")
+s3.put_object(Bucket="rp1", Key="v2", Body=b"x")
+r = s3.delete_objects(Bucket="rp1", Delete={"Objects": [
+    {"Key": "v2", "VersionId": "null"}]})
+assert [d["Key"] for d in r["Deleted"]] == ["v2"], r
+err(s3.head_object, "404", Bucket="rp1", Key="v2")
+ok("versionId=null: DeleteObject and DeleteObjects delete the object")
 PY
 ok "conformance scenario"
 
