@@ -2095,7 +2095,8 @@ move_common(struct rq *r, int prefix, int rename)
 {
 	static const char *const callowed[] = { "src_bucket", "src_key",
 	    "bucket", "key", "noreplace", "mode", "uid", "gid", "mtime_ms",
-	    "content_type", "user_meta", "headers", "tags", NULL };
+	    "content_type", "user_meta", "headers", "tags", "if_version",
+	    NULL };
 	static const char *const pallowed[] = { "src_bucket", "src_prefix",
 	    "bucket", "prefix", "noreplace", NULL };
 	const char	*sb, *sk, *db, *dk;
@@ -2105,7 +2106,7 @@ move_common(struct rq *r, int prefix, int rename)
 	struct attr_texts t;
 	int		 any = 0;
 	uint64_t	 n = 0;
-	int64_t		 v = 0;
+	int64_t		 v = 0, ifv = META_ANY;
 	enum ark_err	 rc;
 
 	memset(&t, 0, sizeof(t));
@@ -2117,7 +2118,7 @@ move_common(struct rq *r, int prefix, int rename)
 	    g_str(r, r->j, prefix ? "prefix" : "key", !prefix,
 	    META_OBJKEY_MAX, &dk) ||
 	    g_bool(r, r->j, "noreplace", &noreplace) ||
-	    (!prefix && g_attrs(r, &a, &t, &any)) ||
+	    (!prefix && (g_attrs(r, &a, &t, &any) || g_if_version(r, &ifv))) ||
 	    need_bucket(r, sb, rename) || need_bucket(r, db, 1))
 		goto out;
 	if (prefix && dk == NULL)
@@ -2129,15 +2130,15 @@ move_common(struct rq *r, int prefix, int rename)
 		    flags, &n);
 	else
 		rc = meta_object_copy(r->a->m, sb, sk, db, dk, flags,
-		    any ? &a : NULL, &v);
-	if (rc == ARK_EEXIST)
+		    any ? &a : NULL, ifv, &v);
+	if (rc == ARK_EEXIST && ifv == META_ANY)
 		reply_err(r, 409, "exists", "destination exists (noreplace)",
 		    prefix ? "prefix" : "key");
 	else if (rc == ARK_EINVAL && prefix)
 		reply_err(r, 400, "invalid", "source and destination prefixes "
 		    "overlap, or a resulting key is too long", "prefix");
 	else if (rc != ARK_OK)
-		reply_rc(r, rc, rename ? "rename" : "copy");
+		reply_write_rc(r, rc, ifv, rename ? "rename" : "copy");
 	else if (prefix)
 		reply_json(r, 200, json_pack("{s:I}", "count", (json_int_t)n));
 	else
@@ -2508,20 +2509,21 @@ static void
 h_mp_complete(struct rq *r)
 {
 	static const char *const allowed[] = { "upload_id", "parts", "etag",
-	    "checksums", NULL };
+	    "checksums", "if_version", NULL };
 	static const char *const pallowed[] = { "number", "etag", NULL };
 	struct meta_upload	 u;
 	const char		*id, *etag, **etags = NULL;
 	char			*cks = NULL;
 	unsigned		*nums = NULL, bad = 0;
 	json_t			*arr = NULL, *e;
-	int64_t			 num, v;
+	int64_t			 num, v, ifv;
 	size_t			 i, n;
 	char			 where[32];
 	enum ark_err		 rc;
 
 	if (keys_ok(r, r->j, allowed, "") || g_str(r, r->j, "etag", 1,
-	    META_ETAG_MAX, &etag) || g_objtext(r, r->j, "checksums", &cks))
+	    META_ETAG_MAX, &etag) || g_if_version(r, &ifv) ||
+	    g_objtext(r, r->j, "checksums", &cks))
 		return;
 	if ((rc = ark_json_get_array(r->j, "parts", 1, 10000, &arr,
 	    &r->je)) != ARK_OK) {
@@ -2565,8 +2567,8 @@ h_mp_complete(struct rq *r)
 	if (need_upload(r, &id, &u) != 0)
 		goto out;
 	meta_upload_clear(&u);
-	rc = meta_upload_complete(r->a->m, id, nums, etags, n, etag, cks, &v,
-	    &bad);
+	rc = meta_upload_complete(r->a->m, id, nums, etags, n, etag, cks, ifv,
+	    &v, &bad);
 	if (rc == ARK_EINVAL) {
 		char msg[96];
 
@@ -2574,7 +2576,7 @@ h_mp_complete(struct rq *r)
 		    "or has another etag", bad);
 		reply_err(r, 400, "invalid_part", msg, "parts");
 	} else if (rc != ARK_OK)
-		reply_rc(r, rc, "complete");
+		reply_write_rc(r, rc, ifv, "complete");
 	else
 		reply_json(r, 200, json_pack("{s:I}", "version",
 		    (json_int_t)v));

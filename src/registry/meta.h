@@ -312,13 +312,15 @@ enum ark_err	 meta_object_setattr_async(struct meta *m,
 
 /* Copy: dst becomes a new version sharing src's fragments (no data moves),
  * with the attributes of `replace` (may be NULL) applied over the source's
- * (S3 CopyObject with MetadataDirective REPLACE, also onto itself); a
- * replaced dst version's fragments go to GC. Rename: the row moves,
- * keeping its version and fragments. One transaction each. */
+ * (S3 CopyObject with MetadataDirective REPLACE, also onto itself), under
+ * the if_version precondition on dst (as meta_object_put; META_NOREPLACE
+ * is META_ABSENT); a replaced dst version's fragments go to GC. Rename:
+ * the row moves, keeping its version and fragments. One transaction
+ * each. */
 enum ark_err	 meta_object_copy(struct meta *m, const char *sbucket,
 		    const char *skey, const char *dbucket, const char *dkey,
 		    unsigned flags, const struct meta_attrs *replace,
-		    int64_t *version);
+		    int64_t if_version, int64_t *version);
 enum ark_err	 meta_object_rename(struct meta *m, const char *sbucket,
 		    const char *skey, const char *dbucket, const char *dkey,
 		    unsigned flags);
@@ -437,14 +439,16 @@ enum ark_err	 meta_part_list(struct meta *m, const char *upload_id,
  * new version of the object (offsets shifted), with size = sum of parts,
  * the given etag and checksums (JSON object text, may be NULL), and the
  * part list {number, size, etag, checksums?} in `parts`; other parts'
- * fragments go to GC; the upload is gone. ARK_ENOENT unknown upload;
- * ARK_EINVAL a part is missing, out of order or its etag differs
- * (*bad_part gets its number, may be NULL).
+ * fragments go to GC; the upload is gone. The object is written under
+ * the if_version precondition (as meta_object_put: ARK_EEXIST, the
+ * upload then stays). ARK_ENOENT unknown upload (or, with an if_version
+ * above 0, no object); ARK_EINVAL a part is missing, out of order or its
+ * etag differs (*bad_part gets its number, may be NULL).
  */
 enum ark_err	 meta_upload_complete(struct meta *m, const char *upload_id,
 		    const unsigned *numbers, const char *const *etags,
 		    size_t nparts, const char *etag, const char *checksums,
-		    int64_t *version, unsigned *bad_part);
+		    int64_t if_version, int64_t *version, unsigned *bad_part);
 /* Drops the upload; all its fragments go to GC. */
 enum ark_err	 meta_upload_abort(struct meta *m, const char *upload_id);
 

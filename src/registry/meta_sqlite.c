@@ -2300,6 +2300,7 @@ struct a_move {
 	uint64_t		*count;
 	const struct meta_attrs	*replace;
 	int64_t			*nseq;		/* rename: [2] or NULL */
+	int64_t			 if_version;	/* object copy: on dkey */
 };
 
 /* Replaces a JSON text field by `v` (NULL: keep, "": clear). */
@@ -2333,7 +2334,7 @@ apply_attrs(struct meta_object *o, const struct meta_attrs *a)
 static enum ark_err
 do_copy_one(struct mconn *c, int64_t sbid, const char *skey, int64_t dbid,
     const char *dkey, unsigned flags, const struct meta_attrs *replace,
-    int64_t *version)
+    int64_t if_version, int64_t *version)
 {
 	struct meta_object	o;
 	enum ark_err		rc;
@@ -2344,7 +2345,7 @@ do_copy_one(struct mconn *c, int64_t sbid, const char *skey, int64_t dbid,
 	if (replace != NULL)
 		apply_attrs(&o, replace);
 	rc = do_object_write(c, dbid, dkey, &o,
-	    (flags & META_NOREPLACE) ? META_ABSENT : META_ANY, 0, version);
+	    (flags & META_NOREPLACE) ? META_ABSENT : if_version, 0, version);
 	meta_object_clear(&o);
 	return rc;
 }
@@ -2360,16 +2361,16 @@ do_object_copy(struct mconn *c, void *arg)
 	    (rc = do_bucket_id(c, a->dbucket, &dbid)) != ARK_OK)
 		return rc;
 	return do_copy_one(c, sbid, a->skey, dbid, a->dkey, a->flags,
-	    a->replace, a->version);
+	    a->replace, a->if_version, a->version);
 }
 
 enum ark_err
 meta_object_copy(struct meta *m, const char *sbucket, const char *skey,
     const char *dbucket, const char *dkey, unsigned flags,
-    const struct meta_attrs *replace, int64_t *version)
+    const struct meta_attrs *replace, int64_t if_version, int64_t *version)
 {
 	struct a_move a = { sbucket, skey, dbucket, dkey, flags, version, NULL,
-	    replace, NULL };
+	    replace, NULL, if_version };
 
 	if (!key_ok(skey) || !key_ok(dkey) || (flags & META_EXCHANGE) ||
 	    (replace != NULL && !attrs_ok(replace)))
@@ -2473,7 +2474,7 @@ meta_object_rename_async(struct meta *m, const char *sbucket,
     void *arg)
 {
 	struct a_move a = { sbucket, skey, dbucket, dkey, flags, NULL, NULL,
-	    NULL, nseq };
+	    NULL, nseq, META_ANY };
 
 	if (!key_ok(skey) || !key_ok(dkey) ||
 	    ((flags & META_EXCHANGE) && (flags & META_NOREPLACE)))
@@ -2567,7 +2568,7 @@ do_prefix_op(struct mconn *c, struct a_move *a, int rename)
 			    l.k[i].size, dbid, dkey, a->flags);
 		else
 			rc = do_copy_one(c, sbid, l.k[i].key, dbid, dkey,
-			    a->flags, NULL, NULL);
+			    a->flags, NULL, META_ANY, NULL);
 		free(dkey);
 		if (rc != ARK_OK)
 			goto out;
@@ -2604,7 +2605,7 @@ meta_prefix_copy(struct meta *m, const char *sbucket, const char *sprefix,
     uint64_t *count)
 {
 	struct a_move	a = { sbucket, sprefix, dbucket, dprefix, flags, NULL,
-	    count, NULL, NULL };
+	    count, NULL, NULL, META_ANY };
 	uint64_t	dummy;
 
 	if (!key_ok(sprefix) || dprefix == NULL ||
@@ -2621,7 +2622,7 @@ meta_prefix_rename(struct meta *m, const char *sbucket, const char *sprefix,
     uint64_t *count)
 {
 	struct a_move	a = { sbucket, sprefix, dbucket, dprefix, flags, NULL,
-	    count, NULL, NULL };
+	    count, NULL, NULL, META_ANY };
 	uint64_t	dummy;
 
 	if (!key_ok(sprefix) || dprefix == NULL ||
@@ -2808,6 +2809,7 @@ struct a_upload {
 	const char *const	*etags;
 	size_t			 nparts;
 	const char		*etag;
+	int64_t			 if_version;	/* complete */
 	int64_t			*version;
 	unsigned		*bad_part;
 };
@@ -3201,7 +3203,7 @@ do_upload_complete(struct mconn *c, void *arg)
 		goto out;
 	}
 	o.parts = ark_xstrdup(ark_buf_str(&pj));
-	if ((rc = do_object_write(c, bid, key, &o, META_ANY, 0,
+	if ((rc = do_object_write(c, bid, key, &o, a->if_version, 0,
 	    a->version)) != ARK_OK)
 		goto out;
 	if ((rc = do_upload_drop(c, a->id, &l)) != ARK_OK)
@@ -3223,8 +3225,8 @@ out:
 enum ark_err
 meta_upload_complete(struct meta *m, const char *upload_id,
     const unsigned *numbers, const char *const *etags, size_t nparts,
-    const char *etag, const char *checksums, int64_t *version,
-    unsigned *bad_part)
+    const char *etag, const char *checksums, int64_t if_version,
+    int64_t *version, unsigned *bad_part)
 {
 	struct a_upload a;
 
@@ -3239,6 +3241,7 @@ meta_upload_complete(struct meta *m, const char *upload_id,
 	a.nparts = nparts;
 	a.etag = etag;
 	a.cksums = checksums;
+	a.if_version = if_version;
 	a.version = version;
 	a.bad_part = bad_part;
 	return meta_exec(m, do_upload_complete, &a);

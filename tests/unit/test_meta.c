@@ -741,7 +741,7 @@ test_gc_rules(void **state)
 	}
 	/* a copy shares fragments: deleting the source frees nothing */
 	assert_int_equal(meta_object_copy(f->m, "b1", "a", "b1", "a2", 0,
-	    NULL, NULL), ARK_OK);
+	    NULL, META_ANY, NULL), ARK_OK);
 	assert_int_equal(meta_object_delete(f->m, "b1", "a", META_ANY, NULL),
 	    ARK_OK);
 	assert_int_equal(gc_count(f), 0);
@@ -762,16 +762,22 @@ test_copy_rename(void **state)
 	put(f, "src", 0x300, 2);
 	put(f, "dst", 0x400, 1);
 	assert_int_equal(meta_object_copy(f->m, "b1", "src", "b1", "dst",
-	    META_NOREPLACE, NULL, NULL), ARK_EEXIST);
+	    META_NOREPLACE, NULL, META_ANY, NULL), ARK_EEXIST);
+	assert_int_equal(meta_object_copy(f->m, "b1", "src", "b1", "dst", 0,
+	    NULL, META_ABSENT, NULL), ARK_EEXIST);
+	assert_int_equal(meta_object_get(f->m, "b1", "dst", &g), ARK_OK);
+	assert_int_equal(meta_object_copy(f->m, "b1", "src", "b1", "dst", 0,
+	    NULL, g.version + 1, NULL), ARK_EEXIST);	/* dst stays: below */
+	meta_object_clear(&g);
 	assert_int_equal(meta_object_copy(f->m, "b1", "nope", "b1", "x", 0,
-	    NULL, NULL), ARK_ENOENT);
+	    NULL, META_ANY, NULL), ARK_ENOENT);
 	{
 		struct meta_attrs a = META_ATTRS_KEEP;
 
 		a.ctype = "application/x-copied";
 		a.headers = "{\"Expires\":\"never\"}";
 		assert_int_equal(meta_object_copy(f->m, "b1", "src", "b2", "c",
-		    0, &a, NULL), ARK_OK);
+		    0, &a, META_ANY, NULL), ARK_OK);
 	}
 	assert_int_equal(meta_object_get(f->m, "b2", "c", &g), ARK_OK);
 	assert_int_equal(g.nfrags, 2);
@@ -1120,11 +1126,14 @@ test_multipart(void **state)
 	assert_int_equal(n, 1);
 	etags[0] = "wrong";
 	assert_int_equal(meta_upload_complete(f->m, id, nums, etags, 2,
-	    "x-2", NULL, &v, &bad), ARK_EINVAL);
+	    "x-2", NULL, META_ANY, &v, &bad), ARK_EINVAL);
 	assert_int_equal(bad, 1);
 	etags[0] = "e1";
 	assert_int_equal(meta_upload_complete(f->m, id, nums, etags, 2,
-	    "x-2", "{\"crc32\":\"AAAAAg==-2\"}", &v, &bad), ARK_OK);
+	    "x-2", NULL, 1, &v, &bad), ARK_ENOENT);	/* no object yet */
+	assert_int_equal(meta_upload_complete(f->m, id, nums, etags, 2,
+	    "x-2", "{\"crc32\":\"AAAAAg==-2\"}", META_ABSENT, &v, &bad),
+	    ARK_OK);
 	assert_int_equal(meta_object_get(f->m, "b1", "big", &g), ARK_OK);
 	assert_int_equal(g.size, 300);
 	assert_int_equal(g.nfrags, 3);
