@@ -124,6 +124,10 @@ struct oreq {
 	 * reply (NULL: none); what runs once they are known. */
 	json_t			*cors_hdrs;
 	void			(*cors_next)(struct oreq *o);
+	/* Conditional writes (od_s3_write_cond): the if_version the
+	 * registry write carries (-1: none), and what runs once known. */
+	int64_t			 if_version;
+	void			(*cond_next)(struct oreq *o);
 
 	/* Upload pipeline (od_put.c); commit runs once every fragment is
 	 * stored on all its replicas. */

@@ -713,6 +713,7 @@ od_oreq_new(struct ark_http_req *req)
 
 	o->req = req;
 	o->refs = 1;
+	o->if_version = -1;
 	snprintf(o->reqid, sizeof(o->reqid), "%s", ark_http_req_id(req));
 	ark_http_req_on_finish(req, od_finish, o);
 	return o;

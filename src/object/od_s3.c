@@ -37,7 +37,6 @@ static struct s3_sigv4_cfg	 od_scfg;
 static void	put_commit(struct oreq *o);
 
 struct putx {			/* PutObject's and UploadPart's o->ext */
-	int64_t		 if_version;	/* -1: unconditional */
 	/* UploadPart: the checksum its upload declared (NONE: none) */
 	enum s3_cksum_alg mpu_alg;
 	int		 mpu_full;	/* FULL_OBJECT, else COMPOSITE */
@@ -131,6 +130,55 @@ od_s3_tagging_header(struct oreq *o, json_t **out)
 	}
 	*out = t;
 	return S3_OK;
+}
+
+static void
+write_match_done(struct oreq *o, int status, json_t *j)
+{
+	if (status == 404 && strncmp(od_jstr(j, "message"), "bucket", 6) != 0) {
+		od_error(o, S3_ERR_NO_SUCH_KEY, NULL);
+		return;
+	}
+	if (status != 200) {
+		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_KEY);
+		return;
+	}
+	if (!s3_req_etag_match(s3_view_header(&o->v, "if-match"),
+	    od_jstr(j, "etag"))) {
+		od_error(o, S3_ERR_PRECONDITION_FAILED, NULL);
+		return;
+	}
+	o->if_version = od_jint(j, "version");
+	o->cond_next(o);
+}
+
+void
+od_s3_write_cond(struct oreq *o, void (*next)(struct oreq *o))
+{
+	const char *inm = s3_view_header(&o->v, "if-none-match");
+
+	if (inm != NULL) {
+		if (strcmp(inm, "*") != 0) {
+			od_error(o, S3_ERR_NOT_IMPLEMENTED,
+			    "If-None-Match on writes takes only *");
+			return;
+		}
+		o->if_version = 0;
+	} else if (s3_view_header(&o->v, "if-match") != NULL) {
+		o->cond_next = next;
+		od_reg_call(o, "object/get", json_pack("{s:s, s:s}", "bucket",
+		    o->r.bucket, "key", o->r.key), 0, write_match_done);
+		return;
+	}
+	next(o);
+}
+
+void
+od_s3_if_version(const struct oreq *o, json_t *body)
+{
+	if (o->if_version >= 0)
+		json_object_set_new(body, "if_version",
+		    json_integer(o->if_version));
 }
 
 int
@@ -429,17 +477,21 @@ delete_ok(const char *version, int status, json_t *j)
 	    od_s3_other_version(version));
 }
 
-/* The object/delete of a key. AWS deletes only the version named, and
- * an unversioned bucket has none but "null": another deletes nothing.
- * if_version 0 (the key must not exist) makes sure of that, while the
- * registry still checks the bucket and the caller's right to write. */
+/* The object/delete of a key, only of version if_version when >= 0
+ * (If-Match). AWS deletes only the version named, and an unversioned
+ * bucket has none but "null": another deletes nothing. if_version 0
+ * (the key must not exist) makes sure of that, while the registry still
+ * checks the bucket and the caller's right to write. */
 static json_t *
-delete_body(struct oreq *o, const char *key, const char *version)
+delete_body(struct oreq *o, const char *key, const char *version,
+    int64_t if_version)
 {
 	json_t *b = json_pack("{s:s, s:s}", "bucket", o->r.bucket, "key", key);
 
 	if (od_s3_other_version(version))
-		json_object_set_new(b, "if_version", json_integer(0));
+		if_version = 0;
+	if (if_version >= 0)
+		json_object_set_new(b, "if_version", json_integer(if_version));
 	return b;
 }
 
@@ -451,6 +503,24 @@ delete_done(struct oreq *o, int status, json_t *j)
 		return;
 	}
 	od_empty_reply(o, 204);
+}
+
+static void
+delete_go(struct oreq *o)
+{
+	od_reg_call(o, "object/delete", delete_body(o, o->r.key,
+	    o->r.version_id, o->if_version), 0, delete_done);
+}
+
+/* DeleteObject: If-Match as a conditional write, on the current object
+ * only (another version deletes nothing whatever its conditions). */
+static void
+od_delete(struct oreq *o)
+{
+	if (od_s3_other_version(o->r.version_id))
+		delete_go(o);
+	else
+		od_s3_write_cond(o, delete_go);
 }
 
 
@@ -498,9 +568,7 @@ put_commit(struct oreq *o)
 		json_object_set_new(b, "headers", od_s3_stored_headers(&o->v));
 		if (od_s3_tagging_header(o, &tags) == S3_OK && tags != NULL)
 			json_object_set_new(b, "tags", tags);
-		if (px->if_version >= 0)
-			json_object_set_new(b, "if_version",
-			    json_integer(px->if_version));
+		od_s3_if_version(o, b);
 	}
 	if (o->r.op == S3_OP_UPLOAD_PART) {
 		json_t *pb = json_pack("{s:s, s:i, s:I, s:s, s:O}",
@@ -519,31 +587,7 @@ put_commit(struct oreq *o)
 	od_reg_call(o, "object/put", b, 0, commit_done);
 }
 
-/* Conditional PutObject: If-None-Match "*" commits only a new key
- * (if_version 0), If-Match only over the version whose ETag matched. */
 static void	od_put_body(struct oreq *o);
-
-static void
-put_match_done(struct oreq *o, int status, json_t *j)
-{
-	struct putx *px = o->ext;
-
-	if (status == 404 && strncmp(od_jstr(j, "message"), "bucket", 6) != 0) {
-		od_error(o, S3_ERR_NO_SUCH_KEY, NULL);
-		return;
-	}
-	if (status != 200) {
-		od_reg_fail(o, status, j, S3_ERR_NO_SUCH_KEY);
-		return;
-	}
-	if (!s3_req_etag_match(s3_view_header(&o->v, "if-match"),
-	    od_jstr(j, "etag"))) {
-		od_error(o, S3_ERR_PRECONDITION_FAILED, NULL);
-		return;
-	}
-	px->if_version = od_jint(j, "version");
-	od_put_body(o);
-}
 
 /* UploadPart: the upload's declared checksum (and whether it is this
  * key's upload) comes first, so that the part is checked against it. */
@@ -578,14 +622,11 @@ part_cksum(struct oreq *o, struct putx *px, char *msg, size_t cap)
 static void
 od_put_start(struct oreq *o)
 {
-	const char *inm = s3_view_header(&o->v, "if-none-match");
-	const char *im = s3_view_header(&o->v, "if-match");
 	struct putx *px;
 	json_t *tags = NULL;
 	enum s3_code sc;
 
 	px = ark_xcalloc(1, sizeof(*px));
-	px->if_version = -1;
 	o->ext = px;
 	o->ext_free = free;
 	if (o->r.op == S3_OP_UPLOAD_PART) {
@@ -599,20 +640,8 @@ od_put_start(struct oreq *o)
 			return;
 		}
 		json_decref(tags);
-		if (inm != NULL) {
-			if (strcmp(inm, "*") != 0) {
-				od_error(o, S3_ERR_NOT_IMPLEMENTED,
-				    "If-None-Match on PUT takes only *");
-				return;
-			}
-			px->if_version = 0;
-		}
-		if (im != NULL && inm == NULL) {
-			od_reg_call(o, "object/get", json_pack("{s:s, s:s}",
-			    "bucket", o->r.bucket, "key", o->r.key), 0,
-			    put_match_done);
-			return;
-		}
+		od_s3_write_cond(o, od_put_body);
+		return;
 	}
 	od_put_body(o);
 }
@@ -858,32 +887,73 @@ get_done(struct oreq *o, int status, json_t *j)
 
 static void	delm_next(struct oreq *o);
 
+/* An entry's result from a registry answer that deleted nothing. */
+static enum s3_code
+delm_code(const struct s3_xml_delete_obj *d, int status, json_t *j)
+{
+	if (delete_ok(d->version_id, status, j))
+		return S3_OK;
+	switch (status) {
+	case 404:
+		return S3_ERR_NO_SUCH_BUCKET;
+	case 401:
+	case 403:
+		return S3_ERR_ACCESS_DENIED;
+	case 412:
+		return S3_ERR_PRECONDITION_FAILED;
+	default:
+		return S3_ERR_INTERNAL;
+	}
+}
+
+static void
+delm_result(struct oreq *o, enum s3_code sc)
+{
+	o->dres[o->di++] = (int)sc;
+	delm_next(o);
+}
+
 static void
 delm_done(struct oreq *o, int status, json_t *j)
 {
-	if (delete_ok(o->dl.objs[o->di].version_id, status, j))
-		o->dres[o->di] = 0;
-	else if (status == 404)
-		o->dres[o->di] = S3_ERR_NO_SUCH_BUCKET;
-	else if (status == 401 || status == 403)
-		o->dres[o->di] = S3_ERR_ACCESS_DENIED;
+	delm_result(o, delm_code(&o->dl.objs[o->di], status, j));
+}
+
+/* An entry with an <ETag>: deleted only in the version whose ETag
+ * matched, as DeleteObject with If-Match. */
+static void
+delm_match_done(struct oreq *o, int status, json_t *j)
+{
+	const struct s3_xml_delete_obj *d = &o->dl.objs[o->di];
+
+	if (status == 404 && strncmp(od_jstr(j, "message"), "bucket", 6) != 0)
+		delm_result(o, S3_ERR_NO_SUCH_KEY);
+	else if (status != 200)
+		delm_result(o, delm_code(d, status, j));
+	else if (!s3_req_etag_match(d->etag, od_jstr(j, "etag")))
+		delm_result(o, S3_ERR_PRECONDITION_FAILED);
 	else
-		o->dres[o->di] = S3_ERR_INTERNAL;
-	o->di++;
-	delm_next(o);
+		od_reg_call(o, "object/delete", delete_body(o, d->key,
+		    d->version_id, od_jint(j, "version")), 0, delm_done);
 }
 
 static void
 delm_next(struct oreq *o)
 {
+	const struct s3_xml_delete_obj *d;
 	struct ark_buf out;
 	struct s3_xmlw w;
 	size_t i;
 
 	if (o->di < o->dl.nobjs) {
-		od_reg_call(o, "object/delete", delete_body(o,
-		    o->dl.objs[o->di].key, o->dl.objs[o->di].version_id), 0,
-		    delm_done);
+		d = &o->dl.objs[o->di];
+		if (d->etag != NULL && !od_s3_other_version(d->version_id))
+			od_reg_call(o, "object/get", json_pack("{s:s, s:s}",
+			    "bucket", o->r.bucket, "key", d->key), 0,
+			    delm_match_done);
+		else
+			od_reg_call(o, "object/delete", delete_body(o, d->key,
+			    d->version_id, -1), 0, delm_done);
 		return;
 	}
 	ark_buf_init(&out, 16u << 20);
@@ -1273,8 +1343,7 @@ od_dispatch(struct oreq *o)
 		od_delete_multi(o);
 		return;
 	case S3_OP_DELETE_OBJECT:
-		od_reg_call(o, "object/delete", delete_body(o, o->r.key,
-		    o->r.version_id), 0, delete_done);
+		od_delete(o);
 		return;
 	default:
 		od_error(o, S3_ERR_NOT_IMPLEMENTED, s3_op_name(o->r.op));

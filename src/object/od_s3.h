@@ -88,6 +88,17 @@ int		 od_s3_upload_check(struct oreq *o, int status, json_t *j,
 		    enum s3_cksum_alg *alg, int *full);
 void		 od_s3_read_body(struct oreq *o, size_t max,
 		    void (*done)(struct oreq *o));
+/* Conditional writes of o->r.key (PutObject, CopyObject,
+ * CompleteMultipartUpload, DeleteObject): If-None-Match "*" lets only a
+ * new key be written (o->if_version 0); If-Match only the version whose
+ * ETag matched, read by an object/get first (else 412 PreconditionFailed,
+ * 404 NoSuchKey without object). The registry checks o->if_version again
+ * when it writes, so test and write are one atomic step. Sets
+ * o->if_version (-1: no condition) and runs next, or answers an error
+ * (another If-None-Match: NotImplemented). */
+void		 od_s3_write_cond(struct oreq *o, void (*next)(struct oreq *o));
+/* Adds o->if_version to a registry write's body when there is one. */
+void		 od_s3_if_version(const struct oreq *o, json_t *body);
 /* 1 when a versionId (NULL or "" when absent) names a version other
  * than "null", the only one of an object: buckets are never versioned. */
 int		 od_s3_other_version(const char *v);

@@ -152,6 +152,7 @@ copy_object(struct oreq *o, struct cp *c)
 	}
 	if (tags != NULL)
 		json_object_set_new(b, "tags", tags);
+	od_s3_if_version(o, b);
 	od_reg_call(o, "object/copy", b, 0, copy_done);
 }
 
@@ -545,5 +546,7 @@ od_s3_copy(struct oreq *o)
 		    o->r.upload_id), 0, upload_done);
 		return;
 	}
-	src_get(o);
+	/* the destination's If-Match / If-None-Match: * (conditional
+	 * write), then the source and its x-amz-copy-source-if-* */
+	od_s3_write_cond(o, src_get);
 }

@@ -426,6 +426,7 @@ complete_parts_done(struct oreq *o, int status, json_t *j)
 	if (c->value[0] != '\0')
 		json_object_set_new(body, "checksums", json_pack("{s:s}",
 		    s3_cksum_key(c->alg), c->value));
+	od_s3_if_version(o, body);
 	od_reg_call(o, "multipart/complete", body, 0, complete_done);
 	return;
 invalid_part:
@@ -433,6 +434,15 @@ invalid_part:
 	od_error(o, S3_ERR_INVALID_PART, NULL);
 }
 
+static void
+complete_parts_get(struct oreq *o)
+{
+	od_reg_call(o, "multipart/parts", json_pack("{s:s}", "upload_id",
+	    o->r.upload_id), 0, complete_parts_done);
+}
+
+/* If-Match / If-None-Match: * are checked first (od_s3_write_cond) and
+ * again by multipart/complete's if_version. */
 void
 od_s3_complete(struct oreq *o, struct s3_xml_complete *x, const char *etag)
 {
@@ -443,8 +453,7 @@ od_s3_complete(struct oreq *o, struct s3_xml_complete *x, const char *etag)
 	snprintf(c->etag, sizeof(c->etag), "%s", etag);
 	o->ext = c;
 	o->ext_free = cmpl_free;
-	od_reg_call(o, "multipart/parts", json_pack("{s:s}", "upload_id",
-	    o->r.upload_id), 0, complete_parts_done);
+	od_s3_write_cond(o, complete_parts_get);
 }
 
 int

@@ -374,6 +374,7 @@ struct delete_st {
 	size_t			 cap;
 	char			*key;
 	char			*vid;
+	char			*etag;
 };
 
 static char *
@@ -403,6 +404,10 @@ delete_end(struct xml_ctx *x, const char *t, size_t n)
 		free(st->vid);
 		if ((st->vid = xml_strndup(t, n)) == NULL)
 			xml_fail(x, S3_ERR_INTERNAL);
+	} else if (xml_is(x, "Delete", "Object", "ETag", NULL)) {
+		free(st->etag);
+		if ((st->etag = xml_strndup(t, n)) == NULL)
+			xml_fail(x, S3_ERR_INTERNAL);
 	} else if (xml_is(x, "Delete", "Object", NULL)) {
 		if (st->key == NULL || d->nobjs == S3_XML_MAX_DELETE_KEYS) {
 			xml_fail(x, S3_ERR_MALFORMED_XML);
@@ -422,8 +427,9 @@ delete_end(struct xml_ctx *x, const char *t, size_t n)
 		}
 		d->objs[d->nobjs].key = st->key;
 		d->objs[d->nobjs].version_id = st->vid;
+		d->objs[d->nobjs].etag = st->etag;
 		d->nobjs++;
-		st->key = st->vid = NULL;
+		st->key = st->vid = st->etag = NULL;
 	} else if (xml_is(x, "Delete", "Quiet", NULL)) {
 		char v[8];
 
@@ -450,6 +456,7 @@ s3_xml_parse_delete(const char *body, size_t len, struct s3_xml_delete *out)
 	sc = xml_run(&x, body, len, S3_XML_MAX_DELETE);
 	free(st.key);
 	free(st.vid);
+	free(st.etag);
 	if (sc == S3_OK && out->nobjs == 0)
 		sc = S3_ERR_MALFORMED_XML;
 	if (sc != S3_OK)
@@ -463,6 +470,7 @@ s3_xml_delete_free(struct s3_xml_delete *d)
 	for (size_t i = 0; i < d->nobjs; i++) {
 		free(d->objs[i].key);
 		free(d->objs[i].version_id);
+		free(d->objs[i].etag);
 	}
 	free(d->objs);
 	d->objs = NULL;

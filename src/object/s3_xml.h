@@ -57,6 +57,7 @@ void		 s3_xml_complete_free(struct s3_xml_complete *c);
 struct s3_xml_delete_obj {
 	char	*key;		/* never NULL, may be "" */
 	char	*version_id;	/* NULL when absent */
+	char	*etag;		/* NULL when absent; as sent (quoted) */
 };
 
 struct s3_xml_delete {
@@ -65,8 +66,9 @@ struct s3_xml_delete {
 	int			  quiet;
 };
 
-/* 1 to S3_XML_MAX_DELETE_KEYS <Object>s, each with a <Key>; Quiet is
- * "true" or "false". */
+/* 1 to S3_XML_MAX_DELETE_KEYS <Object>s, each with a <Key> and maybe a
+ * <VersionId> and an <ETag> (a conditional delete); Quiet is "true" or
+ * "false". */
 enum s3_code	 s3_xml_parse_delete(const char *body, size_t len,
 		    struct s3_xml_delete *out);
 void		 s3_xml_delete_free(struct s3_xml_delete *d);

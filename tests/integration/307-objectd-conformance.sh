@@ -5,7 +5,10 @@
 # bucket + key + id (AbortMultipartUpload and UploadPartCopy of another
 # key's upload are NoSuchUpload and leave it alone, also for another
 # user); an unversioned bucket's objects have the one version "null"
-# (another versionId is NoSuchVersion, and deleting it deletes nothing).
+# (another versionId is NoSuchVersion, and deleting it deletes nothing);
+# conditional deletes and writes (DeleteObject If-Match, DeleteObjects
+# <ETag>, CopyObject and CompleteMultipartUpload If-Match / If-None-Match:
+# *) answer 412 and change nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster-lib.sh"
 python3 -c 'import boto3' 2>/dev/null || { echo "SKIP: no python3-boto3"; exit 77; }
@@ -16,7 +19,7 @@ cluster_user bob
 export USER_KEY_ID USER_SECRET
 
 PYTHONPATH="$(dirname "$0")" python3 - "$S3" <<'PY' || fail "conformance scenario"
-import os, sys
+import hashlib, os, sys
 import boto3
 from botocore.config import Config
 from s3c_py import err, ok
@@ -105,6 +108,71 @@ r = s3.delete_objects(Bucket="rp1", Delete={"Objects": [
 assert [d["Key"] for d in r["Deleted"]] == ["v2"], r
 err(s3.head_object, "404", Bucket="rp1", Key="v2")
 ok("versionId=null: DeleteObject and DeleteObjects delete the object")
+
+# ---- conditional deletes and writes: 412 and nothing changes ----
+etag = lambda b: '"%s"' % hashlib.md5(b).hexdigest()
+Z = '"%s"' % ("0" * 32)
+body = lambda k: s3.get_object(Bucket="rp1", Key=k)["Body"].read()
+s3.put_object(Bucket="rp1", Key="d", Body=b"d")
+err(s3.delete_object, "PreconditionFailed", Bucket="rp1", Key="d", IfMatch=Z)
+assert body("d") == b"d"
+err(s3.delete_object, "NoSuchKey", Bucket="rp1", Key="nod", IfMatch="*")
+s3.delete_object(Bucket="rp1", Key="d", IfMatch=etag(b"d"))
+err(s3.head_object, "404", Bucket="rp1", Key="d")
+s3.put_object(Bucket="rp1", Key="d", Body=b"d")
+s3.delete_object(Bucket="rp1", Key="d", IfMatch="*")
+err(s3.head_object, "404", Bucket="rp1", Key="d")
+ok("DeleteObject If-Match: 412 and kept, NoSuchKey, deleted when it matches")
+
+for k in ("d2", "d3"):
+    s3.put_object(Bucket="rp1", Key=k, Body=k.encode())
+r = s3.delete_objects(Bucket="rp1", Delete={"Objects": [
+    {"Key": "d2", "ETag": Z}, {"Key": "d3", "ETag": etag(b"d3")},
+    {"Key": "d4", "ETag": Z}]})
+assert [d["Key"] for d in r["Deleted"]] == ["d3"], r
+assert [(e["Key"], e["Code"]) for e in r["Errors"]] == [
+    ("d2", "PreconditionFailed"), ("d4", "NoSuchKey")], r
+assert body("d2") == b"d2"
+err(s3.head_object, "404", Bucket="rp1", Key="d3")
+ok("DeleteObjects <ETag>: per-key PreconditionFailed, matching one deleted")
+
+s3.put_object(Bucket="rp1", Key="dst", Body=b"old")
+for kw in ({"IfNoneMatch": "*"}, {"IfMatch": Z}):
+    err(s3.copy_object, "PreconditionFailed", Bucket="rp1", Key="dst",
+        CopySource="rp1/src", **kw)
+assert body("dst") == b"old"
+err(s3.copy_object, "NoSuchKey", Bucket="rp1", Key="nodst",
+    CopySource="rp1/src", IfMatch=etag(b"old"))
+s3.copy_object(Bucket="rp1", Key="dst", CopySource="rp1/src",
+               IfMatch=etag(b"old"))
+assert body("dst") == b"0123456789"
+s3.copy_object(Bucket="rp1", Key="dst2", CopySource="rp1/src",
+               IfNoneMatch="*")
+assert body("dst2") == b"0123456789"
+ok("CopyObject If-Match / If-None-Match: * on the destination")
+
+u = s3.create_multipart_upload(Bucket="rp1", Key="dst")["UploadId"]
+e = s3.upload_part(Bucket="rp1", Key="dst", UploadId=u, PartNumber=1,
+                   Body=b"new")["ETag"]
+mpu = {"Parts": [{"PartNumber": 1, "ETag": e}]}
+for kw in ({"IfNoneMatch": "*"}, {"IfMatch": Z}):
+    err(s3.complete_multipart_upload, "PreconditionFailed", Bucket="rp1",
+        Key="dst", UploadId=u, MultipartUpload=mpu, **kw)
+assert body("dst") == b"0123456789"
+assert parts("rp1", "dst", u) == [(1, 3)]
+s3.complete_multipart_upload(Bucket="rp1", Key="dst", UploadId=u,
+                             MultipartUpload=mpu,
+                             IfMatch=etag(b"0123456789"))
+assert body("dst") == b"new"
+u = s3.create_multipart_upload(Bucket="rp1", Key="dst3")["UploadId"]
+e = s3.upload_part(Bucket="rp1", Key="dst3", UploadId=u, PartNumber=1,
+                   Body=b"3")["ETag"]
+s3.complete_multipart_upload(Bucket="rp1", Key="dst3", UploadId=u,
+                             MultipartUpload={"Parts": [
+                                 {"PartNumber": 1, "ETag": e}]},
+                             IfNoneMatch="*")
+assert body("dst3") == b"3"
+ok("CompleteMultipartUpload If-Match / If-None-Match: *; the upload stays")
 PY
 ok "conformance scenario"
 

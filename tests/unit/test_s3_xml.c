@@ -165,7 +165,7 @@ test_delete(void **state)
 	    "<Delete" NS "><Quiet>true</Quiet>"
 	    "<Object><Key>a &amp; b &lt;c&gt;</Key></Object>"
 	    "<Object><Key> sp </Key><VersionId>null</VersionId></Object>"
-	    "<Object><Key></Key></Object>"
+	    "<Object><Key></Key><ETag>\"0a\"</ETag></Object>"
 	    "<Object><Key>caf\xc3\xa9/\xe2\x82\xac</Key></Object>"
 	    "</Delete>";
 	struct s3_xml_delete d;
@@ -177,9 +177,12 @@ test_delete(void **state)
 	assert_true(d.quiet);
 	assert_string_equal(d.objs[0].key, "a & b <c>");
 	assert_null(d.objs[0].version_id);
+	assert_null(d.objs[0].etag);
 	assert_string_equal(d.objs[1].key, " sp ");
 	assert_string_equal(d.objs[1].version_id, "null");
+	assert_null(d.objs[1].etag);
 	assert_string_equal(d.objs[2].key, "");
+	assert_string_equal(d.objs[2].etag, "\"0a\"");
 	assert_string_equal(d.objs[3].key, "caf\xc3\xa9/\xe2\x82\xac");
 	s3_xml_delete_free(&d);
 
