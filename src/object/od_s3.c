@@ -467,8 +467,8 @@ od_list(struct oreq *o)
 
 /* ---- DeleteObject ------------------------------------------------------------ */
 
-/* object/delete of key (and of version: see delete_body) answered with
- * nothing deleted that should be: a missing key, or another version. */
+/* An object/delete answer that leaves nothing to do: the key deleted or
+ * missing, or, for another version (delete_body), kept by if_version 0. */
 static int
 delete_ok(const char *version, int status, json_t *j)
 {
