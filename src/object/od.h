@@ -218,6 +218,8 @@ int64_t		 od_jint(const json_t *j, const char *k);
 /* x-amz-meta-* headers of v (the request's, or a POST form's fields)
  * as {lower-case name: value}. */
 json_t		*od_user_meta(const struct s3_view *v);
+/* S3_ERR_METADATA_TOO_LARGE when v's user metadata passes 2 KB. */
+enum s3_code	 od_user_meta_check(const struct s3_view *v);
 
 /* ---- spare FileIDs (od_pool.c) ---- */
 

@@ -683,6 +683,21 @@ od_reg_fail(struct oreq *o, int status, json_t *j, enum s3_code nf)
 	}
 }
 
+/* S3 bounds user metadata at 2 KB: the bytes of every x-amz-meta- name
+ * (without the prefix) and value. */
+#define OD_USER_META_MAX	2048
+
+enum s3_code
+od_user_meta_check(const struct s3_view *view)
+{
+	const char *n, *v;
+	size_t i, total = 0;
+
+	for (i = 0; view->header_at(view->arg, i, &n, &v) == 0; i++)
+		if (strncasecmp(n, "x-amz-meta-", 11) == 0)
+			total += strlen(n + 11) + strlen(v);
+	return total > OD_USER_META_MAX ? S3_ERR_METADATA_TOO_LARGE : S3_OK;
+}
 
 json_t *
 od_user_meta(const struct s3_view *view)

@@ -693,6 +693,11 @@ od_put_body(struct oreq *o)
 		od_error(o, S3_ERR_ENTITY_TOO_LARGE, NULL);
 		return;
 	}
+	if (o->r.op == S3_OP_PUT_OBJECT &&
+	    (sc = od_user_meta_check(&o->v)) != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
 	ct = s3_view_header(&o->v, "content-type");
 	o->ctype = ark_xstrdup(ct != NULL ? ct : "binary/octet-stream");
 	o->meta = od_user_meta(&o->v);
@@ -1200,6 +1205,10 @@ od_mpu(struct oreq *o)
 		if (s3_view_header(&o->v, "x-amz-tagging") != NULL) {
 			od_error(o, S3_ERR_NOT_IMPLEMENTED,
 			    "x-amz-tagging on CreateMultipartUpload");
+			return;
+		}
+		if ((sc = od_user_meta_check(&o->v)) != S3_OK) {
+			od_error(o, sc, NULL);
 			return;
 		}
 		if ((sc = s3_cksum_parse_mpu(&o->v, &alg, &full)) != S3_OK) {

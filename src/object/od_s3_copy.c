@@ -116,6 +116,10 @@ copy_object(struct oreq *o, struct cp *c)
 		    "Unknown metadata directive.");
 		return;
 	}
+	if (replace && (sc = od_user_meta_check(&o->v)) != S3_OK) {
+		od_error(o, sc, NULL);
+		return;
+	}
 	if (td != NULL && strcmp(td, "REPLACE") == 0)
 		retag = 1;
 	else if (td != NULL && strcmp(td, "COPY") != 0) {

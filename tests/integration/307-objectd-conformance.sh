@@ -8,7 +8,8 @@
 # (another versionId is NoSuchVersion, and deleting it deletes nothing);
 # conditional deletes and writes (DeleteObject If-Match, DeleteObjects
 # <ETag>, CopyObject and CompleteMultipartUpload If-Match / If-None-Match:
-# *) answer 412 and change nothing.
+# *) answer 412 and change nothing; user metadata past 2 KB is
+# MetadataTooLarge.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster-lib.sh"
 python3 -c 'import boto3' 2>/dev/null || { echo "SKIP: no python3-boto3"; exit 77; }
@@ -173,6 +174,21 @@ s3.complete_multipart_upload(Bucket="rp1", Key="dst3", UploadId=u,
                              IfNoneMatch="*")
 assert body("dst3") == b"3"
 ok("CompleteMultipartUpload If-Match / If-None-Match: *; the upload stays")
+
+# ---- user metadata is at most 2 KB (names without x-amz-meta-, values) ----
+small = {"a": "x" * 1000, "b": "y" * 1000}
+big = {"a": "x" * 1000, "b": "y" * 1100}
+s3.put_object(Bucket="rp1", Key="meta", Body=b"m", Metadata=small)
+assert s3.head_object(Bucket="rp1", Key="meta")["Metadata"] == small
+err(s3.put_object, "MetadataTooLarge", Bucket="rp1", Key="meta", Body=b"n",
+    Metadata=big)
+err(s3.create_multipart_upload, "MetadataTooLarge", Bucket="rp1",
+    Key="meta2", Metadata=big)
+err(s3.copy_object, "MetadataTooLarge", Bucket="rp1", Key="meta3",
+    CopySource="rp1/meta", MetadataDirective="REPLACE", Metadata=big)
+assert body("meta") == b"m"
+assert s3.head_object(Bucket="rp1", Key="meta")["Metadata"] == small
+ok("user metadata past 2 KB: MetadataTooLarge, nothing written")
 PY
 ok "conformance scenario"
 
