@@ -382,9 +382,14 @@ list_done(struct oreq *o, int status, json_t *j)
 		if (lp.after[0] != '\0')
 			s3_xmlw_elem_key(&w, "StartAfter", lp.after,
 			    strlen(lp.after), lp.encoding_url);
-		if (trunc)
-			s3_xmlw_elem(&w, "NextContinuationToken",
-			    od_jstr(j, "next_token"));
+		if (trunc) {
+			/* opaque to clients, and XML-safe whatever the key */
+			const char *nt = od_jstr(j, "next_token");
+			char tok[S3_TOKEN_MAX + 1];
+
+			ark_base64_encode(nt, strnlen(nt, S3_KEY_MAX), tok, 1);
+			s3_xmlw_elem(&w, "NextContinuationToken", tok);
+		}
 	} else
 		s3_xmlw_elem_key(&w, "Marker", lp.after, strlen(lp.after),
 		    lp.encoding_url);
@@ -460,8 +465,25 @@ od_list(struct oreq *o)
 		json_object_set_new(b, "start_after", json_string(lp.after));
 	/* (ListObjectVersions' version-id-marker is no registry token) */
 	if (o->r.op == S3_OP_LIST_OBJECTS_V2 && lp.has_token &&
-	    lp.token[0] != '\0')
-		json_object_set_new(b, "token", json_string(lp.token));
+	    lp.token[0] != '\0') {
+		char key[S3_KEY_MAX + 1];
+		json_t *t = NULL;
+		size_t n;
+
+		if (ark_base64_decode(lp.token, strlen(lp.token), key,
+		    S3_KEY_MAX, &n, 1) == ARK_OK && n > 0 &&
+		    memchr(key, '\0', n) == NULL) {
+			key[n] = '\0';
+			t = json_string(key);	/* NULL: not UTF-8 */
+		}
+		if (t == NULL) {
+			json_decref(b);
+			od_error(o, S3_ERR_INVALID_ARGUMENT, "The continuation "
+			    "token provided is incorrect");
+			return;
+		}
+		json_object_set_new(b, "token", t);
+	}
 	od_reg_call(o, "list", b, 0, cb);
 }
 

@@ -27,6 +27,7 @@
 
 #define S3_BUCKET_MAX		63
 #define S3_KEY_MAX		1024	/* bytes of UTF-8 */
+#define S3_TOKEN_MAX		1368	/* base64url of S3_KEY_MAX bytes */
 #define S3_UPLOAD_ID_MAX	256
 #define S3_VERSION_ID_MAX	256
 #define S3_MAX_PART_NUMBER	10000
@@ -139,7 +140,8 @@ struct s3_list_params {
 	char		 prefix[S3_KEY_MAX + 1];
 	char		 delimiter[S3_KEY_MAX + 1];
 	char		 after[S3_KEY_MAX + 1];
-	char		 token[S3_KEY_MAX + 1];
+	/* ListObjectsV2's tokens are base64url of a key (od_s3.c) */
+	char		 token[S3_TOKEN_MAX + 1];
 	int		 has_token;
 	unsigned	 max_keys;		/* 0..1000, default 1000 */
 	int		 encoding_url;		/* encoding-type=url */
