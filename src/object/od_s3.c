@@ -940,10 +940,21 @@ delm_result(struct oreq *o, enum s3_code sc)
 	delm_next(o);
 }
 
+/* A missing bucket fails the whole request (S3: 404 NoSuchBucket). */
+static int
+delm_no_bucket(struct oreq *o, int status, json_t *j)
+{
+	if (status != 404 || strncmp(od_jstr(j, "message"), "bucket", 6) != 0)
+		return 0;
+	od_error(o, S3_ERR_NO_SUCH_BUCKET, NULL);
+	return 1;
+}
+
 static void
 delm_done(struct oreq *o, int status, json_t *j)
 {
-	delm_result(o, delm_code(&o->dl.objs[o->di], status, j));
+	if (!delm_no_bucket(o, status, j))
+		delm_result(o, delm_code(&o->dl.objs[o->di], status, j));
 }
 
 /* An entry with an <ETag>: deleted only in the version whose ETag
@@ -953,7 +964,9 @@ delm_match_done(struct oreq *o, int status, json_t *j)
 {
 	const struct s3_xml_delete_obj *d = &o->dl.objs[o->di];
 
-	if (status == 404 && strncmp(od_jstr(j, "message"), "bucket", 6) != 0)
+	if (delm_no_bucket(o, status, j))
+		return;
+	if (status == 404)
 		delm_result(o, S3_ERR_NO_SUCH_KEY);
 	else if (status != 200)
 		delm_result(o, delm_code(d, status, j));
@@ -973,8 +986,12 @@ delm_next(struct oreq *o)
 	size_t i;
 
 	if (o->di < o->dl.nobjs) {
+		enum s3_code sc;
+
 		d = &o->dl.objs[o->di];
-		if (d->etag != NULL && !od_s3_other_version(d->version_id))
+		if ((sc = s3_req_key_check(d->key, strlen(d->key))) != S3_OK)
+			delm_result(o, sc);	/* no registry could take it */
+		else if (d->etag != NULL && !od_s3_other_version(d->version_id))
 			od_reg_call(o, "object/get", json_pack("{s:s, s:s}",
 			    "bucket", o->r.bucket, "key", d->key), 0,
 			    delm_match_done);

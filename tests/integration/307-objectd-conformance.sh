@@ -11,7 +11,8 @@
 # *) answer 412 and change nothing; user metadata past 2 KB is
 # MetadataTooLarge; ListObjectsV2 continuation tokens are opaque
 # (base64url), so a page ending on a key with a control character is
-# still XML, and a bad token is InvalidArgument.
+# still XML, and a bad token is InvalidArgument; DeleteObjects answers a
+# key too long as that key's error and a missing bucket as 404.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster-lib.sh"
 python3 -c 'import boto3' 2>/dev/null || { echo "SKIP: no python3-boto3"; exit 77; }
@@ -211,6 +212,16 @@ assert [unquote(k) for k in seen] == names, seen
 err(s3.list_objects_v2, "InvalidArgument", Bucket="tok",
     ContinuationToken="not a token!")
 ok("ListObjectsV2: opaque continuation tokens; a bad one is InvalidArgument")
+
+# ---- DeleteObjects: a key no request could name is its own error; a
+# missing bucket is the request's ----
+r = s3.delete_objects(Bucket="tok", Delete={"Objects": [
+    {"Key": "k" * 1025}, {"Key": "plain"}]})
+assert [e["Code"] for e in r.get("Errors", [])] == ["KeyTooLongError"], r
+assert [d["Key"] for d in r.get("Deleted", [])] == ["plain"], r
+err(s3.delete_objects, "NoSuchBucket", Bucket="nosuchbkt",
+    Delete={"Objects": [{"Key": "a"}]})
+ok("DeleteObjects: KeyTooLongError per key; NoSuchBucket for the request")
 PY
 ok "conformance scenario"
 
