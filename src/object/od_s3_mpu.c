@@ -71,7 +71,7 @@ parts_done(struct oreq *o, int status, json_t *j)
 		if (num <= marker)
 			continue;
 		if (n == max) {
-			trunc = 1;
+			trunc = max > 0;	/* 0: an empty page, as max-keys */
 			break;
 		}
 		s3_xmlw_start(&w, "Part");

@@ -222,6 +222,13 @@ assert [d["Key"] for d in r.get("Deleted", [])] == ["plain"], r
 err(s3.delete_objects, "NoSuchBucket", Bucket="nosuchbkt",
     Delete={"Objects": [{"Key": "a"}]})
 ok("DeleteObjects: KeyTooLongError per key; NoSuchBucket for the request")
+
+u = s3.create_multipart_upload(Bucket="tok", Key="mp")["UploadId"]
+s3.upload_part(Bucket="tok", Key="mp", UploadId=u, PartNumber=1, Body=b"x")
+r = s3.list_parts(Bucket="tok", Key="mp", UploadId=u, MaxParts=0)
+assert not r["IsTruncated"] and not r.get("Parts"), r
+s3.abort_multipart_upload(Bucket="tok", Key="mp", UploadId=u)
+ok("ListParts max-parts=0: an empty page, not truncated")
 PY
 ok "conformance scenario"
 
