@@ -317,6 +317,24 @@ afs_cached_dir(const char *bucket, const char *key, struct stat *st)
 	    S_ISDIR(st->st_mode);
 }
 
+/* The size and mtime (ms) the name cache holds for file key, which the
+ * kernel may hold too: 1, or 0 when it knows no file there. */
+static int
+afs_cached_file(const char *bucket, const char *key, int64_t *size,
+    int64_t *mtime_ms)
+{
+	json_t	*o = NULL;
+	int	 file;
+
+	if (fsnc_lookup(bucket, key, &o, NULL) != FSNC_HIT)
+		return 0;
+	file = json_is_integer(json_object_get(o, "size"));
+	*size = fsr_int(o, "size");
+	*mtime_ms = fsr_int(o, "mtime_ms");
+	json_decref(o);
+	return file;
+}
+
 /* ---- FUSE operations ----------------------------------------------------- */
 
 static void *
@@ -876,20 +894,33 @@ afs_do_open(const char *path, struct fuse_file_info *fi, int create,
 {
 	struct fuse_context *cx = fuse_get_context();
 	struct fsn	*n;
+	struct stat	 st;
 	char		*b, *k;
-	int		 rc, keep;
+	int64_t		 size = -1, mtime_ms = -1;
+	int		 rc, keep, known;
 
 	afs_split(path, &b, &k);
 	if (k == NULL || *k == '\0' || k[strlen(k) - 1] == '/') {
 		rc = -EISDIR;
 		goto out;
 	}
+	/* What the kernel may hold, before the open's registry call. */
+	known = !create && afs_cached_file(b, k, &size, &mtime_ms);
 	rc = fsn_open(b, k, !create ? 0 : (fi->flags & O_EXCL) ? FSN_EXCL :
 	    FSN_CREATE, (fi->flags & O_TRUNC) != 0, mode,
 	    cx->uid, cx->gid, &n, &keep);
 	if (rc == 0) {
 		fi->fh = (uint64_t)(uintptr_t)n;
 		fi->keep_cache = keep != 0;
+		/* A version the kernel may not have seen (changed elsewhere
+		 * since the lookup it holds, up to the attribute timeout
+		 * old): the size it has would cut reads of the new content
+		 * short. Its pages go anyway without keep_cache. */
+		fsn_stat(n, &st);
+		if (!keep && !create && (!known || st.st_size != size ||
+		    (int64_t)st.st_mtim.tv_sec * 1000 +
+		    st.st_mtim.tv_nsec / 1000000 != mtime_ms))
+			(void)fuse_invalidate_path(cx->fuse, path);
 	}
 out:
 	free(b);

@@ -29,6 +29,16 @@ echo "from b, longer" >"$B/x"
 mkdir "$B/dir"; echo y >"$B/dir/y"
 sleep 1.2	# mount a's attribute timeout
 [ "$(cat "$A/dir/y")" = y ] || fail "mount a does not see dir/y"
+# The reader's kernel holds the old, shorter size (a stat within its
+# attribute timeout): the open after the other mount's close still reads
+# every byte of the new version.
+for i in 1 2 3; do
+	echo "small $i" >"$A/grow"; sleep 1.1
+	stat -c %s "$B/grow" >/dev/null
+	head -c 5000 /dev/zero | tr '\0' y >"$A/grow"
+	n=$(wc -c <"$B/grow")
+	[ "$n" = 5000 ] || fail "round $i: b read $n bytes of a 5000-byte version"
+done
 ok "two mounts, close-to-open"
 
 # arkorfs -> S3 and S3 -> arkorfs.
