@@ -700,6 +700,11 @@ od_put_body(struct oreq *o)
 	o->declared = ark_http_req_content_length(o->req);
 	if (ark_http_req_is_chunked(o->req))
 		o->declared = -1;
+	else if (ark_http_req_header(o->req, "content-length") == NULL) {
+		/* neither a length nor chunks: S3 wants the length */
+		od_error(o, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
+		return;
+	}
 	if (streaming) {
 		dl = s3_view_header(&o->v, "x-amz-decoded-content-length");
 		o->declared = dl != NULL ? strtoll(dl, NULL, 10) : -1;

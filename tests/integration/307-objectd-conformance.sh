@@ -229,6 +229,27 @@ r = s3.list_parts(Bucket="tok", Key="mp", UploadId=u, MaxParts=0)
 assert not r["IsTruncated"] and not r.get("Parts"), r
 s3.abort_multipart_upload(Bucket="tok", Key="mp", UploadId=u)
 ok("ListParts max-parts=0: an empty page, not truncated")
+
+# ---- a PUT with neither Content-Length nor chunks: 411 ----
+import socket, urllib.parse
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+req = AWSRequest(method="PUT", url=sys.argv[1] + "/tok/nolen", data=b"",
+                 headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+SigV4Auth(Credentials(os.environ["AWS_ACCESS_KEY_ID"],
+                      os.environ["AWS_SECRET_ACCESS_KEY"]), "s3",
+          "us-east-1").add_auth(req)
+u = urllib.parse.urlsplit(sys.argv[1])
+with socket.create_connection((u.hostname, u.port), timeout=30) as sk:
+    sk.sendall(("PUT /tok/nolen HTTP/1.1\r\nHost: %s\r\n" % u.netloc +
+                "".join(
+        "%s: %s\r\n" % kv for kv in req.headers.items()
+        if kv[0].lower() != "content-length") + "\r\n").encode())
+    line = sk.recv(4096).split(b"\r\n")[0]
+assert b" 411 " in line, line
+err(s3.head_object, "404", Bucket="tok", Key="nolen")
+ok("PUT without Content-Length: 411 MissingContentLength")
 PY
 ok "conformance scenario"
 
