@@ -220,6 +220,8 @@ int64_t		 od_jint(const json_t *j, const char *k);
 json_t		*od_user_meta(const struct s3_view *v);
 /* S3_ERR_METADATA_TOO_LARGE when v's user metadata passes 2 KB. */
 enum s3_code	 od_user_meta_check(const struct s3_view *v);
+/* S3_ERR_INVALID_STORAGE_CLASS for an x-amz-storage-class S3 lacks. */
+enum s3_code	 od_storage_class_check(const struct s3_view *v);
 
 /* ---- spare FileIDs (od_pool.c) ---- */
 

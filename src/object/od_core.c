@@ -699,6 +699,26 @@ od_user_meta_check(const struct s3_view *view)
 	return total > OD_USER_META_MAX ? S3_ERR_METADATA_TOO_LARGE : S3_OK;
 }
 
+/* Every storage class S3 names is taken (and stored as one: Arkor has
+ * one kind of storage); another is InvalidStorageClass. */
+enum s3_code
+od_storage_class_check(const struct s3_view *view)
+{
+	static const char *const classes[] = { "STANDARD",
+	    "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+	    "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS",
+	    "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", NULL };
+	const char *sc = s3_view_header(view, "x-amz-storage-class");
+	size_t i;
+
+	if (sc == NULL)
+		return S3_OK;
+	for (i = 0; classes[i] != NULL; i++)
+		if (strcmp(sc, classes[i]) == 0)
+			return S3_OK;
+	return S3_ERR_INVALID_STORAGE_CLASS;
+}
+
 json_t *
 od_user_meta(const struct s3_view *view)
 {

@@ -721,7 +721,8 @@ od_put_body(struct oreq *o)
 		return;
 	}
 	if (o->r.op == S3_OP_PUT_OBJECT &&
-	    (sc = od_user_meta_check(&o->v)) != S3_OK) {
+	    ((sc = od_user_meta_check(&o->v)) != S3_OK ||
+	    (sc = od_storage_class_check(&o->v)) != S3_OK)) {
 		od_error(o, sc, NULL);
 		return;
 	}
@@ -1251,7 +1252,8 @@ od_mpu(struct oreq *o)
 			    "x-amz-tagging on CreateMultipartUpload");
 			return;
 		}
-		if ((sc = od_user_meta_check(&o->v)) != S3_OK) {
+		if ((sc = od_user_meta_check(&o->v)) != S3_OK ||
+		    (sc = od_storage_class_check(&o->v)) != S3_OK) {
 			od_error(o, sc, NULL);
 			return;
 		}

@@ -116,7 +116,8 @@ copy_object(struct oreq *o, struct cp *c)
 		    "Unknown metadata directive.");
 		return;
 	}
-	if (replace && (sc = od_user_meta_check(&o->v)) != S3_OK) {
+	if ((replace && (sc = od_user_meta_check(&o->v)) != S3_OK) ||
+	    (sc = od_storage_class_check(&o->v)) != S3_OK) {
 		od_error(o, sc, NULL);
 		return;
 	}

@@ -326,6 +326,8 @@ post_authed(struct oreq *o)
 	if (sc == S3_OK)
 		sc = od_user_meta_check(&px->fv);
 	if (sc == S3_OK)
+		sc = od_storage_class_check(&px->fv);
+	if (sc == S3_OK)
 		sc = s3_cksum_parse_request(&px->fv, &o->ckr);
 	if (sc == S3_OK && s3_cksum_new(s3_cksum_req_mask(&o->ckr), &o->ck) !=
 	    ARK_OK)

@@ -81,6 +81,8 @@ static const struct s3_code_row s3_codes[] = {
 	    "The requested range is not satisfiable" },
 	[S3_ERR_INVALID_REQUEST] = { "InvalidRequest", 400,
 	    "Invalid Request" },
+	[S3_ERR_INVALID_STORAGE_CLASS] = { "InvalidStorageClass", 400,
+	    "The storage class you specified is not valid" },
 	[S3_ERR_INVALID_TAG] = { "InvalidTag", 400,
 	    "The tag provided was not a valid tag." },
 	[S3_ERR_INVALID_URI] = { "InvalidURI", 400,

@@ -250,6 +250,18 @@ with socket.create_connection((u.hostname, u.port), timeout=30) as sk:
 assert b" 411 " in line, line
 err(s3.head_object, "404", Bucket="tok", Key="nolen")
 ok("PUT without Content-Length: 411 MissingContentLength")
+
+s3.put_object(Bucket="tok", Key="plain", Body=b"p")
+err(s3.put_object, "InvalidStorageClass", Bucket="tok", Key="sc", Body=b"x",
+    StorageClass="BOGUS")
+err(s3.create_multipart_upload, "InvalidStorageClass", Bucket="tok",
+    Key="sc", StorageClass="BOGUS")
+err(s3.copy_object, "InvalidStorageClass", Bucket="tok", Key="sc",
+    CopySource="tok/plain", StorageClass="BOGUS")
+err(s3.head_object, "404", Bucket="tok", Key="sc")
+s3.put_object(Bucket="tok", Key="sc", Body=b"x", StorageClass="STANDARD_IA")
+assert s3.get_object(Bucket="tok", Key="sc")["Body"].read() == b"x"
+ok("x-amz-storage-class: S3's names taken, another InvalidStorageClass")
 PY
 ok "conformance scenario"
 
