@@ -773,23 +773,49 @@ get_part_range(struct oreq *o, const json_t *j, uint64_t size,
 	return S3_OK;
 }
 
+static const char *const get_override_names[] = { "Content-Type",
+    "Cache-Control", "Content-Disposition", "Content-Encoding",
+    "Content-Language", "Expires", NULL };
+
+/* The response-* query parameter of names[i], lower-case, into q. */
+static void
+get_override_param(size_t i, char q[40])
+{
+	size_t k;
+
+	snprintf(q, 40, "response-%s", get_override_names[i]);
+	for (k = 0; q[k] != '\0'; k++)
+		q[k] = (char)tolower((unsigned char)q[k]);
+}
+
+/* 1 when the query asks to override a response header. */
+static int
+get_overrides(const struct oreq *o)
+{
+	char q[40];
+	size_t i;
+
+	for (i = 0; get_override_names[i] != NULL; i++) {
+		get_override_param(i, q);
+		if (s3_uri_query_has(o->v.query, q))
+			return 1;
+	}
+	return 0;
+}
+
 /* Stored headers, each overridable on GET by its response-* query
- * parameter (signed requests only, as S3). */
+ * parameter (signed requests only: S3 refuses them on anonymous ones). */
 static void
 get_headers(struct oreq *o, const json_t *j)
 {
-	static const char *const names[] = { "Content-Type", "Cache-Control",
-	    "Content-Disposition", "Content-Encoding", "Content-Language",
-	    "Expires", NULL };
+	const char *const *names = get_override_names;
 	json_t *hs = json_object_get(j, "headers");
 	const char *v, *ct = od_jstr(j, "content_type");
 	char q[40], val[1024];
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; names[i] != NULL; i++) {
-		snprintf(q, sizeof(q), "response-%s", names[i]);
-		for (k = 0; q[k] != '\0'; k++)
-			q[k] = (char)tolower((unsigned char)q[k]);
+		get_override_param(i, q);
 		if (o->have_key && s3_uri_query_get(o->v.query, q, val,
 		    sizeof(val)) == ARK_OK)
 			v = val;
@@ -1390,6 +1416,12 @@ od_dispatch(struct oreq *o)
 		return;
 	case S3_OP_GET_OBJECT:
 	case S3_OP_HEAD_OBJECT:
+		if (!o->have_key && get_overrides(o)) {
+			od_error(o, S3_ERR_INVALID_REQUEST, "Request specific "
+			    "response headers cannot be used for anonymous GET "
+			    "requests.");
+			return;
+		}
 		od_reg_call(o, "object/get", json_pack("{s:s, s:s, s:b}", "bucket",
 		    o->r.bucket, "key", o->r.key, "tokens", o->r.op ==
 		    S3_OP_GET_OBJECT), 0, get_done);

@@ -262,6 +262,18 @@ err(s3.head_object, "404", Bucket="tok", Key="sc")
 s3.put_object(Bucket="tok", Key="sc", Body=b"x", StorageClass="STANDARD_IA")
 assert s3.get_object(Bucket="tok", Key="sc")["Body"].read() == b"x"
 ok("x-amz-storage-class: S3's names taken, another InvalidStorageClass")
+
+import urllib.error, urllib.request
+s3.create_bucket(Bucket="pubr", ACL="public-read")
+s3.put_object(Bucket="pubr", Key="o", Body=b"pub")
+with urllib.request.urlopen(sys.argv[1] + "/pubr/o") as r:
+    assert r.read() == b"pub"
+try:
+    urllib.request.urlopen(sys.argv[1] + "/pubr/o?response-content-type=x%2Fy")
+    raise AssertionError("anonymous GET with response-content-type worked")
+except urllib.error.HTTPError as e:
+    assert e.code == 400 and b"<Code>InvalidRequest</Code>" in e.read(), e
+ok("anonymous GET with a response-* override: InvalidRequest")
 PY
 ok "conformance scenario"
 
