@@ -446,6 +446,12 @@ od_list(struct oreq *o)
 		od_error(o, sc, NULL);
 		return;
 	}
+	if (o->r.op == S3_OP_LIST_OBJECT_VERSIONS && lp.has_token &&
+	    lp.after[0] == '\0') {
+		od_error(o, S3_ERR_INVALID_ARGUMENT, "A version-id marker "
+		    "cannot be specified without a key marker.");
+		return;
+	}
 	if (lp.max_keys == 0) {
 		/* S3 answers an empty, untruncated page. */
 		json_t *j = json_pack("{s:[], s:[], s:b}", "rows", "prefixes",

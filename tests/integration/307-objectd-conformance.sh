@@ -274,6 +274,12 @@ try:
 except urllib.error.HTTPError as e:
     assert e.code == 400 and b"<Code>InvalidRequest</Code>" in e.read(), e
 ok("anonymous GET with a response-* override: InvalidRequest")
+
+err(s3.list_object_versions, "InvalidArgument", Bucket="tok",
+    VersionIdMarker="null")
+assert s3.list_object_versions(Bucket="tok", KeyMarker="a",
+                               VersionIdMarker="null")["IsTruncated"] is False
+ok("ListObjectVersions: a version-id marker needs a key marker")
 PY
 ok "conformance scenario"
 
