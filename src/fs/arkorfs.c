@@ -165,6 +165,17 @@ afs_split(const char *path, char **bucket, char **key)
 	return 0;
 }
 
+/* 1 when s is UTF-8, as every registry key is (jansson checks). */
+static int
+afs_utf8(const char *s)
+{
+	json_t	*j = json_string(s);
+	int	 ok = j != NULL;
+
+	json_decref(j);
+	return ok;
+}
+
 /* The list prefix for the children of directory key k. */
 static char *
 afs_dir_prefix(const char *k)
@@ -440,9 +451,13 @@ afs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 	const char	*b;
 	int		 rc = 0, plus = (flags & FUSE_READDIR_PLUS) != 0;
 
-	if (off < 1 && filler(buf, ".", NULL, 1, 0) != 0)
+	if (off == 0)
+		fsdir_rewind(d);	/* rewinddir: what is there now */
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFDIR;		/* d_type DT_DIR */
+	if (off < 1 && filler(buf, ".", &st, 1, 0) != 0)
 		return 0;
-	if (off < 2 && filler(buf, "..", NULL, 2, 0) != 0)
+	if (off < 2 && filler(buf, "..", &st, 2, 0) != 0)
 		return 0;
 	(void)path;			/* NULL: nullpath_ok */
 	b = fsdir_bucket(d);
@@ -513,7 +528,10 @@ afs_rmdir(const char *path)
 		rc = -EBUSY;
 		goto out;
 	}
-	rc = afs_dir_probe(b, k, &empty);
+	m = ark_xasprintf("%s/", k);
+	/* A file created and still open there is not in the registry. */
+	rc = fsn_any_under(b, m) ? -ENOTEMPTY : afs_dir_probe(b, k, &empty);
+	free(m);
 	if (rc == -ENOENT) {
 		rc = 0;		/* implied dirs vanish with their last key */
 		goto out;
@@ -734,11 +752,12 @@ afs_rename(const char *from, const char *to, unsigned int flags)
 			rc = -EEXIST;
 			goto out;
 		}
-		rc = afs_dir_probe(db, dk, &empty);
-		if (rc == 0 && !empty) {
+		rc = fsn_any_under(db, dp) ? -ENOTEMPTY :
+		    afs_dir_probe(db, dk, &empty);
+		if (rc == 0 && !empty)
 			rc = -ENOTEMPTY;
+		if (rc == -ENOTEMPTY)
 			goto out;
-		}
 		/* An empty destination dir is only its marker: drop it. */
 		rc = fsr_call("object/delete", json_pack("{s:s, s:s}",
 		    "bucket", db, "key", dp), NULL);
@@ -904,6 +923,11 @@ afs_do_open(const char *path, struct fuse_file_info *fi, int create,
 		rc = -EISDIR;
 		goto out;
 	}
+	if (create && !afs_utf8(k)) {
+		rc = -EINVAL;		/* no key could hold it: refuse now,
+					 * not at close */
+		goto out;
+	}
 	/* What the kernel may hold, before the open's registry call. */
 	known = !create && afs_cached_file(b, k, &size, &mtime_ms);
 	rc = fsn_open(b, k, !create ? 0 : (fi->flags & O_EXCL) ? FSN_EXCL :
@@ -1012,6 +1036,8 @@ afs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	char		*b, *k;
 	int		 rc, keep;
 
+	/* What a chmod of the same SETATTR stored is older than this. */
+	afs_set.valid = 0;
 	if (fi != NULL && fi->fh != 0)
 		return fsn_truncate((struct fsn *)(uintptr_t)fi->fh, size);
 	afs_split(path, &b, &k);
@@ -1043,6 +1069,10 @@ afs_make(const char *path, mode_t mode, const char *content)
 	afs_split(path, &b, &k);
 	if (k == NULL || *k == '\0') {
 		rc = -EEXIST;
+		goto out;
+	}
+	if (!afs_utf8(k)) {
+		rc = -EINVAL;
 		goto out;
 	}
 	rc = fsn_open(b, k, FSN_CREATE, 1, mode, cx->uid, cx->gid, &n, &keep);

@@ -147,20 +147,26 @@ fsdir_fetch(struct fsdir *d)
 	return 0;
 }
 
+void
+fsdir_rewind(struct fsdir *d)
+{
+	if (!d->started)
+		return;
+	fsdir_drop(d);
+	free(d->token);
+	d->token = NULL;
+	d->base = 0;
+	d->started = 0;
+}
+
 int
 fsdir_get(struct fsdir *d, uint64_t idx, struct fsdir_ent *e)
 {
 	struct fsdir_slot	*s;
 	int			 rc;
 
-	if (d->started && idx < d->base) {
-		/* Backwards (rewinddir, seekdir): from the start again. */
-		fsdir_drop(d);
-		free(d->token);
-		d->token = NULL;
-		d->base = 0;
-		d->started = 0;
-	}
+	if (d->started && idx < d->base)
+		fsdir_rewind(d);	/* backwards (seekdir): from the start */
 	for (;;) {
 		if (d->started && idx < d->base + d->n) {
 			s = &d->ent[idx - d->base];

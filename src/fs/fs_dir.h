@@ -40,6 +40,9 @@ void		 fsdir_close(struct fsdir *d);	/* NULL is a no-op */
 /* The bucket of the stream (NULL for the buckets). */
 const char	*fsdir_bucket(const struct fsdir *d);
 
+/* Forgets what was read: the next fsdir_get lists again (rewinddir). */
+void		 fsdir_rewind(struct fsdir *d);
+
 /* Entry number idx (from 0) into *e: 0; 1 past the last entry; or a
  * negative errno from the registry (the stream stays usable). */
 int		 fsdir_get(struct fsdir *d, uint64_t idx,

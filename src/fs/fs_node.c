@@ -1873,6 +1873,22 @@ fsn_renamed(const char *sbucket, const char *src, const char *dbucket,
 }
 
 int
+fsn_any_under(const char *bucket, const char *prefix)
+{
+	struct fsn	*n;
+	size_t		 h, pl = strlen(prefix);
+	int		 any = 0;
+
+	pthread_mutex_lock(&fsn_mu);
+	for (h = 0; h < FSN_HASH && !any; h++)
+		for (n = fsn_tab[h]; n != NULL && !any; n = n->hnext)
+			any = strcmp(n->bucket, bucket) == 0 &&
+			    strncmp(n->key, prefix, pl) == 0;
+	pthread_mutex_unlock(&fsn_mu);
+	return any;
+}
+
+int
 fsn_flush_prefix(const char *bucket, const char *prefix)
 {
 	struct fsn	**list = NULL, *n;

@@ -113,6 +113,9 @@ void		 fsn_unlinked(const char *bucket, const char *key);
  * under the prefix src) move to dst. */
 void		 fsn_renamed(const char *sbucket, const char *src,
 		    const char *dbucket, const char *dst, int is_prefix);
+/* 1 when a node under (bucket, prefix) is open: a file there, maybe not
+ * in the registry yet (created, not closed). */
+int		 fsn_any_under(const char *bucket, const char *prefix);
 /* Flushes every open node under (bucket, prefix) (rename of a dir). */
 int		 fsn_flush_prefix(const char *bucket, const char *prefix);
 

@@ -187,8 +187,8 @@ fsr_call1(const char *route, const json_t *body, json_t **jp, int *statusp)
 	fsr_err[0] = '\0';
 	snprintf(path, sizeof(path), "/v1/%s", route);
 	b = ark_json_dump(body, &blen);
-	if (b == NULL)
-		return -ENOMEM;
+	if (b == NULL)			/* json_pack refused a name that is */
+		return -EINVAL;		/* not UTF-8 (keys are UTF-8) */
 	ark_reqsig_auth(fsr_key_id, fsr_secret, path, b, blen, auth,
 	    sizeof(auth));
 	url = ark_xasprintf("%s%s", fsr_base, path);

@@ -414,6 +414,62 @@ keys=$(awss3 s3api list-objects-v2 --bucket posix --prefix hid/ \
 rmdir "$M/hid" || fail "rmdir hid"
 ok "no hidden files left by close and unlink from several processes"
 
+# A directory holding a file created and not yet closed (not in the
+# registry yet) is not empty; a name that is not UTF-8 is refused at
+# create, not lost at close; rewinddir lists what is there now; . and ..
+# are directories.
+python3 - "$M/edge" <<'PY' || fail "open new file in rmdir, UTF-8, rewinddir"
+import ctypes, ctypes.util, errno, os, sys
+d = sys.argv[1]
+os.makedirs(d + "/sub")
+fd = os.open(d + "/sub/new", os.O_WRONLY | os.O_CREAT, 0o644)
+os.write(fd, b"data")
+try:
+    os.rmdir(d + "/sub")
+    sys.exit("rmdir of a directory with an open new file worked")
+except OSError as e:
+    assert e.errno == errno.ENOTEMPTY, e
+os.mkdir(d + "/other")
+try:
+    os.rename(d + "/other", d + "/sub")
+    sys.exit("rename over a directory with an open new file worked")
+except OSError as e:
+    assert e.errno in (errno.ENOTEMPTY, errno.EEXIST), e
+os.close(fd)
+assert open(d + "/sub/new", "rb").read() == b"data"
+try:
+    os.close(os.open(os.fsencode(d) + b"/bad\xffname", os.O_CREAT | os.O_WRONLY))
+    sys.exit("a name that is not UTF-8 was created")
+except OSError as e:
+    assert e.errno == errno.EINVAL, e
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.opendir.restype = ctypes.c_void_p
+libc.readdir.restype = ctypes.c_void_p
+libc.readdir.argtypes = [ctypes.c_void_p]
+libc.rewinddir.argtypes = [ctypes.c_void_p]
+libc.closedir.argtypes = [ctypes.c_void_p]
+class Dirent(ctypes.Structure):
+    _fields_ = [("ino", ctypes.c_ulong), ("off", ctypes.c_long),
+                ("reclen", ctypes.c_ushort), ("type", ctypes.c_ubyte),
+                ("name", ctypes.c_char * 256)]
+h = libc.opendir(os.fsencode(d))
+def entries():
+    out = {}
+    while True:
+        p = libc.readdir(h)
+        if not p:
+            return out
+        e = Dirent.from_address(p)
+        out[e.name.decode()] = e.type
+first = entries()
+assert first == {".": 4, "..": 4, "sub": 4, "other": 4}, first
+open(d + "/late", "w").close()
+libc.rewinddir(h)
+assert "late" in entries()
+libc.closedir(h)
+PY
+ok "rmdir with an open new file, names not UTF-8, rewinddir, d_type of . and .."
+
 # Remount: everything is still there.
 fs_umount fs1 "$M"
 fs_mount fs2 "$M" --bucket posix
