@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "fs/fs_dir.h"
+#include "fs/fs_node.h"
 #include "fs/fs_reg.h"
 
 #define FSDIR_PAGE	1000		/* entries per list call */
@@ -85,6 +86,33 @@ fsdir_add(struct fsdir *d, char *name, const char *key,
 	s->obj = obj;
 }
 
+/* After the last page: files created in this mount and not closed yet,
+ * which the registry does not have (a local disk lists them at once).
+ * The page's JSON keeps them, as it keeps its own entries. */
+static void
+fsdir_add_unclosed(struct fsdir *d)
+{
+	json_t		*x = fsn_new_under(d->bucket, d->prefix), *e;
+	size_t		 i, j, pl = strlen(d->prefix);
+	const char	*k;
+
+	if (json_array_size(x) == 0) {
+		json_decref(x);
+		return;
+	}
+	json_object_set_new(d->page, "unclosed", x);
+	d->ent = ark_xrealloc(d->ent, (d->n + json_array_size(x) + 1) *
+	    sizeof(*d->ent));
+	json_array_foreach(x, i, e) {
+		k = fsr_str(e, "key");
+		for (j = 0; j < d->n; j++)	/* committed meanwhile */
+			if (strcmp(d->ent[j].name, k + pl) == 0)
+				break;
+		if (j == d->n)
+			fsdir_add(d, ark_xstrdup(k + pl), k, FSDIR_FILE, e);
+	}
+}
+
 /* Fetches the page after the current one (the first if none). */
 static int
 fsdir_fetch(struct fsdir *d)
@@ -144,6 +172,8 @@ fsdir_fetch(struct fsdir *d)
 	if (json_is_true(json_object_get(r, "truncated")) &&
 	    *fsr_str(r, "next_token") != '\0')
 		d->token = ark_xstrdup(fsr_str(r, "next_token"));
+	else
+		fsdir_add_unclosed(d);
 	return 0;
 }
 

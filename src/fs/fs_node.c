@@ -1872,6 +1872,51 @@ fsn_renamed(const char *sbucket, const char *src, const char *dbucket,
 	pthread_mutex_unlock(&fsn_mu);
 }
 
+json_t *
+fsn_new_under(const char *bucket, const char *prefix)
+{
+	struct fsn	**list = NULL, *n;
+	size_t		 cnt = 0, cap = 0, h, i, pl = strlen(prefix);
+	json_t		*out = json_array();
+	struct stat	 st;
+	char		*b, *k;
+	int		 fresh;
+
+	pthread_mutex_lock(&fsn_mu);
+	for (h = 0; h < FSN_HASH; h++)
+		for (n = fsn_tab[h]; n != NULL; n = n->hnext)
+			if (strcmp(n->bucket, bucket) == 0 &&
+			    strncmp(n->key, prefix, pl) == 0 &&
+			    n->key[pl] != '\0' &&
+			    strchr(n->key + pl, '/') == NULL) {
+				if (cnt == cap) {
+					cap = cap ? cap * 2 : 16;
+					list = ark_xrealloc(list, cap *
+					    sizeof(*list));
+				}
+				n->refs++;
+				list[cnt++] = n;
+			}
+	pthread_mutex_unlock(&fsn_mu);
+	for (i = 0; i < cnt; i++) {
+		n = list[i];
+		pthread_mutex_lock(&n->mu);
+		fresh = n->version == 0 && !n->deleted;
+		pthread_mutex_unlock(&n->mu);
+		if (fresh && fsn_name(n, &b, &k) == 0) {
+			fsn_stat(n, &st);
+			json_array_append_new(out, json_pack("{s:s, s:I, s:I}",
+			    "key", k, "size", (json_int_t)st.st_size,
+			    "mode", (json_int_t)st.st_mode));
+			free(b);
+			free(k);
+		}
+		fsn_release(n);
+	}
+	free(list);
+	return out;
+}
+
 int
 fsn_any_under(const char *bucket, const char *prefix)
 {

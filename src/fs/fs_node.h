@@ -113,6 +113,9 @@ void		 fsn_unlinked(const char *bucket, const char *key);
  * under the prefix src) move to dst. */
 void		 fsn_renamed(const char *sbucket, const char *src,
 		    const char *dbucket, const char *dst, int is_prefix);
+/* The files directly under (bucket, prefix) created in this mount and
+ * not committed yet (not closed): a new array of {key, size, mode}. */
+json_t		*fsn_new_under(const char *bucket, const char *prefix);
 /* 1 when a node under (bucket, prefix) is open: a file there, maybe not
  * in the registry yet (created, not closed). */
 int		 fsn_any_under(const char *bucket, const char *prefix);

@@ -415,7 +415,7 @@ rmdir "$M/hid" || fail "rmdir hid"
 ok "no hidden files left by close and unlink from several processes"
 
 # A directory holding a file created and not yet closed (not in the
-# registry yet) is not empty; a name that is not UTF-8 is refused at
+# registry yet) lists it and is not empty; a name that is not UTF-8 is refused at
 # create, not lost at close; rewinddir lists what is there now; . and ..
 # are directories.
 python3 - "$M/edge" <<'PY' || fail "open new file in rmdir, UTF-8, rewinddir"
@@ -424,6 +424,9 @@ d = sys.argv[1]
 os.makedirs(d + "/sub")
 fd = os.open(d + "/sub/new", os.O_WRONLY | os.O_CREAT, 0o644)
 os.write(fd, b"data")
+assert os.listdir(d + "/sub") == ["new"], os.listdir(d + "/sub")
+assert [(e.name, e.stat().st_size) for e in os.scandir(d + "/sub")] == \
+    [("new", 4)]
 try:
     os.rmdir(d + "/sub")
     sys.exit("rmdir of a directory with an open new file worked")
@@ -468,7 +471,7 @@ libc.rewinddir(h)
 assert "late" in entries()
 libc.closedir(h)
 PY
-ok "rmdir with an open new file, names not UTF-8, rewinddir, d_type of . and .."
+ok "an open new file in listings and rmdir, names not UTF-8, rewinddir, d_type of . and .."
 
 # Remount: everything is still there.
 fs_umount fs1 "$M"
