@@ -654,7 +654,6 @@ afs_hidden_gone(const char *bucket, const char *key)
 	if (rc != 0 && rc != -ENOENT)
 		ark_log_warnx("hidden %s/%s stays: %s", bucket, key,
 		    strerror(-rc));
-	fsn_unlinked(bucket, key);
 }
 
 /* After a rename to (bucket, key): a hidden file whose last handle is
@@ -940,11 +939,13 @@ afs_do_open(const char *path, struct fuse_file_info *fi, int create,
 		 * since the lookup it holds, up to the attribute timeout
 		 * old): the size it has would cut reads of the new content
 		 * short. Its pages go anyway without keep_cache. */
-		fsn_stat(n, &st);
-		if (!keep && !create && (!known || st.st_size != size ||
-		    (int64_t)st.st_mtim.tv_sec * 1000 +
-		    st.st_mtim.tv_nsec / 1000000 != mtime_ms))
-			(void)fuse_invalidate_path(cx->fuse, path);
+		if (!keep && !create) {
+			fsn_stat(n, &st);
+			if (!known || st.st_size != size ||
+			    (int64_t)st.st_mtim.tv_sec * 1000 +
+			    st.st_mtim.tv_nsec / 1000000 != mtime_ms)
+				(void)fuse_invalidate_path(cx->fuse, path);
+		}
 	}
 out:
 	free(b);

@@ -1872,32 +1872,47 @@ fsn_renamed(const char *sbucket, const char *src, const char *dbucket,
 	pthread_mutex_unlock(&fsn_mu);
 }
 
+/* The open nodes under (bucket, prefix), each with a new reference
+ * (fsn_release them; free the array): all of them, or with `children`
+ * only those directly under it. */
+static struct fsn **
+fsn_collect(const char *bucket, const char *prefix, int children,
+    size_t *cnt)
+{
+	struct fsn	**list = NULL, *n;
+	size_t		 cap = 0, h, pl = strlen(prefix);
+
+	*cnt = 0;
+	pthread_mutex_lock(&fsn_mu);
+	for (h = 0; h < FSN_HASH; h++)
+		for (n = fsn_tab[h]; n != NULL; n = n->hnext) {
+			if (strcmp(n->bucket, bucket) != 0 ||
+			    strncmp(n->key, prefix, pl) != 0 ||
+			    (children && (n->key[pl] == '\0' ||
+			    strchr(n->key + pl, '/') != NULL)))
+				continue;
+			if (*cnt == cap) {
+				cap = cap ? cap * 2 : 16;
+				list = ark_xrealloc(list, cap * sizeof(*list));
+			}
+			n->refs++;
+			list[(*cnt)++] = n;
+		}
+	pthread_mutex_unlock(&fsn_mu);
+	return list;
+}
+
 json_t *
 fsn_new_under(const char *bucket, const char *prefix)
 {
-	struct fsn	**list = NULL, *n;
-	size_t		 cnt = 0, cap = 0, h, i, pl = strlen(prefix);
+	struct fsn	**list, *n;
+	size_t		 cnt, i;
 	json_t		*out = json_array();
 	struct stat	 st;
 	char		*b, *k;
 	int		 fresh;
 
-	pthread_mutex_lock(&fsn_mu);
-	for (h = 0; h < FSN_HASH; h++)
-		for (n = fsn_tab[h]; n != NULL; n = n->hnext)
-			if (strcmp(n->bucket, bucket) == 0 &&
-			    strncmp(n->key, prefix, pl) == 0 &&
-			    n->key[pl] != '\0' &&
-			    strchr(n->key + pl, '/') == NULL) {
-				if (cnt == cap) {
-					cap = cap ? cap * 2 : 16;
-					list = ark_xrealloc(list, cap *
-					    sizeof(*list));
-				}
-				n->refs++;
-				list[cnt++] = n;
-			}
-	pthread_mutex_unlock(&fsn_mu);
+	list = fsn_collect(bucket, prefix, 1, &cnt);
 	for (i = 0; i < cnt; i++) {
 		n = list[i];
 		pthread_mutex_lock(&n->mu);
@@ -1936,24 +1951,11 @@ fsn_any_under(const char *bucket, const char *prefix)
 int
 fsn_flush_prefix(const char *bucket, const char *prefix)
 {
-	struct fsn	**list = NULL, *n;
-	size_t		 cnt = 0, cap = 0, h, i, pl = strlen(prefix);
+	struct fsn	**list;
+	size_t		 cnt, i;
 	int		 rc = 0, r;
 
-	pthread_mutex_lock(&fsn_mu);
-	for (h = 0; h < FSN_HASH; h++)
-		for (n = fsn_tab[h]; n != NULL; n = n->hnext)
-			if (strcmp(n->bucket, bucket) == 0 &&
-			    strncmp(n->key, prefix, pl) == 0) {
-				if (cnt == cap) {
-					cap = cap ? cap * 2 : 16;
-					list = ark_xrealloc(list, cap *
-					    sizeof(*list));
-				}
-				n->refs++;
-				list[cnt++] = n;
-			}
-	pthread_mutex_unlock(&fsn_mu);
+	list = fsn_collect(bucket, prefix, 0, &cnt);
 	for (i = 0; i < cnt; i++) {
 		if ((r = fsn_flush(list[i])) != 0 && rc == 0)
 			rc = r;
